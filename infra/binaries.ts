@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { BinaryNotFoundError } from '../common/errors';
+
+/** The two native services the project runs, pinned. */
+export interface BinarySpec {
+  name: 'temporal' | 'versitygw';
+  envVar: string;
+  goPackage: string;
+  version: string;
+  /** Official release archive for this platform, or undefined where none is published. */
+  downloadUrl: (platform: NodeJS.Platform, arch: string) => string | undefined;
+}
+
+const goArch = (arch: string) => (arch === 'x64' ? 'amd64' : arch);
+
+export const TEMPORAL: BinarySpec = {
+  name: 'temporal',
+  envVar: 'BGSTUDY_TEMPORAL_BIN',
+  goPackage: 'github.com/temporalio/cli/cmd/temporal',
+  // Newer tags carry a replace directive, which `go install pkg@version` refuses.
+  version: 'v1.5.1',
+  // The same endpoint @temporalio/testing downloads from.
+  downloadUrl: (platform, arch) =>
+    `https://temporal.download/cli/archive/v1.5.1?platform=${platform === 'win32' ? 'windows' : platform}&arch=${goArch(arch)}`,
+};
+
+export const VERSITYGW: BinarySpec = {
+  name: 'versitygw',
+  envVar: 'BGSTUDY_VERSITYGW_BIN',
+  goPackage: 'github.com/versity/versitygw/cmd/versitygw',
+  version: 'v1.7.0',
+  downloadUrl: (platform, arch) => {
+    const os = platform === 'darwin' ? 'Darwin' : platform === 'linux' ? 'Linux' : undefined;
+    const cpu = arch === 'x64' ? 'x86_64' : arch === 'arm64' ? 'arm64' : undefined;
+    return os && cpu
+      ? `https://github.com/versity/versitygw/releases/download/v1.7.0/versitygw_v1.7.0_${os}_${cpu}.tar.gz`
+      : undefined;
+  },
+};
+
+/** Where built or downloaded binaries are cached: ignored by git, shared by README, tests and CI. */
+export function binCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.BGSTUDY_CACHE_DIR ?? path.join(__dirname, '..', '.cache'), 'bin');
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    const collect = (b: Buffer) => out.push(b.toString());
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else {
+        log(out.join('').slice(-4000));
+        reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`));
+      }
+    });
+  });
+}
+
+async function goInstall(spec: BinarySpec, dir: string, env: NodeJS.ProcessEnv, log: (l: string) => void) {
+  const go = await onPath('go', env);
+  if (!go) return undefined;
+  log(`building ${spec.name} ${spec.version} with go install (first time only, a few minutes)...`);
+  await mkdir(dir, { recursive: true });
+  await run(go, ['install', `${spec.goPackage}@${spec.version}`], { ...env, GOBIN: dir, CGO_ENABLED: '0' }, log);
+  const built = path.join(dir, spec.name);
+  return (await isExecutable(built)) ? built : undefined;
+}
+
+/** Downloads a release archive and extracts the one executable named like the binary. */
+async function download(spec: BinarySpec, dir: string, log: (l: string) => void) {
+  const url = spec.downloadUrl(process.platform, process.arch);
+  if (!url) return undefined;
+  log(`downloading ${spec.name} ${spec.version} from ${url} ...`);
+  const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+  if (!res.ok || !res.body) throw new Error(`download of ${url} failed: HTTP ${res.status}`);
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, spec.name);
+  const tmp = `${target}.download-${process.pid}`;
+  let found = false;
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    if (!found && header.type === 'file' && path.basename(header.name) === spec.name) {
+      found = true;
+      pipeline(stream, createWriteStream(tmp)).then(() => next(), next);
+    } else {
+      stream.on('end', () => next());
+      stream.resume();
+    }
+  });
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createGunzip(), extract);
+  if (!found) throw new Error(`${url} has no file named ${spec.name}`);
+  await chmod(tmp, 0o755);
+  await rename(tmp, target);
+  return target;
+}
+
+/**
+ * Finds (or obtains) a service binary, in this order: the path in the spec's env variable, one on PATH,
+ * one cached in .cache/bin, `go install` where Go is present, then the official download where the
+ * network allows. Throws BinaryNotFoundError saying what was tried.
+ */
+export async function ensureBinary(
+  spec: BinarySpec,
+  options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void; allowInstall?: boolean } = {},
+): Promise<string> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((l: string) => console.error(`[infra] ${l}`));
+  const explicit = env[spec.envVar];
+  if (explicit) {
+    if (await isExecutable(explicit)) return explicit;
+    throw new BinaryNotFoundError(`${spec.envVar}=${explicit} is not an executable file`);
+  }
+  const fromPath = await onPath(spec.name, env);
+  if (fromPath) return fromPath;
+  const dir = binCacheDir(env);
+  const cached = path.join(dir, spec.name);
+  if (await isExecutable(cached)) return cached;
+  if (options.allowInstall === false) {
+    throw new BinaryNotFoundError(`${spec.name} not found (set ${spec.envVar}, put it on PATH, or run npm run setup)`);
+  }
+  const tried: string[] = [];
+  try {
+    const built = await goInstall(spec, dir, env, log);
+    if (built) return built;
+    tried.push('go install: Go is not installed');
+  } catch (err) {
+    tried.push(`go install: ${(err as Error).message}`);
+  }
+  try {
+    const got = await download(spec, dir, log);
+    if (got) return got;
+    tried.push(`download: no release for ${process.platform}/${process.arch}`);
+  } catch (err) {
+    tried.push(`download: ${(err as Error).message}`);
+    await rm(`${cached}.download-${process.pid}`, { force: true });
+  }
+  throw new BinaryNotFoundError(
+    `could not find or obtain ${spec.name} ${spec.version}. Tried ${spec.envVar}, PATH, ${dir}; ` +
+      `${tried.join('; ')}. Install Go (then: go install ${spec.goPackage}@${spec.version}) or set ${spec.envVar}.`,
+  );
+}

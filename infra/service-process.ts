@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServiceStartError } from '../common/errors';
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (fault tests). */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts a long-running service with its output in a log file, then polls `healthy` until it answers or
+ * `timeoutMs` passes. On failure the process is stopped and the error quotes the log's tail.
+ */
+export async function startService(options: {
+  name: string;
+  command: string;
+  args: string[];
+  logDir: string;
+  env?: NodeJS.ProcessEnv;
+  healthy: () => Promise<boolean>;
+  timeoutMs?: number;
+  /** Start in its own process group so it outlives the parent (e.g. `bgstudy services up`). */
+  detached?: boolean;
+}): Promise<ServiceProcess> {
+  await mkdir(options.logDir, { recursive: true });
+  const logFile = path.join(options.logDir, `${options.name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  log.write(`\n--- ${new Date().toISOString()} ${options.command} ${options.args.join(' ')}\n`);
+  const child = spawn(options.command, options.args, {
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exitInfo: string | undefined;
+  child.once('exit', (code, signal) => (exitInfo = `exited with ${signal ?? code}`));
+  child.once('error', (err) => (exitInfo = `failed to start: ${err.message}`));
+
+  const stop = async (graceMs = 10_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const service: ServiceProcess = { name: options.name, child, logFile, stop, kill };
+
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (exitInfo) break;
+    if (await options.healthy().catch(() => false)) {
+      if (options.detached) child.unref();
+      return service;
+    }
+    await sleep(200);
+  }
+  await stop(2_000);
+  const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
+  throw new ServiceStartError(
+    `${options.name} did not become healthy (${exitInfo ?? `no answer within ${options.timeoutMs ?? 60_000} ms`}); ` +
+      `log ${logFile}:\n${tail}`,
+  );
+}

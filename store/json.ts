@@ -1,0 +1,35 @@
+import type { ArtifactStore } from './artifact-store';
+import { ArtifactNotFoundError } from '../common/errors';
+
+export async function putJson(store: ArtifactStore, key: string, value: unknown): Promise<void> {
+  await store.put(key, JSON.stringify(value, null, 1), { contentType: 'application/json' });
+}
+
+export async function getJson<T>(store: ArtifactStore, key: string): Promise<T> {
+  return JSON.parse((await store.get(key)).toString('utf8')) as T;
+}
+
+export async function tryGetJson<T>(store: ArtifactStore, key: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(store, key);
+  } catch (err) {
+    if (err instanceof ArtifactNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The idempotency rule of every stage: if the content-addressed result exists, return it; otherwise make it
+ * and write it once. A retried or rerun activity therefore returns at once.
+ */
+export async function getOrCreateJson<T>(
+  store: ArtifactStore,
+  key: string,
+  make: () => Promise<T>,
+): Promise<{ value: T; reused: boolean }> {
+  const existing = await tryGetJson<T>(store, key);
+  if (existing !== undefined) return { value: existing, reused: true };
+  const value = await make();
+  await putJson(store, key, value);
+  return { value, reused: false };
+}
