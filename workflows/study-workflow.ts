@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   defineQuery,
+  defineSignal,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -37,6 +38,8 @@ export interface StudyResult {
 }
 
 export const progressQuery = defineQuery<StudyProgress>('progress');
+/** Stops the study cleanly: no new stage starts, running ones are cancelled, stored artifacts stay. */
+export const cancelSignal = defineSignal('cancel');
 
 /** The whole study as one durable DAG. Each stage only passes artifact keys to the next. */
 export async function StudyWorkflow(spec: unknown): Promise<StudyResult> {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { registerRun } from './run';
+import { registerSchedule } from './schedule';
+import { registerStudyControl } from './study-control';
 import { registerWorker } from './worker';
 
 /**
@@ -8,5 +10,7 @@ import { registerWorker } from './worker';
  */
 export function registerCommands(program: Command): void {
   registerRun(program);
+  registerStudyControl(program);
+  registerSchedule(program);
   registerWorker(program);
 }
