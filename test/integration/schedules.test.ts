@@ -32,10 +32,17 @@ test('a nightly schedule created by bgstudy shows in `temporal schedule list`, w
     assert.equal(described.action.type, 'startWorkflow');
     assert.equal(described.action.type === 'startWorkflow' && described.action.workflowType, 'StudyWorkflow');
     const next = described.info.nextActionTimes[0];
-    assert.ok(next && next.getUTCHours() === 2 && next.getUTCMinutes() === 0, `next run at 02:00 UTC, got ${next?.toISOString()}`);
+    assert.ok(
+      next && next.getUTCHours() === 2 && next.getUTCMinutes() === 0,
+      `next run at 02:00 UTC, got ${next?.toISOString()}`,
+    );
     assert.ok((await listStudySchedules(client)).some((s) => s.scheduleId === scheduleId));
   } finally {
     assert.equal(await deleteStudySchedule(client, scheduleId), true);
   }
-  assert.equal(await deleteStudySchedule(client, scheduleId), false, 'deleting twice reports the schedule as gone');
+  assert.equal(
+    await deleteStudySchedule(client, scheduleId),
+    false,
+    'deleting twice reports the schedule as gone',
+  );
 });
