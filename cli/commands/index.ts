@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
+import { registerServices } from './services';
 import { registerStudyControl } from './study-control';
 import { registerWorker } from './worker';
 
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerStudyControl(program);
   registerSchedule(program);
   registerWorker(program);
+  registerServices(program);
 }
