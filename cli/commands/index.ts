@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { registerData } from './data';
 import { registerRun } from './run';
+import { registerVariants } from './variants';
 import { registerWorker } from './worker';
 
 /**
@@ -9,4 +11,6 @@ import { registerWorker } from './worker';
 export function registerCommands(program: Command): void {
   registerRun(program);
   registerWorker(program);
+  registerData(program);
+  registerVariants(program);
 }
