@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { registerData } from './data';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerServices } from './services';
 import { registerStudyControl } from './study-control';
+import { registerVariants } from './variants';
 import { registerWorker } from './worker';
 
 /**
@@ -15,4 +17,6 @@ export function registerCommands(program: Command): void {
   registerSchedule(program);
   registerWorker(program);
   registerServices(program);
+  registerData(program);
+  registerVariants(program);
 }
