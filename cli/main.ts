@@ -5,7 +5,9 @@ import { registerCommands } from './commands';
 export function buildProgram(): Command {
   const program = new Command()
     .name('bgstudy')
-    .description('How much does a classifier rely on the background? Durable backgrounds studies on Temporal.')
+    .description(
+      'How much does a classifier rely on the background? Durable backgrounds studies on Temporal.',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);

@@ -21,7 +21,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     store = { kind: 'fs', dir: path.resolve(cwd, env.BGSTUDY_STORE_DIR ?? path.join(homeDir, 'store')) };
   } else if (kind === 's3') {
     const bucket = env.BGSTUDY_S3_BUCKET;
-    if (!bucket) throw new Error('BGSTUDY_STORE=s3 needs BGSTUDY_S3_BUCKET (and usually BGSTUDY_S3_ENDPOINT)');
+    if (!bucket)
+      throw new Error('BGSTUDY_STORE=s3 needs BGSTUDY_S3_BUCKET (and usually BGSTUDY_S3_ENDPOINT)');
     store = {
       kind: 's3',
       bucket,

@@ -68,7 +68,12 @@ async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | un
   return undefined;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: string[] = [];
@@ -91,7 +96,12 @@ async function goInstall(spec: BinarySpec, dir: string, env: NodeJS.ProcessEnv, 
   if (!go) return undefined;
   log(`building ${spec.name} ${spec.version} with go install (first time only, a few minutes)...`);
   await mkdir(dir, { recursive: true });
-  await run(go, ['install', `${spec.goPackage}@${spec.version}`], { ...env, GOBIN: dir, CGO_ENABLED: '0' }, log);
+  await run(
+    go,
+    ['install', `${spec.goPackage}@${spec.version}`],
+    { ...env, GOBIN: dir, CGO_ENABLED: '0' },
+    log,
+  );
   const built = path.join(dir, spec.name);
   return (await isExecutable(built)) ? built : undefined;
 }
@@ -117,7 +127,7 @@ async function download(spec: BinarySpec, dir: string, log: (l: string) => void)
       stream.resume();
     }
   });
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createGunzip(), extract);
+  await pipeline(Readable.fromWeb(res.body), createGunzip(), extract);
   if (!found) throw new Error(`${url} has no file named ${spec.name}`);
   await chmod(tmp, 0o755);
   await rename(tmp, target);
@@ -146,7 +156,9 @@ export async function ensureBinary(
   const cached = path.join(dir, spec.name);
   if (await isExecutable(cached)) return cached;
   if (options.allowInstall === false) {
-    throw new BinaryNotFoundError(`${spec.name} not found (set ${spec.envVar}, put it on PATH, or run npm run setup)`);
+    throw new BinaryNotFoundError(
+      `${spec.name} not found (set ${spec.envVar}, put it on PATH, or run npm run setup)`,
+    );
   }
   const tried: string[] = [];
   try {

@@ -42,7 +42,10 @@ export async function startLocalS3(options: {
   const bin = await ensureBinary(VERSITYGW);
   const port = options.port ?? (await freePort());
   const bucket = options.bucket ?? 'bgstudy';
-  const credentials = options.credentials ?? { accessKeyId: 'bgstudy-local', secretAccessKey: 'bgstudy-local-secret' };
+  const credentials = options.credentials ?? {
+    accessKeyId: 'bgstudy-local',
+    secretAccessKey: 'bgstudy-local-secret',
+  };
   const dataDir = path.resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const endpoint = `http://127.0.0.1:${port}`;
@@ -52,7 +55,11 @@ export async function startLocalS3(options: {
       command: bin,
       args: ['--port', `127.0.0.1:${port}`, '--quiet', 'posix', dataDir],
       // Root credentials go through the environment, never the command line (visible in `ps`).
-      env: { ...process.env, ROOT_ACCESS_KEY_ID: credentials.accessKeyId, ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey },
+      env: {
+        ...process.env,
+        ROOT_ACCESS_KEY_ID: credentials.accessKeyId,
+        ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      },
       logDir: options.logDir,
       healthy: () => httpAnswers(endpoint),
       timeoutMs: 30_000,

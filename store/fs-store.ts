@@ -70,7 +70,9 @@ export class FsArtifactStore implements ArtifactStore {
     const walk = async (rel: string): Promise<void> => {
       let entries;
       try {
-        entries = await readdir(path.join(this.root, ...rel.split('/').filter(Boolean)), { withFileTypes: true });
+        entries = await readdir(path.join(this.root, ...rel.split('/').filter(Boolean)), {
+          withFileTypes: true,
+        });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw err;

@@ -12,13 +12,23 @@ export const DEFAULT_RETRY: RetryOptions = { attempts: 8, baseDelayMs: 250, maxD
 
 /** Errors worth retrying: the network or the server failed, not the request (auth, missing key, bad input). */
 export function isTransient(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const e = err as {
+    code?: string;
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+  };
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   if (status === 429) return true;
   if (e?.$retryable) return true;
   const code = e?.code ?? '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
+  if (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(
+      code,
+    )
+  )
+    return true;
   const name = e?.name ?? '';
   return ['TimeoutError', 'RequestTimeout', 'SlowDown', 'ServiceUnavailable', 'InternalError'].includes(name);
 }

@@ -33,7 +33,14 @@ export interface S3StoreConfig {
   partSize?: number;
 }
 
-const AUTH_ERRORS = ['InvalidAccessKeyId', 'XAdminUserNotFound', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken'];
+const AUTH_ERRORS = [
+  'InvalidAccessKeyId',
+  'XAdminUserNotFound',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'InvalidToken',
+  'ExpiredToken',
+];
 
 /** S3 (or any S3-compatible server). A single PUT or a completed multipart upload is atomic on S3. */
 export class S3ArtifactStore implements ArtifactStore {
@@ -72,10 +79,20 @@ export class S3ArtifactStore implements ArtifactStore {
         await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, MaxKeys: 1 }));
       } catch (err) {
         if ((err as { name?: string }).name !== 'NoSuchBucket') throw err;
-        if (!this.config.createBucket) throw new Error(`S3 bucket "${this.config.bucket}" does not exist (${this.location})`);
-        await this.client.send(new CreateBucketCommand({ Bucket: this.config.bucket })).catch((e: unknown) => {
-          if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((e as { name?: string }).name ?? '')) throw e;
-        });
+        if (!this.config.createBucket)
+          throw new Error(`S3 bucket "${this.config.bucket}" does not exist (${this.location})`, {
+            cause: err,
+          });
+        await this.client
+          .send(new CreateBucketCommand({ Bucket: this.config.bucket }))
+          .catch((e: unknown) => {
+            if (
+              !['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(
+                (e as { name?: string }).name ?? '',
+              )
+            )
+              throw e;
+          });
       }
     }).catch((err: unknown) => {
       this.bucketChecked = undefined;
@@ -85,15 +102,16 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   /** Runs one S3 call with retries, translating auth failures into a clear, secret-free error. */
-  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, op: () => Promise<T>, retry = true): Promise<T> {
     try {
-      return await withRetry(op, this.retry);
+      return retry ? await withRetry(op, this.retry) : await op();
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (AUTH_ERRORS.includes(e.name ?? '') || e.$metadata?.httpStatusCode === 403) {
         throw new StoreAuthError(
           `S3 refused the credentials for ${this.location} (${e.name ?? 'HTTP 403'}) during ${what}: ` +
             'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the configured profile',
+          { cause: err },
         );
       }
       throw err;
@@ -113,9 +131,8 @@ export class S3ArtifactStore implements ArtifactStore {
         queueSize: 4,
         leavePartsOnError: false,
       });
-      await this.call(`upload ${key}`, async () => {
-        await upload.done();
-      });
+      // A consumed stream cannot be replayed: the SDK retries single parts, the caller retries the whole.
+      await this.call(`upload ${key}`, async () => void (await upload.done()), false);
       return;
     }
     await this.call(`put ${key}`, () =>

@@ -11,6 +11,9 @@ import path from 'node:path';
 import { startLocalS3 } from '../infra/s3-server';
 import { startTemporalDevServer } from '../infra/temporal-server';
 
+// The pinned AWS SDK warns that its future versions need Node 22; that is noise in test logs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function findTests(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -28,7 +31,10 @@ async function main(): Promise<number> {
   const root = path.resolve(__dirname, '..');
   const files = named.length
     ? named.map((f) => path.resolve(f))
-    : [...(await findTests(path.join(root, 'test/unit'))), ...(unitOnly ? [] : await findTests(path.join(root, 'test/integration')))];
+    : [
+        ...(await findTests(path.join(root, 'test/unit'))),
+        ...(unitOnly ? [] : await findTests(path.join(root, 'test/integration'))),
+      ];
   const needsServices = files.some((f) => f.includes(`${path.sep}integration${path.sep}`));
 
   const outputDir = path.join(root, 'test-output');
@@ -49,7 +55,10 @@ async function main(): Promise<number> {
         startTemporalDevServer({ dbFile: path.join(work, 'temporal.db'), logDir, headless: true }),
         startLocalS3({ dataDir: path.join(work, 's3'), logDir }),
       ]);
-      stops.push(() => temporal.stop(), () => s3.stop());
+      stops.push(
+        () => temporal.stop(),
+        () => s3.stop(),
+      );
       Object.assign(env, {
         BGSTUDY_TEST_TEMPORAL_ADDRESS: temporal.address,
         BGSTUDY_TEST_S3_ENDPOINT: s3.endpoint,
@@ -57,7 +66,9 @@ async function main(): Promise<number> {
         BGSTUDY_TEST_S3_ACCESS_KEY: s3.credentials.accessKeyId,
         BGSTUDY_TEST_S3_SECRET_KEY: s3.credentials.secretAccessKey,
       });
-      console.log(`services up in ${Date.now() - t0} ms: temporal ${temporal.address}, s3 ${s3.endpoint} (logs: ${logDir})`);
+      console.log(
+        `services up in ${Date.now() - t0} ms: temporal ${temporal.address}, s3 ${s3.endpoint} (logs: ${logDir})`,
+      );
     }
     const child = spawn(
       process.execPath,
@@ -66,7 +77,9 @@ async function main(): Promise<number> {
     );
     const onSignal = () => child.kill('SIGTERM');
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    return await new Promise<number>((resolve) =>
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+    );
   } finally {
     for (const stop of stops) await stop().catch((err: unknown) => console.error(err));
     await rm(work, { recursive: true, force: true });

@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
+import { registerRun } from './run';
+import { registerSchedule } from './schedule';
+import { registerStudyControl } from './study-control';
+import { registerWorker } from './worker';
 
 /**
  * One line per command file (each exports `registerX(program)`); keep them in the order `bgstudy --help`
  * should show.
  */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerRun(program);
+  registerStudyControl(program);
+  registerSchedule(program);
+  registerWorker(program);
+}

@@ -27,13 +27,26 @@ function smallCnn(spec: ModelSpec): tf.LayersModel {
   let x = normalize(input);
   [16, 32, 64].forEach((filters, i) => {
     x = tf.layers
-      .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(i), name: `conv${i + 1}` })
+      .conv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(i),
+        name: `conv${i + 1}`,
+      })
       .apply(x) as tf.SymbolicTensor;
-    x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` })
+      .apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers
-    .dense({ units: spec.numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: spec.seed * 1000 + 99 }), name: 'logits' })
+    .dense({
+      units: spec.numClasses,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: spec.seed * 1000 + 99 }),
+      name: 'logits',
+    })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'small_cnn' });
 }

@@ -4,7 +4,10 @@ import os from 'node:os';
 import type { S3StoreConfig } from '../../store/s3-store';
 
 /** The services test/run-tests.ts started, read from the environment; throws with a hint when absent. */
-export function testServices(): { temporalAddress: string; s3: Required<Pick<S3StoreConfig, 'bucket' | 'endpoint' | 'credentials'>> } {
+export function testServices(): {
+  temporalAddress: string;
+  s3: Required<Pick<S3StoreConfig, 'bucket' | 'endpoint' | 'credentials'>>;
+} {
   const e = process.env;
   if (!e.BGSTUDY_TEST_TEMPORAL_ADDRESS || !e.BGSTUDY_TEST_S3_ENDPOINT) {
     throw new Error('integration tests need the services started by `npm test` (test/run-tests.ts)');
@@ -14,7 +17,10 @@ export function testServices(): { temporalAddress: string; s3: Required<Pick<S3S
     s3: {
       bucket: e.BGSTUDY_TEST_S3_BUCKET ?? 'bgstudy',
       endpoint: e.BGSTUDY_TEST_S3_ENDPOINT,
-      credentials: { accessKeyId: e.BGSTUDY_TEST_S3_ACCESS_KEY ?? '', secretAccessKey: e.BGSTUDY_TEST_S3_SECRET_KEY ?? '' },
+      credentials: {
+        accessKeyId: e.BGSTUDY_TEST_S3_ACCESS_KEY ?? '',
+        secretAccessKey: e.BGSTUDY_TEST_S3_SECRET_KEY ?? '',
+      },
     },
   };
 }

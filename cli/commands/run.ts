@@ -1,0 +1,91 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startStudy } from '../../client/start-study';
+import { loadConfig } from '../../config/config';
+import { parseStudySpec } from '../../core/spec/study-spec';
+import { ensureLocalTemporal } from '../../infra/local-temporal';
+import { createStore } from '../../store';
+import { createWorker } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
+import { gpuActivities } from '../../workers/activities';
+import { progressQuery } from '../../workflows';
+import { ProgressView } from '../progress-view';
+import { readSpecFile } from '../spec-file';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'run a study on this machine: a local Temporal dev server (started if none answers), workers in this ' +
+        'process, artifacts in the configured store; Ctrl-C leaves the study resumable',
+    )
+    .option('--preset <name>', 'a preset from presets/', 'quick')
+    .option('--spec <file>', 'a study spec JSON file (instead of --preset)')
+    .action(async (opts: { preset: string; spec?: string }) => {
+      await runEmbedded(opts);
+    });
+}
+
+async function runEmbedded(opts: { preset: string; spec?: string }): Promise<void> {
+  installRuntime();
+  const config = loadConfig();
+  const spec = parseStudySpec(await readSpecFile(opts));
+  const temporal = await ensureLocalTemporal({
+    homeDir: config.homeDir,
+    address: process.env.TEMPORAL_ADDRESS,
+  });
+  const store = createStore(config.store);
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workers: Worker[] = [await createWorker({ connection: nativeConnection, store, kind: 'cpu' })];
+  if (Object.keys(gpuActivities({ store })).length > 0) {
+    workers.push(await createWorker({ connection: nativeConnection, store, kind: 'gpu' }));
+  }
+  const running = workers.map((w) => w.run());
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    console.error(
+      '\ninterrupted: stopping workers; the study stays in Temporal and resumes when you run this again',
+    );
+    for (const w of workers) w.shutdown();
+  };
+  process.once('SIGINT', onSigint);
+  const view = new ProgressView();
+  try {
+    const handle = await startStudy(client, spec);
+    console.error(`study ${spec.name}: workflow ${handle.workflowId}`);
+    if (temporal.uiUrl) {
+      console.error(
+        `Temporal UI: ${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${handle.workflowId}`,
+      );
+    }
+    console.error(`artifacts: ${store.location}`);
+    const result = handle.result();
+    let finished = false;
+    void result.finally(() => (finished = true)).catch(() => undefined);
+    while (!finished && !interrupted) {
+      view.update(
+        await handle.query(progressQuery).catch(() => ({ stage: 'register' as const, stages: {} })),
+      );
+      await Promise.race([result.catch(() => undefined), sleep(1000)]);
+    }
+    if (interrupted) return;
+    view.update(await handle.query(progressQuery));
+    view.stop();
+    const out = await result;
+    console.log(`study ${spec.name} finished: ${store.location}/${out.specKey}`);
+  } finally {
+    view.stop();
+    process.removeListener('SIGINT', onSigint);
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
+    await connection.close();
+    await nativeConnection.close();
+    await store.close();
+    if (temporal.started) await temporal.stop();
+  }
+}

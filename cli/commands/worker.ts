@@ -1,0 +1,44 @@
+import { NativeConnection } from '@temporalio/worker';
+import type { Command } from 'commander';
+import { CPU_QUEUE, GPU_QUEUE } from '../../common/queues';
+import { loadConfig } from '../../config/config';
+import { createStore } from '../../store';
+import { createWorker, type QueueKind } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
+
+const KINDS: Record<string, QueueKind> = { cpu: 'cpu', [CPU_QUEUE]: 'cpu', gpu: 'gpu', [GPU_QUEUE]: 'gpu' };
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      `run a worker for one task queue against TEMPORAL_ADDRESS (${CPU_QUEUE}: workflows, data and variants; ` +
+        `${GPU_QUEUE}: training and evaluation); run more of them on more machines to scale out`,
+    )
+    .option('--queue <name>', `cpu | gpu | ${CPU_QUEUE} | ${GPU_QUEUE}`, 'cpu')
+    .option('--task-queue <name>', 'override the task queue name')
+    .action(async (opts: { queue: string; taskQueue?: string }) => {
+      const kind = KINDS[opts.queue];
+      if (!kind) throw new Error(`unknown --queue "${opts.queue}" (use cpu or gpu)`);
+      installRuntime('INFO');
+      const config = loadConfig();
+      const store = createStore(config.store);
+      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const worker = await createWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        store,
+        kind,
+        taskQueue: opts.taskQueue,
+      });
+      console.error(
+        `bgstudy worker: queue ${opts.taskQueue ?? (kind === 'cpu' ? CPU_QUEUE : GPU_QUEUE)}, ` +
+          `Temporal ${config.temporal.address}/${config.temporal.namespace}, store ${store.location}`,
+      );
+      // Worker.run() handles SIGINT/SIGTERM itself: it stops polling, lets running activities finish
+      // within the grace time, and returns.
+      await worker.run();
+      await connection.close();
+      await store.close();
+    });
+}

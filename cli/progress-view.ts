@@ -1,0 +1,49 @@
+import cliProgress from 'cli-progress';
+import type { StudyProgress } from '../workflows';
+
+/**
+ * Shows a study's progress query: one bar per stage on a terminal, one line per change elsewhere (CI logs).
+ */
+export class ProgressView {
+  private readonly multi: cliProgress.MultiBar | undefined;
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private lastLine = '';
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {
+    if (out.isTTY) {
+      this.multi = new cliProgress.MultiBar(
+        {
+          format: ' {stage} [{bar}] {value}/{total} {detail}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: out,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+    }
+  }
+
+  update(p: StudyProgress, detail = ''): void {
+    if (this.multi) {
+      for (const [stage, s] of Object.entries(p.stages)) {
+        let bar = this.bars.get(stage);
+        if (!bar) {
+          bar = this.multi.create(s.total, 0, { stage: stage.padEnd(10), detail: '' });
+          this.bars.set(stage, bar);
+        }
+        bar.setTotal(s.total);
+        bar.update(s.done, { detail: stage === p.stage ? detail : '' });
+      }
+      return;
+    }
+    const line = `[${p.stage}] ${Object.entries(p.stages)
+      .map(([k, s]) => `${k} ${s.done}/${s.total}`)
+      .join(', ')}${detail ? ` ${detail}` : ''}`;
+    if (line !== this.lastLine) this.out.write(`${line}\n`);
+    this.lastLine = line;
+  }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}

@@ -1,0 +1,75 @@
+import type { Split } from './sample';
+
+/** Foreground bounding box, half-open: columns x0..x1-1, rows y0..y1-1. */
+export type BBox = [x0: number, y0: number, x1: number, y1: number];
+
+/** One image as the manifest lists it (pixels live in the shards). */
+export interface ItemMeta {
+  id: string;
+  label: number;
+  width: number;
+  height: number;
+  bbox: BBox;
+  /** Share of pixels in the foreground mask. */
+  fgFraction: number;
+  /** sha256 (first 16 hex) of the decoded RGB bytes followed by the mask bytes. */
+  hash: string;
+  /** Variants that paste onto another image's background: the id of that image (the recorded pairing). */
+  bgFrom?: string;
+  /** Synthetic data: the background family drawn (ground truth for the background signal). */
+  bgFamily?: string;
+}
+
+export interface ShardRef {
+  /** Lossless raw shard (core/data/raw-shard.ts): what training reads. */
+  raw: string;
+  /** WebDataset-style tar of PNG images + PNG masks + index.json, when written. */
+  tar?: string;
+  count: number;
+  /** Byte size of the raw shard. */
+  bytes: number;
+}
+
+export interface SplitData {
+  count: number;
+  shards: ShardRef[];
+  items: ItemMeta[];
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+/** Splits a manifest can hold; `generic` is the class-free background pool used by generic_bg. */
+export type ManifestSplit = Split | 'generic';
+
+/**
+ * The normalized form of a dataset (`datasets/<hash>/manifest.json`) and of a variant of it
+ * (`variants/<datasetHash>/<variant>/<paramsHash>/manifest.json`): both read the same way.
+ */
+export interface DataManifest {
+  version: 1;
+  kind: 'dataset' | 'variant';
+  /** Content hash of this dataset or variant (also in its key). */
+  hash: string;
+  /** The dataset this was made from (equals `hash` for a dataset). */
+  datasetHash: string;
+  classes: string[];
+  splits: Partial<Record<ManifestSplit, SplitData>>;
+  skipped: SkippedFile[];
+  codeVersion: string;
+  /** For a dataset: the validated source spec. */
+  source?: unknown;
+  /** For a variant: the validated variant spec and the pairing seed. */
+  variant?: unknown;
+  seed?: number;
+}
+
+export function datasetPrefix(hash: string): string {
+  return `datasets/${hash}`;
+}
+
+export function manifestKeyOf(prefix: string): string {
+  return `${prefix}/manifest.json`;
+}

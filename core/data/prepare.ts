@@ -1,0 +1,111 @@
+import type { ArtifactStore } from '../../store/artifact-store';
+import { putJson, tryGetJson } from '../../store/json';
+import { hashOf } from '../hash';
+import type { DatasetPlan } from './dataset-plan';
+import {
+  type DataManifest,
+  datasetPrefix,
+  type ManifestSplit,
+  manifestKeyOf,
+  type SkippedFile,
+  type SplitData,
+} from './manifest';
+import { readerPlan } from './readers';
+import { defaultShardSize, type ProgressCallback, writeSplit } from './shard-writer';
+import { type SourceSpec, type SourceSpecInput, sourceSpecSchema } from './source-spec';
+
+/** Bump when prepared datasets would come out different: every dataset hash changes with it. */
+export const DATA_CODE_VERSION = 'data-1';
+
+export interface PrepareOptions {
+  /** Also write WebDataset-style tar shards (PNG + mask PNG + JSON). Default true. */
+  tar?: boolean;
+  /** Images per shard; default ~64 MB of raw pixels (100..1000 images). */
+  shardSize?: number;
+  onProgress?: ProgressCallback;
+}
+
+/** The small JSON a prepare returns (and an activity passes on): keys and counts, never pixels. */
+export interface PreparedDataset {
+  manifestKey: string;
+  datasetHash: string;
+  classes: string[];
+  counts: Partial<Record<ManifestSplit, number>>;
+  skippedCount: number;
+  /** The first 20 skipped files; all of them are in the manifest. */
+  skipped: SkippedFile[];
+  /** True when the dataset was already in the store. */
+  reused: boolean;
+}
+
+/** Content address of a dataset: code version, parsed spec and a fingerprint of the input files. */
+export function datasetHashOf(spec: SourceSpec, fingerprint: unknown): string {
+  return hashOf({ code: DATA_CODE_VERSION, spec, fingerprint });
+}
+
+/**
+ * Turns any dataset source into the normalized form: raw (+tar) shards per split and a manifest at
+ * `datasets/<hash>/manifest.json`. Idempotent (an existing manifest returns at once) and resumable (finished
+ * shards are found and kept). Bad images are skipped and listed in the manifest, never fatal.
+ */
+export async function prepareDataset(
+  store: ArtifactStore,
+  input: SourceSpecInput | SourceSpec,
+  options: PrepareOptions = {},
+): Promise<PreparedDataset> {
+  const spec = sourceSpecSchema.parse(input);
+  const plan: DatasetPlan = await readerPlan(spec);
+  const hash = datasetHashOf(spec, plan.fingerprint);
+  const prefix = datasetPrefix(hash);
+  const manifestKey = manifestKeyOf(prefix);
+  const existing = await tryGetJson<DataManifest>(store, manifestKey);
+  if (existing) return summarize(manifestKey, existing, true);
+
+  const shardSize = options.shardSize ?? defaultShardSize(plan.approxSize, plan.approxSize);
+  const splits: DataManifest['splits'] = {};
+  const skipped = [...plan.skipped];
+  for (const sp of plan.splits) {
+    const out = await writeSplit(
+      {
+        store,
+        prefix,
+        split: sp.split,
+        units: sp.units,
+        shardSize,
+        tar: options.tar ?? true,
+        onProgress: options.onProgress,
+      },
+      (start, end) => sp.make(start, end),
+    );
+    splits[sp.split] = out.data;
+    skipped.push(...out.skipped);
+  }
+  const manifest: DataManifest = {
+    version: 1,
+    kind: 'dataset',
+    hash,
+    datasetHash: hash,
+    classes: plan.classes,
+    splits,
+    skipped,
+    codeVersion: DATA_CODE_VERSION,
+    source: spec,
+  };
+  await putJson(store, manifestKey, manifest);
+  return summarize(manifestKey, manifest, false);
+}
+
+export function summarize(manifestKey: string, m: DataManifest, reused: boolean): PreparedDataset {
+  const counts: PreparedDataset['counts'] = {};
+  for (const [name, data] of Object.entries(m.splits) as [ManifestSplit, SplitData][])
+    counts[name] = data.count;
+  return {
+    manifestKey,
+    datasetHash: m.datasetHash,
+    classes: m.classes,
+    counts,
+    skippedCount: m.skipped.length,
+    skipped: m.skipped.slice(0, 20),
+    reused,
+  };
+}

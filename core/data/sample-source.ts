@@ -1,0 +1,125 @@
+import type { ArtifactStore } from '../../store/artifact-store';
+import { getJson } from '../../store/json';
+import type { DataManifest, ManifestSplit, ShardRef } from './manifest';
+import { decodeRawShard } from './raw-shard';
+import { Rng } from './rng';
+import type { Sample, SampleSource } from './sample';
+
+export interface OpenSampleSourceOptions {
+  /**
+   * Decoded shards kept in memory across epochs, and the span a seeded shuffle mixes over (shards are shuffled,
+   * then samples within each group of shards that fits this budget). Default 512 MiB: small datasets are fully
+   * shuffled and read from the store once.
+   */
+  cacheBytes?: number;
+}
+
+export interface OpenedSampleSource extends SampleSource {
+  readonly manifest: DataManifest;
+  readonly split: ManifestSplit;
+}
+
+/** A split of a dataset or a variant (any manifest written by core/data or core/variants), read from its raw shards. */
+export async function openSampleSource(
+  store: ArtifactStore,
+  manifestKey: string,
+  split: ManifestSplit,
+  options: OpenSampleSourceOptions = {},
+): Promise<OpenedSampleSource> {
+  const manifest = await getJson<DataManifest>(store, manifestKey);
+  const data = manifest.splits[split];
+  if (!data)
+    throw new Error(
+      `${manifestKey} has no split "${split}" (has: ${Object.keys(manifest.splits).join(', ')})`,
+    );
+  return new ShardedSampleSource(
+    store,
+    manifest,
+    split,
+    data.shards,
+    options.cacheBytes ?? 512 * 1024 * 1024,
+  );
+}
+
+class ShardedSampleSource implements OpenedSampleSource {
+  readonly classes: string[];
+  private readonly cache = new Map<string, Sample[]>();
+  private cachedBytes = 0;
+
+  constructor(
+    private readonly store: ArtifactStore,
+    readonly manifest: DataManifest,
+    readonly split: ManifestSplit,
+    private readonly shards: ShardRef[],
+    private readonly cacheBytes: number,
+  ) {
+    this.classes = manifest.classes;
+  }
+
+  count(): number {
+    return this.shards.reduce((n, s) => n + s.count, 0);
+  }
+
+  async *iterate(options: { shuffleSeed?: number; skip?: number } = {}): AsyncIterable<Sample> {
+    let skip = Math.max(0, options.skip ?? 0);
+    if (options.shuffleSeed === undefined) {
+      for (const shard of this.shards) {
+        if (skip >= shard.count) {
+          skip -= shard.count;
+          continue;
+        }
+        const samples = await this.load(shard);
+        for (let i = skip; i < samples.length; i++) yield samples[i]!;
+        skip = 0;
+      }
+      return;
+    }
+    const rng = new Rng(options.shuffleSeed);
+    const order = rng.shuffle(this.shards.map((_, i) => i));
+    // groups of consecutive (shuffled) shards that fit the budget; the same seed always gives the same groups
+    const groups: number[][] = [];
+    let bytes = Infinity;
+    for (const i of order) {
+      if (bytes + this.shards[i]!.bytes > this.cacheBytes) {
+        groups.push([]);
+        bytes = 0;
+      }
+      groups[groups.length - 1]!.push(i);
+      bytes += this.shards[i]!.bytes;
+    }
+    for (const group of groups) {
+      const n = group.reduce((s, i) => s + this.shards[i]!.count, 0);
+      // draw the permutation even for skipped groups, so positions do not depend on `skip`
+      const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+      if (skip >= n) {
+        skip -= n;
+        continue;
+      }
+      const samples: Sample[] = [];
+      for (const i of group) samples.push(...(await this.load(this.shards[i]!)));
+      for (let k = skip; k < n; k++) yield samples[perm[k]!]!;
+      skip = 0;
+    }
+  }
+
+  private async load(shard: ShardRef): Promise<Sample[]> {
+    const hit = this.cache.get(shard.raw);
+    if (hit) {
+      this.cache.delete(shard.raw);
+      this.cache.set(shard.raw, hit);
+      return hit;
+    }
+    const samples = decodeRawShard(await this.store.get(shard.raw), shard.raw);
+    if (shard.bytes <= this.cacheBytes) {
+      while (this.cachedBytes + shard.bytes > this.cacheBytes && this.cache.size > 0) {
+        const [oldKey] = this.cache.keys();
+        const old = this.shards.find((s) => s.raw === oldKey);
+        this.cache.delete(oldKey!);
+        this.cachedBytes -= old?.bytes ?? 0;
+      }
+      this.cache.set(shard.raw, samples);
+      this.cachedBytes += shard.bytes;
+    }
+    return samples;
+  }
+}

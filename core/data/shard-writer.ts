@@ -1,0 +1,103 @@
+import type { ArtifactStore } from '../../store/artifact-store';
+import { putJson, tryGetJson } from '../../store/json';
+import type { ItemMeta, ManifestSplit, ShardRef, SkippedFile, SplitData } from './manifest';
+import { itemMetaOf } from './mask-stats';
+import { encodeRawShard } from './raw-shard';
+import type { Sample } from './sample';
+import { encodeTarShard } from './tar-shard';
+
+export interface ShardProgress {
+  split: ManifestSplit;
+  /** Shards of this split finished so far (including reused ones). */
+  shardsDone: number;
+  shards: number;
+  /** Input units (files, images) of this split handled so far. */
+  unitsDone: number;
+  units: number;
+  /** True when this shard was found in the store (a resumed run). */
+  reused: boolean;
+}
+
+export type ProgressCallback = (p: ShardProgress) => void;
+
+/** What one shard's producer returns for input units [start, end). */
+export interface ShardBatch {
+  samples: Sample[];
+  /** Per sample, extra manifest fields (e.g. the recorded pairing `bgFrom`). */
+  extras?: Partial<ItemMeta>[];
+  skipped: SkippedFile[];
+}
+
+export interface WriteSplitOptions {
+  store: ArtifactStore;
+  /** e.g. `datasets/<hash>`; shards go to `<prefix>/shards/<split>-NNNNN.*`. */
+  prefix: string;
+  split: ManifestSplit;
+  /** Number of input units (files or source images); units per shard = shardSize. */
+  units: number;
+  shardSize: number;
+  tar: boolean;
+  onProgress?: ProgressCallback;
+}
+
+interface ShardIndex {
+  shard: ShardRef;
+  items: ItemMeta[];
+  skipped: SkippedFile[];
+}
+
+/**
+ * Writes one split as shards of `shardSize` input units. Each shard ends with a small index object, written
+ * last, so a rerun (a retried activity, a resumed CLI run) finds finished shards and skips their work.
+ */
+export async function writeSplit(
+  opts: WriteSplitOptions,
+  make: (start: number, end: number) => Promise<ShardBatch>,
+): Promise<{ data: SplitData; skipped: SkippedFile[] }> {
+  const { store, prefix, split, units, shardSize } = opts;
+  const shards = Math.max(1, Math.ceil(units / shardSize));
+  const refs: ShardRef[] = [];
+  const items: ItemMeta[] = [];
+  const skipped: SkippedFile[] = [];
+  for (let i = 0; i < shards; i++) {
+    const base = `${prefix}/shards/${split}-${String(i).padStart(5, '0')}`;
+    const indexKey = `${base}.index.json`;
+    let index = await tryGetJson<ShardIndex>(store, indexKey);
+    const reused = index !== undefined;
+    if (!index) {
+      const start = i * shardSize;
+      const end = Math.min(units, start + shardSize);
+      const batch = await make(start, end);
+      const metas = batch.samples.map((s, j) => itemMetaOf(s, batch.extras?.[j]));
+      const raw = encodeRawShard(batch.samples);
+      const ref: ShardRef = { raw: `${base}.bgraw`, count: batch.samples.length, bytes: raw.length };
+      await store.put(ref.raw, raw, { contentType: 'application/octet-stream' });
+      if (opts.tar) {
+        ref.tar = `${base}.tar`;
+        await store.put(ref.tar, await encodeTarShard(batch.samples, metas, items.length), {
+          contentType: 'application/x-tar',
+        });
+      }
+      index = { shard: ref, items: metas, skipped: batch.skipped };
+      await putJson(store, indexKey, index);
+    }
+    refs.push(index.shard);
+    items.push(...index.items);
+    skipped.push(...index.skipped);
+    opts.onProgress?.({
+      split,
+      shardsDone: i + 1,
+      shards,
+      unitsDone: Math.min(units, (i + 1) * shardSize),
+      units,
+      reused,
+    });
+  }
+  return { data: { count: items.length, shards: refs, items }, skipped };
+}
+
+/** Shard size: ~64 MB of raw pixels per shard, kept within 100..1000 images. */
+export function defaultShardSize(width: number, height: number): number {
+  const perImage = width * height * 4;
+  return Math.max(100, Math.min(1000, Math.floor((64 * 1024 * 1024) / perImage)));
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+/**
+ * Dataset sources, as a study spec or `bgstudy data ...` names them. Each is turned into the same normalized
+ * form (core/data/manifest.ts) by core/data/prepare.ts. Defaults are applied here, so a parsed spec is complete
+ * and its hash (the dataset's content address) does not depend on how it was written.
+ */
+export const syntheticSourceSchema = z
+  .object({
+    source: z.literal('synthetic'),
+    /** Number of classes, one shape family each (at most 12). */
+    classes: z.number().int().min(2).max(12).default(9),
+    perClass: z
+      .object({
+        train: z.number().int().min(1).max(100_000).default(200),
+        val: z.number().int().min(1).max(100_000).default(50),
+      })
+      .strict()
+      .default({ train: 200, val: 50 }),
+    /** Square image side in pixels. */
+    size: z.number().int().min(16).max(512).default(64),
+    /** p: probability that an image's background family is its class's own family (0 = no signal, 1 = determined). */
+    bgCorrelation: z.number().min(0).max(1).default(0.9),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
+    /** Object radius as a fraction of the image side, drawn uniformly in [min, max]. */
+    objectScale: z
+      .object({ min: z.number().min(0.05).max(0.5), max: z.number().min(0.05).max(0.5) })
+      .strict()
+      .refine((s) => s.min <= s.max, 'objectScale.min must be <= objectScale.max')
+      .default({ min: 0.3, max: 0.42 }),
+    /** Euclidean RGB distance between a background's two colours: moderate keeps shapes learnable. */
+    bgContrast: z.number().min(0).max(255).default(60),
+    /** Per-pixel noise amplitude (0..255) on backgrounds. */
+    bgNoise: z.number().min(0).max(64).default(6),
+    /** Minimum RGB distance between the object's colour and its background's mean. */
+    minColorDistance: z.number().min(0).max(300).default(130),
+    /** Size of the class-free background pool for generic_bg. */
+    genericCount: z.number().int().min(0).max(100_000).default(100),
+  })
+  .strict();
+
+const realCommon = {
+  /** Resize (cover, centre crop) to a square of this side; masks use nearest neighbour. Omit to keep sizes. */
+  size: z.number().int().min(8).max(1024).optional(),
+  /** Take at most this many images per class and split (the first ones in sorted order). */
+  maxPerClass: z.number().int().min(1).optional(),
+  /** A folder of class-free background images: the pool generic_bg pastes onto. */
+  genericPath: z.string().min(1).optional(),
+};
+
+export const folderSourceSchema = z
+  .object({
+    source: z.literal('folder'),
+    /** `<path>/<class>/<image>`, or `<path>/{train,val}/<class>/<image>` when a train folder exists. */
+    path: z.string().min(1),
+    /** The same tree with one mask per image (`<stem>.png`, or `.npy`), 255/1/true = foreground. */
+    maskPath: z.string().min(1),
+    /** Allowed class folders, in label order; other folders are skipped and reported. Default: all, sorted. */
+    classes: z.array(z.string().min(1)).min(2).optional(),
+    /** Without train/val folders: the share of each class that goes to val (seeded). */
+    valFraction: z.number().min(0).max(0.9).default(0.2),
+    seed: z.number().int().min(0).default(1),
+    ...realCommon,
+  })
+  .strict();
+
+export const in9SourceSchema = z
+  .object({
+    source: z.literal('in9'),
+    /** The backgrounds_challenge data root: `<path>/<variant>/{train,val}/NN_class/*`, masks in `<path>/fg_mask/`. */
+    path: z.string().min(1),
+    /** Which variant folder to import as the dataset's images. */
+    variant: z
+      .string()
+      .regex(/^[a-z_]+$/)
+      .default('original'),
+    splits: z
+      .array(z.enum(['train', 'val']))
+      .min(1)
+      .default(['train', 'val']),
+    ...realCommon,
+  })
+  .strict();
+
+export const pixelImagenetSourceSchema = z
+  .object({
+    source: z.literal('pixel-imagenet'),
+    /** ImageNet images, `<imagesPath>/<wnid>/<stem>.JPEG`. */
+    imagesPath: z.string().min(1),
+    /** Pixel-ImageNet masks, `<masksPath>/<wnid>/<stem>.png`; the masks decide which images are used. */
+    masksPath: z.string().min(1),
+    /** Class subset by WordNet id, in label order. */
+    wnids: z.array(z.string().regex(/^n\d{8}$/)).min(2),
+    /** Optional readable names, in the order of wnids. */
+    classNames: z.array(z.string().min(1)).optional(),
+    valFraction: z.number().min(0).max(0.9).default(0.2),
+    seed: z.number().int().min(0).default(1),
+    ...realCommon,
+  })
+  .strict();
+
+export const sourceSpecSchema = z.discriminatedUnion('source', [
+  syntheticSourceSchema,
+  folderSourceSchema,
+  in9SourceSchema,
+  pixelImagenetSourceSchema,
+]);
+
+export type SyntheticSource = z.output<typeof syntheticSourceSchema>;
+export type FolderSource = z.output<typeof folderSourceSchema>;
+export type In9Source = z.output<typeof in9SourceSchema>;
+export type PixelImagenetSource = z.output<typeof pixelImagenetSourceSchema>;
+/** A parsed (defaults applied) dataset source. */
+export type SourceSpec = z.output<typeof sourceSpecSchema>;
+/** A source as a user writes it (defaults optional). */
+export type SourceSpecInput = z.input<typeof sourceSpecSchema>;

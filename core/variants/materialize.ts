@@ -1,0 +1,225 @@
+import type { ArtifactStore } from '../../store/artifact-store';
+import { getJson, putJson, tryGetJson } from '../../store/json';
+import { contentKey } from '../../store/keys';
+import {
+  type DataManifest,
+  type ItemMeta,
+  type ManifestSplit,
+  manifestKeyOf,
+  type ShardRef,
+  type SplitData,
+} from '../data/manifest';
+import { decodeRawShard } from '../data/raw-shard';
+import type { Sample } from '../data/sample';
+import { type ProgressCallback, writeSplit } from '../data/shard-writer';
+import { applyVariant, rawImage, type RawImage } from './ops';
+import { drawPairing } from './pairing';
+import {
+  usesPairing,
+  type VariantSpec,
+  type VariantSpecInput,
+  variantLabel,
+  variantSpecSchema,
+} from './variant-spec';
+
+/** Bump when any variant's pixels would come out different: every variant key changes with it. */
+export const VARIANTS_CODE_VERSION = 'variants-1';
+
+export interface MaterializeInput {
+  datasetManifestKey: string;
+  variant: VariantSpecInput | VariantSpec;
+  /** Pairing seed for mixed_* and generic_bg (ignored, and not part of the key, for the others). Default 0. */
+  seed?: number;
+}
+
+export interface MaterializeOptions {
+  /** Also write PNG tar shards (for people and other tools). Default false: training reads the raw shards. */
+  tar?: boolean;
+  onProgress?: ProgressCallback;
+  /** Decoded dataset shards kept in memory for pairing lookups. Default 1 GiB. */
+  cacheBytes?: number;
+}
+
+export interface MaterializedVariant {
+  manifestKey: string;
+  variantHash: string;
+  datasetHash: string;
+  variant: VariantSpec;
+  label: string;
+  classes: string[];
+  counts: Partial<Record<ManifestSplit, number>>;
+  reused: boolean;
+}
+
+/** Where a variant lives: `variants/<datasetHash>/<name>/<paramsHash>`. */
+export function variantPrefix(datasetHash: string, spec: VariantSpec, seed: number): string {
+  const inputs = {
+    code: VARIANTS_CODE_VERSION,
+    datasetHash,
+    spec,
+    seed: usesPairing(spec.name) ? seed : undefined,
+  };
+  return contentKey(`variants/${datasetHash}/${spec.name}`, inputs);
+}
+
+/**
+ * Makes one variant of every split of a prepared dataset, as raw shards aligned one-to-one with the dataset's
+ * shards, plus a manifest recording each output's pairing (`bgFrom`). Idempotent and resumable like
+ * prepareDataset. Every source image is decoded once per shard (from the raw shard, no image codec).
+ */
+export async function materializeVariant(
+  store: ArtifactStore,
+  input: MaterializeInput,
+  options: MaterializeOptions = {},
+): Promise<MaterializedVariant> {
+  const spec = variantSpecSchema.parse(input.variant);
+  const seed = input.seed ?? 0;
+  const dataset = await getJson<DataManifest>(store, input.datasetManifestKey);
+  const prefix = variantPrefix(dataset.datasetHash, spec, seed);
+  const manifestKey = manifestKeyOf(prefix);
+  const existing = await tryGetJson<DataManifest>(store, manifestKey);
+  if (existing) return summary(manifestKey, existing, spec, true);
+
+  const cache = new ShardCache(store, options.cacheBytes ?? 1024 * 1024 * 1024);
+  const splits: DataManifest['splits'] = {};
+  for (const split of ['train', 'val'] as const) {
+    const data = dataset.splits[split];
+    if (!data) continue;
+    const pool = usesPairing(spec.name)
+      ? spec.name === 'generic_bg'
+        ? dataset.splits.generic
+        : data
+      : undefined;
+    const pairing = usesPairing(spec.name)
+      ? drawPairing(spec.name, data.items, dataset.classes.length, seed, split, pool?.count ?? 0)
+      : undefined;
+    const starts = shardStarts(data.shards);
+    const out = await writeSplit(
+      {
+        store,
+        prefix,
+        split,
+        units: data.shards.length,
+        shardSize: 1,
+        tar: options.tar ?? false,
+        onProgress: options.onProgress,
+      },
+      async (shardIndex) => {
+        const sources = await cache.get(data.shards[shardIndex]!);
+        const samples: Sample[] = [];
+        const extras: Partial<ItemMeta>[] = [];
+        for (let j = 0; j < sources.length; j++) {
+          const s = sources[j]!;
+          const item = starts[shardIndex]! + j;
+          const src = toRaw(s);
+          let donor: RawImage | undefined;
+          let bgFrom: string | undefined;
+          if (pairing && pool) {
+            const d = await cache.sampleAt(pool, pairing[item]!);
+            donor = toRaw(d);
+            bgFrom = d.id;
+          }
+          samples.push({
+            id: s.id,
+            label: s.label,
+            width: s.width,
+            height: s.height,
+            rgb: applyVariant(spec, src, donor),
+            mask: src.mask,
+          });
+          extras.push(bgFrom === undefined ? {} : { bgFrom });
+        }
+        return { samples, extras, skipped: [] };
+      },
+    );
+    splits[split] = out.data;
+  }
+  const manifest: DataManifest = {
+    version: 1,
+    kind: 'variant',
+    hash: prefix.split('/').pop()!,
+    datasetHash: dataset.datasetHash,
+    classes: dataset.classes,
+    splits,
+    skipped: [],
+    codeVersion: VARIANTS_CODE_VERSION,
+    variant: spec,
+    seed: usesPairing(spec.name) ? seed : undefined,
+  };
+  await putJson(store, manifestKey, manifest);
+  return summary(manifestKey, manifest, spec, false);
+}
+
+function summary(
+  manifestKey: string,
+  m: DataManifest,
+  spec: VariantSpec,
+  reused: boolean,
+): MaterializedVariant {
+  const counts: MaterializedVariant['counts'] = {};
+  for (const [name, data] of Object.entries(m.splits) as [ManifestSplit, SplitData][])
+    counts[name] = data.count;
+  return {
+    manifestKey,
+    variantHash: m.hash,
+    datasetHash: m.datasetHash,
+    variant: spec,
+    label: variantLabel(spec),
+    classes: m.classes,
+    counts,
+    reused,
+  };
+}
+
+function toRaw(s: Sample): RawImage {
+  const mask = s.mask ?? new Uint8Array(s.width * s.height).fill(255);
+  return rawImage(s.width, s.height, s.rgb, mask);
+}
+
+function shardStarts(shards: ShardRef[]): number[] {
+  const starts: number[] = [];
+  let n = 0;
+  for (const s of shards) {
+    starts.push(n);
+    n += s.count;
+  }
+  return starts;
+}
+
+/** Decoded raw shards by key, least recently used evicted past a byte budget. */
+class ShardCache {
+  private readonly map = new Map<string, { samples: Sample[]; bytes: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly budget: number,
+  ) {}
+
+  async get(shard: ShardRef): Promise<Sample[]> {
+    const hit = this.map.get(shard.raw);
+    if (hit) {
+      this.map.delete(shard.raw);
+      this.map.set(shard.raw, hit);
+      return hit.samples;
+    }
+    const samples = decodeRawShard(await this.store.get(shard.raw), shard.raw);
+    while (this.bytes + shard.bytes > this.budget && this.map.size > 0) {
+      const [k, v] = this.map.entries().next().value as [string, { bytes: number }];
+      this.map.delete(k);
+      this.bytes -= v.bytes;
+    }
+    this.map.set(shard.raw, { samples, bytes: shard.bytes });
+    this.bytes += shard.bytes;
+    return samples;
+  }
+
+  async sampleAt(split: SplitData, index: number): Promise<Sample> {
+    let i = index;
+    for (const shard of split.shards) {
+      if (i < shard.count) return (await this.get(shard))[i]!;
+      i -= shard.count;
+    }
+    throw new Error(`sample index ${index} out of range (${split.count})`);
+  }
+}

@@ -1,0 +1,197 @@
+import type { BBox } from '../data/manifest';
+import { maskBBox } from '../data/mask-stats';
+import { maskedGaussianBlur } from './blur';
+import { bboxMask, dilateMask, erodeMask, largestBackgroundRect } from './morphology';
+import { PALETTE, type PaletteColor, type VariantSpec } from './variant-spec';
+
+/** A decoded image with its foreground mask (255 = foreground) and the mask's bounding box. */
+export interface RawImage {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+  mask: Uint8Array;
+  bbox: BBox;
+}
+
+export function rawImage(width: number, height: number, rgb: Uint8Array, mask: Uint8Array): RawImage {
+  return { width, height, rgb, mask, bbox: maskBBox(mask, width, height) };
+}
+
+/** Foreground bounding box filled black. */
+export function onlyBgB(src: RawImage): Uint8Array {
+  const out = new Uint8Array(src.rgb);
+  const [x0, y0, x1, y1] = src.bbox;
+  for (let y = y0; y < y1; y++) out.fill(0, (y * src.width + x0) * 3, (y * src.width + x1) * 3);
+  return out;
+}
+
+/**
+ * Foreground bounding box filled by tiling the image's largest foreground-free rectangle (Xiao et al.'s
+ * Only-BG-T). With no such rectangle (an all-foreground mask) the box is left black.
+ */
+export function onlyBgT(src: RawImage): Uint8Array {
+  const out = onlyBgB(src);
+  const rect = largestBackgroundRect(src.mask, src.width, src.height);
+  if (!rect) return out;
+  const [rx0, ry0, rx1, ry1] = rect;
+  const rw = rx1 - rx0;
+  const rh = ry1 - ry0;
+  const [x0, y0, x1, y1] = src.bbox;
+  for (let y = y0; y < y1; y++) {
+    const sy = ry0 + ((y - y0) % rh);
+    for (let x = x0; x < x1; x++) {
+      const sx = rx0 + ((x - x0) % rw);
+      const o = (y * src.width + x) * 3;
+      const s = (sy * src.width + sx) * 3;
+      out[o] = src.rgb[s]!;
+      out[o + 1] = src.rgb[s + 1]!;
+      out[o + 2] = src.rgb[s + 2]!;
+    }
+  }
+  return out;
+}
+
+/** Pixels where `keep` is nonzero stay, the rest become black. */
+export function keepWhere(rgb: Uint8Array, keep: Uint8Array, invert = false): Uint8Array {
+  const out = new Uint8Array(rgb.length);
+  for (let i = 0; i < keep.length; i++) {
+    if ((keep[i] !== 0) !== invert) {
+      out[i * 3] = rgb[i * 3]!;
+      out[i * 3 + 1] = rgb[i * 3 + 1]!;
+      out[i * 3 + 2] = rgb[i * 3 + 2]!;
+    }
+  }
+  return out;
+}
+
+/** The foreground of `fg` pasted over `background` (same size). */
+export function pasteForeground(fg: RawImage, background: Uint8Array): Uint8Array {
+  const out = new Uint8Array(background);
+  for (let i = 0; i < fg.mask.length; i++) {
+    if (fg.mask[i]) {
+      out[i * 3] = fg.rgb[i * 3]!;
+      out[i * 3 + 1] = fg.rgb[i * 3 + 1]!;
+      out[i * 3 + 2] = fg.rgb[i * 3 + 2]!;
+    }
+  }
+  return out;
+}
+
+export function foregroundMean(src: RawImage): [number, number, number] {
+  const s = [0, 0, 0];
+  let n = 0;
+  for (let i = 0; i < src.mask.length; i++) {
+    if (src.mask[i]) {
+      s[0]! += src.rgb[i * 3]!;
+      s[1]! += src.rgb[i * 3 + 1]!;
+      s[2]! += src.rgb[i * 3 + 2]!;
+      n++;
+    }
+  }
+  return n ? [s[0]! / n, s[1]! / n, s[2]! / n] : [0, 0, 0];
+}
+
+/** The palette colour for bg_color: a named one, or the farthest (`contrast`) / nearest (`match`) to the foreground mean. */
+export function bgColorOf(
+  src: RawImage,
+  color: PaletteColor | 'contrast' | 'match',
+): readonly [number, number, number] {
+  if (color !== 'contrast' && color !== 'match') return PALETTE[color];
+  const mean = foregroundMean(src);
+  let best: readonly [number, number, number] = PALETTE.black;
+  let bestD = color === 'contrast' ? -1 : Infinity;
+  for (const c of Object.values(PALETTE)) {
+    const d = Math.hypot(c[0] - mean[0], c[1] - mean[1], c[2] - mean[2]);
+    if (color === 'contrast' ? d > bestD : d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+export function solidBackground(src: RawImage, rgbColor: readonly [number, number, number]): Uint8Array {
+  const bg = new Uint8Array(src.rgb.length);
+  for (let i = 0; i < src.mask.length; i++) {
+    bg[i * 3] = rgbColor[0];
+    bg[i * 3 + 1] = rgbColor[1];
+    bg[i * 3 + 2] = rgbColor[2];
+  }
+  return pasteForeground(src, bg);
+}
+
+/** bg_reduced's radius in pixels: r < 1 is a fraction of the shorter side. */
+export function reducedRadiusPx(r: number, width: number, height: number): number {
+  return r < 1 ? r * Math.min(width, height) : r;
+}
+
+/** Nearest-neighbour resize of an RGB buffer (for pasting onto a background of another size). */
+export function resizeNearest(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  W: number,
+  H: number,
+  channels = 3,
+): Uint8Array {
+  if (w === W && h === H) return rgb;
+  const out = new Uint8Array(W * H * channels);
+  for (let y = 0; y < H; y++) {
+    const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / H));
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(w - 1, Math.floor(((x + 0.5) * w) / W));
+      for (let k = 0; k < channels; k++) out[(y * W + x) * channels + k] = rgb[(sy * w + sx) * channels + k]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Applies one variant to one image. `donor` is the paired image whose background a mixed_* or generic_bg
+ * output uses (its Only-BG-T, resized to the source's size). Returns the output pixels; the output's mask is
+ * always the source's foreground mask (where the object is, or was).
+ */
+export function applyVariant(spec: VariantSpec, src: RawImage, donor?: RawImage): Uint8Array {
+  switch (spec.name) {
+    case 'original':
+      return new Uint8Array(src.rgb);
+    case 'only_bg_b':
+      return onlyBgB(src);
+    case 'only_bg_t':
+      return onlyBgT(src);
+    case 'no_fg':
+      return keepWhere(src.rgb, src.mask, true);
+    case 'only_fg':
+      return keepWhere(src.rgb, src.mask);
+    case 'mixed_same':
+    case 'mixed_rand':
+    case 'mixed_next':
+    case 'generic_bg': {
+      if (!donor) throw new Error(`${spec.name} needs a paired background image`);
+      const bg = resizeNearest(onlyBgT(donor), donor.width, donor.height, src.width, src.height);
+      return pasteForeground(src, bg);
+    }
+    case 'bg_color':
+      return solidBackground(src, bgColorOf(src, spec.color));
+    case 'bg_blur': {
+      const weight = new Uint8Array(src.mask.length);
+      for (let i = 0; i < weight.length; i++) weight[i] = src.mask[i] ? 0 : 1;
+      return maskedGaussianBlur(src.rgb, weight, src.width, src.height, spec.sigma);
+    }
+    case 'bg_reduced': {
+      const keep = dilateMask(
+        src.mask,
+        src.width,
+        src.height,
+        reducedRadiusPx(spec.r, src.width, src.height),
+      );
+      return keepWhere(src.rgb, keep);
+    }
+    case 'fg_mask_quality': {
+      const m =
+        spec.op === 'bbox'
+          ? bboxMask(src.bbox, src.width, src.height)
+          : spec.op === 'erode'
+            ? erodeMask(src.mask, src.width, src.height, spec.k)
+            : dilateMask(src.mask, src.width, src.height, spec.k);
+      return keepWhere(src.rgb, m);
+    }
+  }
+}

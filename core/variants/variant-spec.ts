@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/** Variant names, as the upstream backgrounds_challenge folders spell them, plus the slides' extensions. */
+export const SIMPLE_VARIANTS = [
+  'original',
+  'only_bg_b',
+  'only_bg_t',
+  'no_fg',
+  'only_fg',
+  'mixed_same',
+  'mixed_rand',
+  'mixed_next',
+  'generic_bg',
+] as const;
+export const PALETTE = {
+  black: [0, 0, 0],
+  white: [255, 255, 255],
+  gray: [128, 128, 128],
+  red: [220, 40, 40],
+  green: [40, 170, 60],
+  blue: [40, 80, 220],
+  yellow: [240, 220, 40],
+  purple: [150, 60, 190],
+} as const satisfies Record<string, readonly [number, number, number]>;
+export type PaletteColor = keyof typeof PALETTE;
+
+const simple = z.object({ name: z.enum(SIMPLE_VARIANTS) }).strict();
+const bgColor = z
+  .object({
+    name: z.literal('bg_color'),
+    /** A palette colour, `contrast` (the palette colour farthest from the foreground's mean) or `match` (nearest). */
+    color: z.enum([...(Object.keys(PALETTE) as PaletteColor[]), 'contrast', 'match']).default('contrast'),
+  })
+  .strict();
+const bgBlur = z
+  .object({
+    name: z.literal('bg_blur'),
+    /** Gaussian sigma in pixels. */ sigma: z.number().positive().max(64),
+  })
+  .strict();
+const bgReduced = z
+  .object({
+    name: z.literal('bg_reduced'),
+    /** Dilation radius: r < 1 is a fraction of the image's shorter side, r >= 1 is pixels. */
+    r: z.number().min(0).max(4096),
+  })
+  .strict();
+const fgMaskQuality = z
+  .object({
+    name: z.literal('fg_mask_quality'),
+    op: z.enum(['erode', 'dilate', 'bbox']),
+    /** Pixels to erode or dilate by (ignored for bbox). */
+    k: z.number().int().min(0).max(256).default(0),
+  })
+  .strict()
+  .transform((v) => (v.op === 'bbox' ? { ...v, k: 0 } : v));
+
+const variantObjectSchema = z.union([simple, bgColor, bgBlur, bgReduced, fgMaskQuality]);
+
+/** One concrete variant: a name and one value per parameter, e.g. `{ name: 'bg_blur', sigma: 4 }`. */
+export const variantSpecSchema = z.union([
+  z.enum(SIMPLE_VARIANTS).transform((name) => ({ name })),
+  variantObjectSchema,
+]);
+
+export type VariantSpec = z.output<typeof variantSpecSchema>;
+export type VariantSpecInput = z.input<typeof variantSpecSchema>;
+export type VariantName = VariantSpec['name'];
+
+export const ALL_VARIANT_NAMES = [
+  ...SIMPLE_VARIANTS,
+  'bg_color',
+  'bg_blur',
+  'bg_reduced',
+  'fg_mask_quality',
+] as const;
+
+/** Variants whose output depends on a seeded pairing with another image (the seed is part of their key). */
+export function usesPairing(name: VariantName): boolean {
+  return name === 'mixed_same' || name === 'mixed_rand' || name === 'mixed_next' || name === 'generic_bg';
+}
+
+/** Short readable label, e.g. `bg_blur(sigma=4)`, for logs and reports. */
+export function variantLabel(spec: VariantSpec): string {
+  const params = Object.entries(spec)
+    .filter(([k]) => k !== 'name')
+    .map(([k, v]) => `${k}=${String(v)}`);
+  return params.length ? `${spec.name}(${params.join(',')})` : spec.name;
+}

@@ -1,0 +1,54 @@
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { CPU_QUEUE, GPU_QUEUE } from '../common/queues';
+import type { ArtifactStore } from '../store';
+import { cpuActivities, gpuActivities } from './activities';
+
+export type QueueKind = 'cpu' | 'gpu';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundles workflows/ once per process (webpack, a few seconds); every worker of the process shares it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: {
+      trace: () => {},
+      debug: () => {},
+      info: () => {},
+      warn: console.warn,
+      error: console.error,
+      log: () => {},
+    },
+  });
+  return bundle;
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  store: ArtifactStore;
+  kind: QueueKind;
+  /** Override the queue name (tests use unique queues). */
+  taskQueue?: string;
+  /** Activities run at once on this worker; training is memory-heavy, so the GPU queue defaults to 1. */
+  maxConcurrentActivities?: number;
+}
+
+/** A worker for one task queue. CPU workers also run workflows; GPU workers only run activities. */
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const isCpu = options.kind === 'cpu';
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue ?? (isCpu ? CPU_QUEUE : GPU_QUEUE),
+    ...(isCpu ? { workflowBundle: await workflowBundle() } : {}),
+    activities: isCpu ? cpuActivities({ store: options.store }) : gpuActivities({ store: options.store }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? (isCpu ? 2 : 1),
+    shutdownGraceTime: '10s',
+  });
+}

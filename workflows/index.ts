@@ -1,0 +1,2 @@
+// The one workflowsPath of every worker: export each workflow (and its messages) from here.
+export * from './study-workflow';
