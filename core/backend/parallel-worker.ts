@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   /** Writes a list of tensors, flattened in order, into `dst` at `offset`. */
   const flattenInto = async (ts: tf.Tensor[], dst: Float32Array, offset: number) => {
     for (const t of ts) {
-      dst.set((await t.data()), offset);
+      dst.set(await t.data(), offset);
       offset += t.size;
     }
   };
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
               { training: false },
             ) as tf.Tensor,
         );
-        new Float32Array(b.logits).set((await out.data()), lo * init.modelSpec.numClasses);
+        new Float32Array(b.logits).set(await out.data(), lo * init.modelSpec.numClasses);
         out.dispose();
       }
       return { type: 'ok' };
