@@ -86,7 +86,7 @@ export function conv2dBackpropInputWasm(args: {
   const bottom = H + KH - 1 - HD - top;
   const right = W + KW - 1 - WD - left;
   if (c.dataFormat !== 'channelsLast' || Math.min(top, left, bottom, right) < 0) {
-    return stockConv2dBackpropInput(args as never) as TensorInfo;
+    return stockKernel(Conv2DBackpropInput)(args as never) as TensorInfo;
   }
 
   // rot180(W)^T: flipped[kh, kw, co, ci] = W[KH-1-kh, KW-1-kw, ci, co].
@@ -104,39 +104,17 @@ export function conv2dBackpropInputWasm(args: {
         for (let co = 0; co < CO; co++) h[d + co * CI + ci] = h[s + ci * CO + co]!;
     }
   if (grid !== dy) dilateInto(h, heapIndex(backend, dy), heapIndex(backend, grid), N, OH, OW, CO, sh, sw);
+  // prettier-ignore
   wasmConv2d(backend)(
-    tensorId(backend, grid),
-    N,
-    HD,
-    WD,
-    tensorId(backend, flipped),
-    KH,
-    KW,
-    top,
-    right,
-    bottom,
-    left,
-    0 /* explicit padding */,
-    1,
-    1,
-    1,
-    1,
-    CO,
-    CI,
-    tensorId(backend, out),
+    tensorId(backend, grid), N, HD, WD,
+    tensorId(backend, flipped), KH, KW,
+    top, right, bottom, left, 0 /* explicit padding, not SAME */,
+    1, 1, 1, 1, // dilation, stride
+    CO, CI, tensorId(backend, out),
   );
   free(backend, flipped);
   if (grid !== dy) free(backend, grid);
   return out;
-}
-
-let stockConv2dBackpropInput: KernelFunc = () => {
-  throw new Error('stock wasm Conv2DBackpropInput was not captured');
-};
-
-/** Remembers the stock kernel before it is replaced, for the cases this one does not cover. */
-export function captureStockConv2dBackpropInput(): void {
-  stockConv2dBackpropInput = stockKernel(Conv2DBackpropInput);
 }
 
 export const conv2dBackpropInputConfig: KernelConfig = {

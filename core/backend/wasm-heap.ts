@@ -3,8 +3,8 @@
  * live in one Float32 heap, so kernels written here read inputs and write outputs in place (no copies through
  * JS arrays) and hand the heavy math to the backend's own compiled kernels (XNNPACK matmul and conv).
  */
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { getKernel } from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The parts of the emscripten module the kernels use. */
@@ -32,9 +32,23 @@ export function heap(backend: BackendWasm): Float32Array {
   return wasmModule(backend).HEAPF32;
 }
 
-/** A stock kernel of the wasm backend, called directly from inside another kernel. */
+/** The wasm backend's own kernels that the project replaced, kept for the cases the replacements pass on. */
+const stockKernels = new Map<string, KernelConfig>();
+
+/** Registers `config` for wasm in place of the stock kernel, keeping the stock one (and its setup). */
+export function replaceKernel(config: KernelConfig): void {
+  const stock = stockKernels.get(config.kernelName) ?? getKernel(config.kernelName, 'wasm');
+  if (stock) {
+    stockKernels.set(config.kernelName, stock);
+    unregisterKernel(config.kernelName, 'wasm');
+  }
+  // The stock setup (cwrap of its C++ entry point) must still run when the backend initializes.
+  registerKernel({ ...config, setupFunc: stock?.setupFunc });
+}
+
+/** A stock kernel of the wasm backend (the original where the project replaced it), called from a kernel. */
 export function stockKernel(name: string): KernelFunc {
-  const k = getKernel(name, 'wasm');
+  const k = stockKernels.get(name) ?? getKernel(name, 'wasm');
   if (!k) throw new Error(`wasm backend has no stock kernel "${name}"`);
   return k.kernelFunc;
 }

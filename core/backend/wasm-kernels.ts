@@ -1,13 +1,14 @@
 /**
  * Makes tfjs's wasm backend able to train every model of core/ml/models.ts, fast: registers the gradient
  * kernels it lacks (Conv2DBackpropFilter, the depthwise gradients) and replaces its slow
- * Conv2DBackpropInput and MaxPoolGrad. Call once per thread before training on 'wasm' (initBackend does).
+ * Conv2DBackpropInput and MaxPoolGrad, and adds fast paths for two slow Sum and BatchMatMul shapes. Call once per thread before training on 'wasm' (initBackend does).
  */
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilterConfig } from './wasm-conv2d-backprop-filter';
-import { captureStockConv2dBackpropInput, conv2dBackpropInputConfig } from './wasm-conv2d-backprop-input';
+import { conv2dBackpropInputConfig } from './wasm-conv2d-backprop-input';
+import { replaceKernel } from './wasm-heap';
 import { maxPoolGradConfig } from './wasm-max-pool-grad';
+import { batchMatMulConfig, sumConfig } from './wasm-reduce-and-matmul';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './wasm-depthwise-grads';
 
 /** Names of the kernels this module registers for 'wasm' (for logs and results). */
@@ -17,6 +18,8 @@ const CONFIGS = [
   maxPoolGradConfig,
   depthwiseBackpropInputConfig,
   depthwiseBackpropFilterConfig,
+  sumConfig,
+  batchMatMulConfig,
 ];
 export const WASM_TRAINING_KERNELS = CONFIGS.map((k) => k.kernelName);
 
@@ -24,10 +27,6 @@ let registered = false;
 
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  captureStockConv2dBackpropInput();
-  for (const config of CONFIGS) {
-    if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm');
-    registerKernel(config);
-  }
+  for (const config of CONFIGS) replaceKernel(config);
   registered = true;
 }
