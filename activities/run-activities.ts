@@ -9,6 +9,9 @@ import type {
   TrainRunInput,
   TrainRunOutput,
 } from '../common/contracts';
+import { log } from '@temporalio/activity';
+import { createTrainer } from '../core/backend/create-trainer';
+import { initBackend, type BackendInfo } from '../core/backend/select-backend';
 import { openSampleSource } from '../core/data/sample-source';
 import type { ChallengeResult, SaliencyResult, TrainSummary, VariantEvaluation } from '../core/ml/results';
 import { sampleGrid } from '../core/ml/saliency';
@@ -33,11 +36,20 @@ export function createRunActivities(deps: {
   makeTrainer?: MakeTrainer;
 }): TrainEvalActivities {
   const { store } = deps;
-  const train = createTrainActivities(deps);
+  // The fastest backend this machine has (BGSTUDY_BACKEND overrides), chosen once per worker process; training
+  // goes data-parallel over worker threads on the CPU backends (BGSTUDY_WORKERS, default every core).
+  let backend: Promise<BackendInfo> | undefined;
+  const ready = () => (backend ??= initBackend({ log: (l) => void log.info(l) }));
+  const makeTrainer: MakeTrainer =
+    deps.makeTrainer ??
+    (async (modelSpec, optimizer) =>
+      (await createTrainer({ modelSpec, optimizer, log: (l) => void log.info(l) })).trainer);
+  const train = createTrainActivities({ store, makeTrainer });
   const evaluate = createEvaluateActivities(deps);
 
   return {
     async trainModel(input: TrainRunInput): Promise<TrainRunOutput> {
+      await ready();
       const size = input.modelSpec.inputSize;
       const out = await train.trainModel({
         model: input.modelSpec,
@@ -75,6 +87,7 @@ export function createRunActivities(deps: {
     },
 
     async evaluateModel(input: EvaluateInput): Promise<EvaluateOutput> {
+      await ready();
       const out = await evaluate.evaluateModel({
         modelKey: input.modelKey,
         variant: keySafe(input.variantId),
@@ -92,6 +105,7 @@ export function createRunActivities(deps: {
     },
 
     async runChallenge(input: ChallengeInput): Promise<ChallengeOutput> {
+      await ready();
       const out = await evaluate.runChallenge({
         modelKey: input.modelKey,
         foregrounds: { manifestKey: input.foregroundManifestKey, split: 'val' },
@@ -109,6 +123,7 @@ export function createRunActivities(deps: {
     },
 
     async computeSaliency(input: SaliencyInput): Promise<SaliencyOutput> {
+      await ready();
       const numClasses = input.modelSpec.numClasses;
       const perClass = Math.max(1, Math.ceil(input.samples / numClasses));
       const out = await evaluate.computeSaliency({
