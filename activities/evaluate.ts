@@ -29,6 +29,8 @@ export const evaluateModelInputSchema = z
     modelKey: z.string().min(1),
     /** Test variant name as the report shows it, e.g. "mixed_same". */
     variant: z.string().min(1),
+    /** Pairing seed of a mixed_* variant, recorded so re-pairings can be averaged (BG-Gap). */
+    pairingSeed: z.number().int().nullable().default(null),
     data: dataRef,
     batchSize: z.number().int().min(1).default(64),
   })
@@ -109,9 +111,11 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     /** Accuracy, loss, per-class accuracy and confusion matrix of a trained model on one test variant. */
     async evaluateModel(raw: EvaluateModelInput): Promise<EvalActivityResult> {
       const input = parseInput(evaluateModelInputSchema, raw, 'evaluateModel');
-      const key = evalKey(input.modelKey, `acc-${input.variant}`, {
+      const key = evalKey(input.modelKey, 'acc', {
         data: input.data,
         modelKey: input.modelKey,
+        variant: input.variant,
+        pairingSeed: input.pairingSeed,
       });
       const hooks = activityHooks();
       const { value, reused } = await getOrCreateJson<VariantEvaluation>(store, key, () =>
@@ -129,6 +133,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
             kind: 'evaluation',
             modelKey: input.modelKey,
             variant: input.variant,
+            pairingSeed: input.pairingSeed,
             dataKey: input.data.manifestKey,
             split: input.data.split === 'generic' ? 'val' : input.data.split,
             classes: source.classes,
@@ -184,7 +189,8 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     /** Gradient saliency maps on the fixed sample grid of one variant, with the share inside the mask. */
     async computeSaliency(raw: ComputeSaliencyInput): Promise<EvalActivityResult> {
       const input = parseInput(computeSaliencyInputSchema, raw, 'computeSaliency');
-      const key = evalKey(input.modelKey, `saliency-${input.variant}`, {
+      const key = evalKey(input.modelKey, 'saliency', {
+        variant: input.variant,
         data: input.data,
         modelKey: input.modelKey,
         perClass: input.perClass,

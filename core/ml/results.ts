@@ -65,6 +65,8 @@ export interface VariantEvaluation extends Evaluation {
   modelKey: string;
   /** Test variant name, e.g. "mixed_same". */
   variant: string;
+  /** Pairing seed of a mixed_* variant when the caller evaluates several re-pairings; null otherwise. */
+  pairingSeed: number | null;
   dataKey: string;
   split: Split;
   classes: string[];
@@ -102,9 +104,14 @@ export interface ModelResults {
   schema: typeof RESULTS_SCHEMA;
   kind: 'model';
   train: TrainSummary;
-  /** By test variant name. */
-  evaluations: Record<string, VariantEvaluation>;
-  /** acc(mixed_same) - acc(mixed_rand); null unless both were evaluated. */
+  /** Every evaluation, possibly several per variant (re-pairings of mixed_*). */
+  evaluations: VariantEvaluation[];
+  /** Per test variant name: the accuracies of its evaluations and their mean (the Xiao table's cell). */
+  accuracy: Record<string, { mean: number; values: number[] }>;
+  /**
+   * mean acc(mixed_same) - mean acc(mixed_rand), each averaged over its re-pairings (one pairing swings
+   * accuracy by several points on small data); null unless both were evaluated.
+   */
   bgGap: number | null;
   challenge: ChallengeResult | null;
   saliency: SaliencyResult[];
@@ -116,16 +123,21 @@ export function assembleModelResults(
   challenge: ChallengeResult | null = null,
   saliency: SaliencyResult[] = [],
 ): ModelResults {
-  const byVariant: Record<string, VariantEvaluation> = {};
-  for (const e of evaluations) byVariant[e.variant] = e;
-  const same = byVariant.mixed_same;
-  const rand = byVariant.mixed_rand;
+  const accuracy: ModelResults['accuracy'] = {};
+  for (const e of evaluations) {
+    const cell = (accuracy[e.variant] ??= { mean: 0, values: [] });
+    cell.values.push(e.accuracy);
+    cell.mean = cell.values.reduce((a, b) => a + b, 0) / cell.values.length;
+  }
+  const same = accuracy.mixed_same;
+  const rand = accuracy.mixed_rand;
   return {
     schema: RESULTS_SCHEMA,
     kind: 'model',
     train,
-    evaluations: byVariant,
-    bgGap: same && rand ? bgGap(same.accuracy, rand.accuracy) : null,
+    evaluations,
+    accuracy,
+    bgGap: same && rand ? bgGap(same.mean, rand.mean) : null,
     challenge,
     saliency,
   };
