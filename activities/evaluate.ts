@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { SpecValidationError } from '../common/errors';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
 import { backgroundsChallenge, type ChallengeCursor, loadBackgroundPool } from '../core/ml/challenge';
@@ -77,6 +78,15 @@ function evalKey(modelKey: string, kind: string, inputs: unknown): string {
   return `evals/${run}/${kind}-${hashOf({ ...(inputs as object), code: EVAL_CODE_VERSION })}.json`;
 }
 
+/** A model can only be scored on data with its own label space. */
+function checkClasses(classes: string[], artifact: ModelArtifact, dataKey: string): void {
+  if (classes.length !== artifact.modelSpec.numClasses) {
+    throw new SpecValidationError(
+      `${dataKey} has ${classes.length} classes, the model has ${artifact.modelSpec.numClasses}`,
+    );
+  }
+}
+
 function predictor(model: tf.LayersModel): Predict {
   const size = model.inputs[0]!.shape[1] as number;
   return async (x, n) => {
@@ -121,6 +131,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const { value, reused } = await getOrCreateJson<VariantEvaluation>(store, key, () =>
         withModel(store, input.modelKey, async (model, artifact) => {
           const source = await openSource(store, input.data.manifestKey, input.data.split);
+          checkClasses(source.classes, artifact, input.data.manifestKey);
           const e = await evaluateSource(predictor(model), source, {
             inputSize: artifact.modelSpec.inputSize,
             numClasses: artifact.modelSpec.numClasses,
@@ -159,6 +170,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
             openSource(store, input.foregrounds.manifestKey, input.foregrounds.split),
             openSource(store, input.backgrounds.manifestKey, input.backgrounds.split),
           ]);
+          checkClasses(fg.classes, artifact, input.foregrounds.manifestKey);
           const pool = await loadBackgroundPool(bg, inputSize, input.maxBackgrounds);
           const cursor = hooks.previousDetails as ChallengeCursor | undefined;
           if (cursor)
@@ -199,6 +211,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
         withModel(store, input.modelKey, async (model, artifact) => {
           const { inputSize, numClasses } = artifact.modelSpec;
           const source = await openSource(store, input.data.manifestKey, input.data.split);
+          checkClasses(source.classes, artifact, input.data.manifestKey);
           const out = await saliencyMaps(
             model,
             await sampleGrid(source, numClasses, input.perClass),

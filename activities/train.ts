@@ -36,20 +36,25 @@ export const trainModelInputSchema = z
     config: z
       .object({
         epochs: z.number().int().min(1),
-        batchSize: z.number().int().min(2),
-        seed: z.number().int().min(0),
+        batchSize: z.number().int().min(2).default(32),
+        /** Data order and augmentation seed (the weights' seed is model.seed). */
+        seed: z.number().int().min(0).default(1),
         optimizer: z
           .object({
             name: z.enum(['adam', 'sgd']),
             learningRate: z.number().positive(),
             momentum: z.number().min(0).max(1).optional(),
           })
-          .strict(),
+          .strict()
+          .default({ name: 'adam', learningRate: 0.001 }),
+        /** null: no augmentation. */
         augment: z
           .object({ shift: z.number().int().min(0), flip: z.boolean() })
           .strict()
-          .nullable(),
-        checkpointEvery: z.number().int().min(0),
+          .nullable()
+          .default({ shift: 2, flip: true }),
+        /** Batches between mid-epoch checkpoints (0: epoch ends only). */
+        checkpointEvery: z.number().int().min(0).default(50),
       })
       .strict(),
   })

@@ -17,7 +17,7 @@ export interface ChallengeCursor {
   computed: number;
   perClassComputed: number[];
   perClassVulnerable: number[];
-  /** Ids of foregrounds skipped because they have no usable mask (reported, never silently dropped). */
+  /** Ids of foregrounds skipped because their mask is missing, empty or of the wrong size (reported, never silently dropped). */
   skipped: string[];
 }
 
@@ -124,7 +124,12 @@ export async function backgroundsChallenge(
   for await (const sample of foregrounds.iterate({ skip: cursor.fgIdx })) {
     opts.signal?.throwIfAborted();
     checkLabel(sample.label, k, sample.id);
-    const mask = sampleMask(sample, s);
+    let mask: Float32Array | undefined;
+    try {
+      mask = sampleMask(sample, s);
+    } catch {
+      mask = undefined; // a mask of the wrong size: skipped and reported like a missing one
+    }
     if (!mask || !mask.some((v) => v > 0)) {
       cursor.skipped.push(sample.id);
     } else {

@@ -58,6 +58,7 @@ const fgs = [
   img('f2', 1, [0, 0, 255], [0]), // blue object covering pixel 0: correct everywhere
   img('f3', 1, [0, 0, 255], [9]), // blue object elsewhere: fooled by the red b3 only
   img('f4', 1, [0, 0, 255]), // no mask: skipped and reported
+  { ...img('f5', 1, [0, 0, 255]), mask: new Uint8Array(3) }, // mask of the wrong size: skipped and reported
 ];
 
 void test('the challenge counts foregrounds fooled by some background and stops at the first miss', async () => {
@@ -72,7 +73,7 @@ void test('the challenge counts foregrounds fooled by some background and stops 
   assert.equal(out.foregrounds, 4);
   assert.equal(out.vulnerable, 2);
   assert.equal(out.adversarialAccuracy, 0.5);
-  assert.deepEqual(out.skipped, ['f4']);
+  assert.deepEqual(out.skipped, ['f4', 'f5']);
   assert.deepEqual(
     out.perClass.map((c) => [c.foregrounds, c.vulnerable, c.adversarialAccuracy]),
     [
@@ -125,7 +126,7 @@ void test('the challenge resumes from a heartbeated cursor with the same result'
   assert.deepEqual(calls, [2, 2, 1, 2, 2], 'only f2 and f3 are computed again');
   assert.equal(out.adversarialAccuracy, 0.5);
   assert.equal(out.foregrounds, 4);
-  assert.deepEqual(out.skipped, ['f4']);
+  assert.deepEqual(out.skipped, ['f4', 'f5']);
 });
 
 void test('an empty background pool is an error, not a perfect score', async () => {
