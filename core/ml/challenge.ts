@@ -15,6 +15,8 @@ export interface ChallengeCursor {
   fgIdx: number;
   vulnerable: number;
   computed: number;
+  /** Computed foregrounds the model classifies correctly on their own original image. */
+  cleanCorrect: number;
   perClassComputed: number[];
   perClassVulnerable: number[];
   /** Ids of foregrounds skipped because their mask is missing, empty or of the wrong size (reported, never silently dropped). */
@@ -28,6 +30,8 @@ export interface ChallengeOptions {
   batchSize: number;
   /** Continue from a heartbeated cursor. */
   cursor?: ChallengeCursor;
+  /** Use only this many foregrounds, evenly spaced over the stored order (so every class is represented); default all. */
+  maxForegrounds?: number;
   /** After every foreground. */
   onProgress?: (cursor: ChallengeCursor) => void | Promise<void>;
   signal?: AbortSignal;
@@ -36,6 +40,8 @@ export interface ChallengeOptions {
 export interface ChallengeOutcome {
   /** Share of foregrounds classified correctly on every background: 1 - vulnerable / computed. */
   adversarialAccuracy: number;
+  /** Share of the foregrounds classified correctly on their own original image (the clean baseline). */
+  cleanAccuracy: number;
   foregrounds: number;
   vulnerable: number;
   backgrounds: number;
@@ -45,19 +51,29 @@ export interface ChallengeOutcome {
   skipped: string[];
 }
 
-/** The background pool at the model's input size, as float32 in [0, 1], one image after another. */
+/**
+ * Whether position `i` of `total` belongs to an evenly spaced subset of `n` (exactly n positions when n <= total).
+ * Sources are stored class by class, so a prefix would hold only the first classes; a spread subset holds all.
+ */
+export function inSpreadSubset(i: number, total: number, n: number): boolean {
+  if (n >= total) return true;
+  return Math.floor(((i + 1) * n) / total) > Math.floor((i * n) / total);
+}
+
+/** The background pool at the model's input size (float32 in [0, 1], one image after another), evenly spread. */
 export async function loadBackgroundPool(
   source: SampleSource,
   size: number,
   limit = Infinity,
 ): Promise<{ pixels: Float32Array; count: number }> {
-  const n = Math.min(source.count(), limit);
+  const total = source.count();
+  const n = Math.min(total, limit);
   const pixels = new Float32Array(n * size * size * 3);
   let count = 0;
+  let i = 0;
   for await (const s of source.iterate()) {
-    if (count >= n) break;
-    pixels.set(samplePixels(s, size), count * size * size * 3);
-    count++;
+    if (count < n && inSpreadSubset(i++, total, n))
+      pixels.set(samplePixels(s, size), count++ * size * size * 3);
   }
   return { pixels: pixels.subarray(0, count * size * size * 3), count };
 }
@@ -85,6 +101,7 @@ export function emptyChallengeCursor(numClasses: number): ChallengeCursor {
     fgIdx: 0,
     vulnerable: 0,
     computed: 0,
+    cleanCorrect: 0,
     perClassComputed: new Array<number>(numClasses).fill(0),
     perClassVulnerable: new Array<number>(numClasses).fill(0),
     skipped: [],
@@ -121,8 +138,14 @@ export async function backgroundsChallenge(
     return false;
   };
 
+  const total = foregrounds.count();
+  const wanted = Math.min(total, opts.maxForegrounds ?? Infinity);
   for await (const sample of foregrounds.iterate({ skip: cursor.fgIdx })) {
     opts.signal?.throwIfAborted();
+    if (!inSpreadSubset(cursor.fgIdx, total, wanted)) {
+      cursor.fgIdx++;
+      continue;
+    }
     checkLabel(sample.label, k, sample.id);
     let mask: Float32Array | undefined;
     try {
@@ -133,7 +156,11 @@ export async function backgroundsChallenge(
     if (!mask || !mask.some((v) => v > 0)) {
       cursor.skipped.push(sample.id);
     } else {
-      const vulnerable = await fooled(sample, samplePixels(sample, s), mask);
+      const fg = samplePixels(sample, s);
+      const own = await predict(fg, 1);
+      evaluations++;
+      if (argmaxRow(own, k, 0) === sample.label) cursor.cleanCorrect++;
+      const vulnerable = await fooled(sample, fg, mask);
       cursor.computed++;
       cursor.perClassComputed[sample.label]!++;
       if (vulnerable) {
@@ -149,6 +176,7 @@ export async function backgroundsChallenge(
   const acc = (computed: number, vulnerable: number) => (computed ? 1 - vulnerable / computed : null);
   return {
     adversarialAccuracy: acc(cursor.computed, cursor.vulnerable) ?? 0,
+    cleanAccuracy: cursor.computed ? cursor.cleanCorrect / cursor.computed : 0,
     foregrounds: cursor.computed,
     vulnerable: cursor.vulnerable,
     backgrounds: pool.count,

@@ -4,6 +4,7 @@ import {
   backgroundsChallenge,
   type ChallengeCursor,
   composite,
+  inSpreadSubset,
   loadBackgroundPool,
 } from '../../core/ml/challenge';
 import type { Sample } from '../../core/data/sample';
@@ -81,9 +82,11 @@ void test('the challenge counts foregrounds fooled by some background and stops 
       [2, 1, 0.5],
     ],
   );
-  // f0: 2+2+1; f1: stops after the first batch; f2: 2+2+1; f3: stops in the batch holding b3 (2+2).
-  assert.deepEqual(calls, [2, 2, 1, 2, 2, 2, 1, 2, 2]);
-  assert.equal(out.evaluations, 16);
+  // Each foreground: its own image (1), then f0: 2+2+1; f1: stops after the first batch; f2: 2+2+1;
+  // f3: stops in the batch holding b3 (2+2).
+  assert.deepEqual(calls, [1, 2, 2, 1, 1, 2, 1, 2, 2, 1, 1, 2, 2]);
+  assert.equal(out.evaluations, 20);
+  assert.equal(out.cleanAccuracy, 1);
 });
 
 void test('the challenge resumes from a heartbeated cursor with the same result', async () => {
@@ -111,6 +114,7 @@ void test('the challenge resumes from a heartbeated cursor with the same result'
       fgIdx: 2,
       vulnerable: 1,
       computed: 2,
+      cleanCorrect: 2,
       skipped: [],
       perClassComputed: undefined,
       perClassVulnerable: undefined,
@@ -123,7 +127,7 @@ void test('the challenge resumes from a heartbeated cursor with the same result'
     batchSize: 2,
     cursor: last,
   });
-  assert.deepEqual(calls, [2, 2, 1, 2, 2], 'only f2 and f3 are computed again');
+  assert.deepEqual(calls, [1, 2, 2, 1, 1, 2, 2], 'only f2 and f3 are computed again');
   assert.equal(out.adversarialAccuracy, 0.5);
   assert.equal(out.foregrounds, 4);
   assert.deepEqual(out.skipped, ['f4', 'f5']);
@@ -143,4 +147,24 @@ void test('an empty background pool is an error, not a perfect score', async () 
     ),
     /pool is empty/,
   );
+});
+
+void test('subsets of foregrounds and backgrounds are spread evenly over the stored order', async () => {
+  const picked = (total: number, n: number) =>
+    [...Array(total).keys()].filter((i) => inSpreadSubset(i, total, n));
+  assert.deepEqual(picked(10, 3), [3, 6, 9]);
+  assert.deepEqual(picked(4, 9), [0, 1, 2, 3]);
+  assert.equal(picked(4185, 1000).length, 1000);
+  const pool = await loadBackgroundPool(memorySource(bgs, classes), S, 2);
+  assert.equal(pool.count, 2);
+  // b2 (grey) and b4 (grey) of five: the red b3 is not in the pool, so f3 survives.
+  assert.equal(pool.pixels[0], Math.fround(90 / 255));
+  const out = await backgroundsChallenge(pixelZeroModel().predict, memorySource(fgs, classes), pool, {
+    inputSize: S,
+    numClasses: 2,
+    batchSize: 2,
+    maxForegrounds: 3,
+  });
+  // Foregrounds f1, f3, f5 (positions 1, 3, 5 of 6): f1 is fooled, f3 is not, f5 is skipped.
+  assert.deepEqual([out.foregrounds, out.vulnerable, out.skipped], [2, 1, ['f5']]);
 });
