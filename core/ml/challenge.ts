@@ -17,6 +17,8 @@ export interface ChallengeCursor {
   computed: number;
   /** Computed foregrounds the model classifies correctly on their own original image. */
   cleanCorrect: number;
+  /** Foregrounds of each class taken so far (computed or skipped), for a class-balanced `maxForegrounds`. */
+  perClassTaken: number[];
   perClassComputed: number[];
   perClassVulnerable: number[];
   /** Ids of foregrounds skipped because their mask is missing, empty or of the wrong size (reported, never silently dropped). */
@@ -30,7 +32,7 @@ export interface ChallengeOptions {
   batchSize: number;
   /** Continue from a heartbeated cursor. */
   cursor?: ChallengeCursor;
-  /** Use only this many foregrounds, evenly spaced over the stored order (so every class is represented); default all. */
+  /** Use only this many foregrounds, balanced over the classes (the first of each in stored order); default all. */
   maxForegrounds?: number;
   /** After every foreground. */
   onProgress?: (cursor: ChallengeCursor) => void | Promise<void>;
@@ -52,28 +54,33 @@ export interface ChallengeOutcome {
 }
 
 /**
- * Whether position `i` of `total` belongs to an evenly spaced subset of `n` (exactly n positions when n <= total).
- * Sources are stored class by class, so a prefix would hold only the first classes; a spread subset holds all.
+ * How many of a class a class-balanced subset of `n` takes: n/K each, the remainder to the first classes. Taking
+ * the first ones of each class in stored order keeps the subset deterministic whatever the order's pattern.
  */
-export function inSpreadSubset(i: number, total: number, n: number): boolean {
-  if (n >= total) return true;
-  return Math.floor(((i + 1) * n) / total) > Math.floor((i * n) / total);
+export function classQuota(n: number, numClasses: number, label: number): number {
+  if (!Number.isFinite(n)) return Infinity;
+  return Math.floor(n / numClasses) + (label < n % numClasses ? 1 : 0);
 }
 
-/** The background pool at the model's input size (float32 in [0, 1], one image after another), evenly spread. */
+/**
+ * The background pool at the model's input size (float32 in [0, 1], one image after another): all of the
+ * source, or `limit` of it balanced over the classes the backgrounds came from.
+ */
 export async function loadBackgroundPool(
   source: SampleSource,
   size: number,
   limit = Infinity,
 ): Promise<{ pixels: Float32Array; count: number }> {
-  const total = source.count();
-  const n = Math.min(total, limit);
+  const n = Math.min(source.count(), limit);
+  const k = source.classes.length;
   const pixels = new Float32Array(n * size * size * 3);
+  const taken = new Array<number>(k).fill(0);
   let count = 0;
-  let i = 0;
   for await (const s of source.iterate()) {
-    if (count < n && inSpreadSubset(i++, total, n))
-      pixels.set(samplePixels(s, size), count++ * size * size * 3);
+    if (count >= n) break;
+    if (!(taken[s.label]! < classQuota(limit, k, s.label))) continue;
+    taken[s.label]!++;
+    pixels.set(samplePixels(s, size), count++ * size * size * 3);
   }
   return { pixels: pixels.subarray(0, count * size * size * 3), count };
 }
@@ -102,6 +109,7 @@ export function emptyChallengeCursor(numClasses: number): ChallengeCursor {
     vulnerable: 0,
     computed: 0,
     cleanCorrect: 0,
+    perClassTaken: new Array<number>(numClasses).fill(0),
     perClassComputed: new Array<number>(numClasses).fill(0),
     perClassVulnerable: new Array<number>(numClasses).fill(0),
     skipped: [],
@@ -138,15 +146,15 @@ export async function backgroundsChallenge(
     return false;
   };
 
-  const total = foregrounds.count();
-  const wanted = Math.min(total, opts.maxForegrounds ?? Infinity);
+  const wanted = opts.maxForegrounds ?? Infinity;
   for await (const sample of foregrounds.iterate({ skip: cursor.fgIdx })) {
     opts.signal?.throwIfAborted();
-    if (!inSpreadSubset(cursor.fgIdx, total, wanted)) {
+    checkLabel(sample.label, k, sample.id);
+    if (!(cursor.perClassTaken[sample.label]! < classQuota(wanted, k, sample.label))) {
       cursor.fgIdx++;
       continue;
     }
-    checkLabel(sample.label, k, sample.id);
+    cursor.perClassTaken[sample.label]!++;
     let mask: Float32Array | undefined;
     try {
       mask = sampleMask(sample, s);

@@ -4,7 +4,7 @@ import {
   backgroundsChallenge,
   type ChallengeCursor,
   composite,
-  inSpreadSubset,
+  classQuota,
   loadBackgroundPool,
 } from '../../core/ml/challenge';
 import type { Sample } from '../../core/data/sample';
@@ -115,6 +115,7 @@ void test('the challenge resumes from a heartbeated cursor with the same result'
       vulnerable: 1,
       computed: 2,
       cleanCorrect: 2,
+      perClassTaken: [2, 0],
       skipped: [],
       perClassComputed: undefined,
       perClassVulnerable: undefined,
@@ -149,22 +150,27 @@ void test('an empty background pool is an error, not a perfect score', async () 
   );
 });
 
-void test('subsets of foregrounds and backgrounds are spread evenly over the stored order', async () => {
-  const picked = (total: number, n: number) =>
-    [...Array(total).keys()].filter((i) => inSpreadSubset(i, total, n));
-  assert.deepEqual(picked(10, 3), [3, 6, 9]);
-  assert.deepEqual(picked(4, 9), [0, 1, 2, 3]);
-  assert.equal(picked(4185, 1000).length, 1000);
+void test('subsets of foregrounds and backgrounds are balanced over the classes', async () => {
+  assert.deepEqual(
+    [0, 1, 2].map((c) => classQuota(7, 3, c)),
+    [3, 2, 2],
+  );
+  assert.equal(classQuota(Infinity, 3, 0), Infinity);
+  // Two backgrounds of five, one per class: b0 (first "other") and b3 (the only "red").
   const pool = await loadBackgroundPool(memorySource(bgs, classes), S, 2);
   assert.equal(pool.count, 2);
-  // b2 (grey) and b4 (grey) of five: the red b3 is not in the pool, so f3 survives.
   assert.equal(pool.pixels[0], Math.fround(90 / 255));
+  assert.equal(pool.pixels[S * S * 3], 1);
   const out = await backgroundsChallenge(pixelZeroModel().predict, memorySource(fgs, classes), pool, {
     inputSize: S,
     numClasses: 2,
     batchSize: 2,
-    maxForegrounds: 3,
+    maxForegrounds: 2,
   });
-  // Foregrounds f1, f3, f5 (positions 1, 3, 5 of 6): f1 is fooled, f3 is not, f5 is skipped.
-  assert.deepEqual([out.foregrounds, out.vulnerable, out.skipped], [2, 1, ['f5']]);
+  // One foreground per class, the first of each: f0 (robust: its red covers pixel 0) and f2 (robust too).
+  assert.deepEqual([out.foregrounds, out.vulnerable, out.skipped], [2, 0, []]);
+  assert.deepEqual(
+    out.perClass.map((c) => c.foregrounds),
+    [1, 1],
+  );
 });
