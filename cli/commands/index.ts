@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerStudyControl } from './study-control';
@@ -11,6 +12,7 @@ import { registerWorker } from './worker';
 export function registerCommands(program: Command): void {
   registerRun(program);
   registerStudyControl(program);
+  registerReport(program);
   registerSchedule(program);
   registerWorker(program);
 }
