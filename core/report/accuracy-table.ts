@@ -1,3 +1,4 @@
+import { XIAO_VARIANTS } from './experiments';
 import { paperRowFor, paperValue, type PaperRow } from './paper-reference';
 import type { StudyResults } from './results';
 
@@ -34,12 +35,28 @@ export interface AccuracyTable {
 }
 
 /**
- * The Xiao et al. Table 2 layout: one row per (model, train variant, seed), one column per test variant, then
- * BG-Gap and the backgrounds-challenge adversarial accuracy; the paper's number beside ours when compared.
+ * Splits the test columns in two tables that fit a screen: Xiao et al.'s variants (in the paper's order, with
+ * BG-Gap and the challenge) and every other test variant (the slides' factors) in study order.
  */
-export function accuracyTable(r: StudyResults, trainSet: PaperRow['trainSet'] = 'IN-9'): AccuracyTable {
-  const columns = [...r.columns, 'bg_gap', 'challenge'];
-  const headers = [...r.columns, 'BG-Gap', 'Challenge (adv.)'];
+export function tableColumns(r: StudyResults): { xiao: string[]; other: string[] } {
+  const xiao = XIAO_VARIANTS.filter((v) => r.columns.includes(v));
+  return { xiao, other: r.columns.filter((c) => !xiao.includes(c)) };
+}
+
+/**
+ * The Xiao et al. Table 2 layout: one row per (model, train variant, seed), one column per test variant (all of
+ * them, or `testColumns`), then BG-Gap and the backgrounds-challenge adversarial accuracy (unless `extras` is
+ * false); the paper's number beside ours when the study asks for the comparison.
+ */
+export function accuracyTable(
+  r: StudyResults,
+  options: { testColumns?: string[]; extras?: boolean; trainSet?: PaperRow['trainSet'] } = {},
+): AccuracyTable {
+  const tests = options.testColumns ?? r.columns;
+  const extras = options.extras ?? true;
+  const trainSet = options.trainSet ?? 'IN-9';
+  const columns = [...tests, ...(extras ? ['bg_gap', 'challenge'] : [])];
+  const headers = [...tests, ...(extras ? ['BG-Gap', 'Challenge (adv.)'] : [])];
   const rows = r.rows.map((row) => {
     const paperRow = r.compareWithPaper ? (paperRowFor(row, trainSet) ?? null) : null;
     const cells = columns.map((column): TableCell => {

@@ -40,7 +40,8 @@ export interface ExperimentSection {
   curveRunIds: string[];
 }
 
-const XIAO_VARIANTS = [
+/** The upstream backgrounds_challenge variants (Xiao et al. Table 2's columns), in the paper's order. */
+export const XIAO_VARIANTS = [
   'original',
   'only_bg_b',
   'only_bg_t',

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite/build/index';
-import { accuracyTable, formatPct, type AccuracyTable } from './accuracy-table';
+import { accuracyTable, formatPct, tableColumns, type AccuracyTable } from './accuracy-table';
 import {
   bgGapChart,
   challengeChart,
@@ -42,7 +42,7 @@ function shade(value: number | null): string {
   return ` style="background: rgba(66, 133, 244, ${(0.08 + 0.4 * a).toFixed(3)})"`;
 }
 
-function tableHtml(t: AccuracyTable, compare: boolean): string {
+function tableHtml(t: AccuracyTable, compare: boolean, id: string): string {
   const head = ['model', 'trained on', 'seed', ...t.headers]
     .map((h) => `<th scope="col">${esc(h).replace('(', '<wbr>(')}</th>`)
     .join('');
@@ -59,7 +59,7 @@ function tableHtml(t: AccuracyTable, compare: boolean): string {
       return `<tr data-run="${esc(r.runId)}"><th scope="row">${esc(r.model)}${paperName}</th><td>${esc(r.trainVariant)}</td><td class="num">${r.seed}</td>${cells}</tr>`;
     })
     .join('\n');
-  return `<div class="scroll"><table class="acc" id="accuracy-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  return `<div class="scroll"><table class="acc" id="${id}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function paperTableHtml(columns: string[]): string {
@@ -252,8 +252,12 @@ export async function renderHtmlReport(
   assets: ReportAssets = EMPTY_ASSETS,
 ): Promise<string> {
   const charts = new Charts();
-  const table = accuracyTable(results);
   const compare = results.compareWithPaper;
+  const split = tableColumns(results);
+  const table = accuracyTable(results, { testColumns: split.xiao });
+  const more = split.other.length
+    ? `<h3>Accuracy on the other test variants</h3>${tableHtml(accuracyTable(results, { testColumns: split.other, extras: false }), compare, 'accuracy-table-more')}`
+    : '';
   const rowsWithGap = results.rows.filter((x) => x.bgGap !== null);
   const rowsWithChallenge = results.rows.filter((x) => x.challenge);
   const summaryFigs: string[] = [];
@@ -287,7 +291,8 @@ export async function renderHtmlReport(
       `<p class="note">Top-1 accuracy in % of each (model, training variant, seed) on each test variant; mixed_* columns are means over their pairings. BG-Gap = mixed_same − mixed_rand (points). Challenge: adversarial accuracy on the backgrounds challenge.${
         compare ? ' Grey: the paper’s number for the same model and training variant.' : ''
       }${nonIn9 ? ` The paper measured IN-9; this study used ${esc(results.source.source)} data, so compare trends, not values.` : ''}</p>
-${tableHtml(table, compare)}
+${tableHtml(table, compare, 'accuracy-table')}
+${more}
 ${compare ? paperTableHtml(results.columns) : ''}
 <div class="figs">${summaryFigs.join('')}</div>`,
     ],

@@ -1,0 +1,213 @@
+/**
+ * The study report as a reader sees it: aggregateResults (in a mock activity context) writes report.html to the
+ * real S3 store and a local folder; headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
+ * opens it with the network blocked, and the test checks the table against results.json, that every chart drew
+ * marks and every image decoded, and saves a screenshot under test-output/.
+ *
+ * Input: test/helpers/report-fixture.ts — real tiny synthetic data and variants in the store, CONSTRUCTED run
+ * results (no model is trained); see that file.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { chromium, type Browser } from 'playwright-core';
+import { createReportActivities, type AggregateInput, type AggregateOutput } from '../../activities/report';
+import { XIAO_2021 } from '../../core/report/paper-reference';
+import type { StudyResults } from '../../core/report/results';
+import { getJson } from '../../store';
+import { S3ArtifactStore } from '../../store/s3-store';
+import { tempDir, testOutputDir, testServices, uniqueId } from '../helpers/env';
+import { buildReportFixture, type ReportFixture } from '../helpers/report-fixture';
+
+/** The DOM members the page callbacks use (the project compiles without the DOM lib). */
+interface El {
+  textContent: string | null;
+  className: string;
+  naturalWidth: number;
+  complete: boolean;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): { length: number };
+  getBoundingClientRect(): { width: number; height: number };
+}
+
+const CHROMIUM = process.env.BGSTUDY_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+describe('report.html in headless Chromium', () => {
+  const services = testServices();
+  let store: S3ArtifactStore;
+  let browser: Browser;
+  let fixture: ReportFixture;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('report') });
+    fixture = await buildReportFixture(store);
+    // playwright gives every launch a fresh temporary profile (--user-data-dir)
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await store?.close();
+  });
+
+  test('the table shows results.json, every chart has marks, images decode, nothing is fetched', async () => {
+    const reportRoot = await tempDir('report-');
+    const activities = createReportActivities({ store, reportRoot });
+    const input: AggregateInput = {
+      plan: fixture.plan,
+      specKey: `studies/${fixture.plan.studyHash}/spec.json`,
+      dataset: fixture.dataset,
+      variantKeys: fixture.variantKeys,
+      runs: fixture.runs,
+      cancelled: false,
+    };
+    const aggregate = (x: AggregateInput) => activities.aggregateResults(x);
+    const out = await new MockActivityEnvironment().run<[AggregateInput], AggregateOutput, typeof aggregate>(
+      aggregate,
+      input,
+    );
+    assert.equal(out.htmlKey, `reports/${fixture.plan.studyHash}/report.html`);
+    assert.ok(out.htmlPath, 'a local report.html');
+    const stored = (await store.get(out.htmlKey)).toString('utf8');
+    const html = await readFile(out.htmlPath, 'utf8');
+    assert.equal(stored, html, 'store and local folder hold the same report');
+    const results = await getJson<StudyResults>(store, out.resultsKey);
+    assert.equal(results.rows.length, fixture.plan.runs.length);
+    // self-contained: no script, stylesheet or image is loaded from anywhere
+    assert.doesNotMatch(html, /<(script|link|img|iframe)\b[^>]*\b(src|href)="(?!data:)/i);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const requests: string[] = [];
+    await page.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+      requests.push(url);
+      return route.abort();
+    });
+    await page.goto(`file://${out.htmlPath}`, { waitUntil: 'load' });
+    assert.deepEqual(requests, [], 'the report requested nothing from the network');
+
+    // 1. every table cell shows results.json's number (% with one decimal), and the paper's where it maps
+    const cells = await page.$$eval('table.acc td[data-col]', (tds: unknown[]) =>
+      (tds as El[]).map((td) => ({
+        run: td.getAttribute('data-run')!,
+        col: td.getAttribute('data-col')!,
+        ours: td.querySelector('.ours')!.textContent!,
+        paper: td.querySelector('.paper')?.textContent ?? null,
+      })),
+    );
+    assert.equal(cells.length, results.rows.length * (results.columns.length + 2));
+    const shown = (x: number | null | undefined) =>
+      x === null || x === undefined ? '–' : (100 * x).toFixed(1);
+    let paperCells = 0;
+    for (const row of results.rows) {
+      const paperRow = XIAO_2021.rows.find(
+        (p) => p.arch === row.arch && p.trainVariant === row.trainVariant && p.trainSet === 'IN-9',
+      );
+      for (const col of [...results.columns, 'bg_gap', 'challenge']) {
+        const cell = cells.find((c) => c.run === row.runId && c.col === col);
+        assert.ok(cell, `cell ${row.runId}/${col}`);
+        const value =
+          col === 'bg_gap'
+            ? row.bgGap
+            : col === 'challenge'
+              ? row.challenge?.adversarialAccuracy
+              : row.accuracy[col];
+        assert.equal(cell.ours, shown(value), `${row.label} on ${col}`);
+        const published =
+          col === 'bg_gap'
+            ? paperRow?.bgGap
+            : col === 'challenge'
+              ? paperRow?.challenge?.adversarialAccuracy
+              : paperRow?.accuracy[col];
+        assert.equal(cell.paper, published === undefined ? null : `paper ${published.toFixed(1)}`);
+        if (published !== undefined) paperCells++;
+      }
+    }
+    // resnet50 on original: original, mixed_same, mixed_rand, BG-Gap, challenge; on mixed_rand: 4 of them
+    assert.equal(paperCells, 9);
+    const gap = results.rows.find((r) => r.arch === 'resnet50' && r.trainVariant === 'original')!;
+    assert.ok(
+      Math.abs(gap.bgGap! - (gap.accuracy.mixed_same! - gap.accuracy.mixed_rand!)) < 1e-12,
+      'BG-Gap = mixed_same - mixed_rand',
+    );
+
+    // 2. every chart is an inline SVG that drew data marks
+    const charts = await page.$$eval('figure.chart', (figs: unknown[]) =>
+      (figs as El[]).map((f) => {
+        const svg = f.querySelector('svg')!;
+        const box = svg.getBoundingClientRect();
+        return {
+          title: f.querySelector('.fig-title')!.textContent!,
+          marks: svg.querySelectorAll('g.role-mark path, g.role-mark line, g.role-mark text').length,
+          bars: svg.querySelectorAll('g.mark-rect.role-mark path').length,
+          lines: svg.querySelectorAll('g.mark-line.role-mark path').length,
+          width: box.width,
+          height: box.height,
+        };
+      }),
+    );
+    assert.ok(charts.length >= 20, `${charts.length} charts`);
+    for (const c of charts) {
+      assert.ok(c.marks > 0, `chart "${c.title}" drew no marks`);
+      assert.ok(c.width > 50 && c.height > 50, `chart "${c.title}" is ${c.width}x${c.height}`);
+    }
+    const gapChart = charts.find((c) => c.title.startsWith('BG-Gap'))!;
+    assert.equal(gapChart.bars, results.rows.filter((r) => r.bgGap !== null).length);
+    const blur = await page.$$eval('#exp-bg_blur figure.chart', (figs: unknown[]) => figs.length);
+    assert.equal(blur, 2, 'blur sweep: accuracy vs sigma and the curves');
+    const curves = charts.filter((c) => c.title === 'Per-epoch loss and accuracy');
+    assert.ok(curves.length >= 6 && curves.every((c) => c.lines >= 4), 'curve charts: train+val per run');
+    for (const factor of [
+      'xiao',
+      'segmented',
+      'bg_color',
+      'bg_blur',
+      'bg_reduced',
+      'fg_mask_quality',
+      'generic_bg',
+    ])
+      assert.equal(await page.locator(`#exp-${factor}`).count(), 1, `section ${factor}`);
+
+    // 3. sample and saliency images are embedded and decode
+    const images = await page.$$eval('img', (imgs: unknown[]) =>
+      (imgs as El[]).map((i) => ({
+        cls: i.className,
+        w: i.naturalWidth,
+        ok: i.complete,
+      })),
+    );
+    const samples = images.filter((i) => i.cls === 'sample');
+    const labels = new Set(results.variants.map((v) => v.label));
+    assert.equal(samples.length, labels.size * results.dataset!.classes.length);
+    assert.ok(
+      samples.every((i) => i.ok && i.w === 24),
+      'samples decode at the dataset size',
+    );
+    const saliency = images.filter((i) => i.cls === 'saliency');
+    assert.equal(
+      saliency.length,
+      results.rows.reduce((n, r) => n + r.saliency.length, 0),
+    );
+    assert.ok(saliency.every((i) => i.ok && i.w === 96));
+
+    const outDir = testOutputDir();
+    await mkdir(outDir, { recursive: true });
+    await page.screenshot({ path: path.join(outDir, 'report-browser.png'), fullPage: true });
+    await writeFile(path.join(outDir, 'report-browser.html'), html);
+    await page.close();
+  });
+});
