@@ -22,18 +22,24 @@ async function workflowStudyHash(workflowId: string): Promise<string | undefined
 }
 
 /** Opens a file in the desktop's browser; never fails the command (prints what to do instead). */
-function openInBrowser(file: string): void {
+async function openInBrowser(file: string): Promise<void> {
   const [cmd, args] =
     process.platform === 'darwin'
       ? ['open', [file]]
       : process.platform === 'win32'
         ? ['cmd', ['/c', 'start', '', file]]
         : ['xdg-open', [file]];
-  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
-  child.on('error', (err) =>
-    console.error(`could not open a browser (${err.message}); open ${file} yourself`),
-  );
-  child.unref();
+  await new Promise<void>((resolve) => {
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+    child.once('error', (err) => {
+      console.error(`could not open a browser (${cmd}: ${err.message}); open ${file} yourself`);
+      resolve();
+    });
+  });
 }
 
 /** `bgstudy report <study>`: re-renders a finished study's report from its stored results.json. */
@@ -60,7 +66,7 @@ export function registerReport(program: Command): void {
         const written = await writeStudyReport(store, found.results, { toStore: false, localDir });
         for (const p of written.problems) console.error(`warning: ${p}`);
         console.log(written.htmlPath);
-        if (opts.open) openInBrowser(written.htmlPath!);
+        if (opts.open) await openInBrowser(written.htmlPath!);
       } finally {
         await store.close();
       }

@@ -133,7 +133,8 @@ function labelsOf(r: StudyResults, factor: ExperimentFactor): string[] {
   let hits: string[];
   if (factor === 'xiao')
     hits = labels.filter((l) => XIAO_VARIANTS.includes(l) && l !== 'original' && l !== 'only_fg');
-  else if (factor === 'segmented') hits = labels.filter((l) => l === 'only_fg');
+  // segmented vs original is about training: it needs a run trained on only_fg
+  else if (factor === 'segmented') hits = r.rows.some((x) => x.trainVariant === 'only_fg') ? ['only_fg'] : [];
   else hits = labels.filter((l) => parseVariantLabel(l).name === factor);
   return hits.sort((a, b) => orderOf(factor, a) - orderOf(factor, b));
 }

@@ -122,31 +122,10 @@ async function fakeSaliencyPng(store: ArtifactStore, key: string, seed: number):
   );
 }
 
-export interface ReportFixture {
-  plan: StudyPlan;
-  dataset: PreparedDataset;
-  variantKeys: Record<string, string>;
-  runs: RunSummary[];
-  results: StudyResults;
-}
-
-/** Prepares the fixture's real data in `store` and builds results.json from constructed run summaries. */
-export async function buildReportFixture(store: ArtifactStore): Promise<ReportFixture> {
-  const spec = parseStudySpec(FIXTURE_SPEC);
-  const plan = planStudy(spec);
-  const dataset = await prepareDataset(store, spec.dataset);
-  const variantKeys: Record<string, string> = {};
-  for (const v of plan.variants) {
-    const made = await materializeVariant(store, {
-      datasetManifestKey: dataset.manifestKey,
-      variant: v.spec,
-      seed: v.seed,
-    });
-    variantKeys[v.id] = made.manifestKey;
-  }
-  const k = dataset.classes.length;
+/** CONSTRUCTED run results for every planned run (made-up numbers by a fixed recipe; no training). */
+export function constructRunSummaries(plan: StudyPlan, k: number): RunSummary[] {
   const runs: RunSummary[] = [];
-  for (const [i, run] of plan.runs.entries()) {
+  for (const run of plan.runs) {
     const tests = plan.tests.map((t) => {
       const evaluations = t.variantIds.map((variantId) => {
         const accuracy = fakeAccuracy(run.arch, run.trainLabel, t.label);
@@ -165,7 +144,6 @@ export async function buildReportFixture(store: ArtifactStore): Promise<ReportFi
     const saliency = [];
     for (const [j, t] of plan.tests.slice(0, 3).entries()) {
       const gridKey = `test-input/saliency/${run.runId}/${j}.png`;
-      await fakeSaliencyPng(store, gridKey, (i + j) % 8);
       saliency.push({
         variantId: t.variantIds[0]!,
         foregroundShare: 0.3 + 0.5 * noise(gridKey),
@@ -197,6 +175,34 @@ export async function buildReportFixture(store: ArtifactStore): Promise<ReportFi
       saliency,
     });
   }
+  return runs;
+}
+
+export interface ReportFixture {
+  plan: StudyPlan;
+  dataset: PreparedDataset;
+  variantKeys: Record<string, string>;
+  runs: RunSummary[];
+  results: StudyResults;
+}
+
+/** Prepares the fixture's real data in `store` and builds results.json from constructed run summaries. */
+export async function buildReportFixture(store: ArtifactStore): Promise<ReportFixture> {
+  const spec = parseStudySpec(FIXTURE_SPEC);
+  const plan = planStudy(spec);
+  const dataset = await prepareDataset(store, spec.dataset);
+  const variantKeys: Record<string, string> = {};
+  for (const v of plan.variants) {
+    const made = await materializeVariant(store, {
+      datasetManifestKey: dataset.manifestKey,
+      variant: v.spec,
+      seed: v.seed,
+    });
+    variantKeys[v.id] = made.manifestKey;
+  }
+  const runs = constructRunSummaries(plan, dataset.classes.length);
+  for (const [i, run] of runs.entries())
+    for (const [j, sal] of run.saliency.entries()) await fakeSaliencyPng(store, sal.gridKey, (i + j) % 8);
   const results = buildResults({
     plan,
     specKey: `studies/${plan.studyHash}/spec.json`,
