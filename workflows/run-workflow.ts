@@ -1,5 +1,5 @@
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
   EvaluateOutput,
@@ -26,6 +26,7 @@ export interface RunWorkflowInput {
       };
   saliency: false | { samples: number; variants: { variantId: string; manifestKey: string }[] };
   gpuTaskQueue?: string;
+  heartbeatTimeout?: Duration;
 }
 
 export interface RunSummary {
@@ -53,20 +54,20 @@ const RETRY: RetryPolicy = {
   nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
 };
 
-function gpu(taskQueue: string) {
+function gpu(taskQueue: string, heartbeatTimeout: Duration) {
   return {
     // Training heartbeats after every batch; a worker lost for two minutes is presumed dead, and the retry
     // resumes from the newest checkpoint in the store.
     train: proxyActivities<TrainEvalActivities>({
       taskQueue,
       startToCloseTimeout: '48 hours',
-      heartbeatTimeout: '2 minutes',
+      heartbeatTimeout,
       retry: RETRY,
     }),
     evaluate: proxyActivities<TrainEvalActivities>({
       taskQueue,
       startToCloseTimeout: '12 hours',
-      heartbeatTimeout: '2 minutes',
+      heartbeatTimeout,
       retry: RETRY,
     }),
   };
@@ -77,7 +78,7 @@ function gpu(taskQueue: string) {
  * and saliency. A child of StudyWorkflow, so each run has its own bounded history.
  */
 export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> {
-  const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE);
+  const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE, input.heartbeatTimeout ?? '2 minutes');
   const evaluationsTotal = input.tests.reduce((n, t) => n + t.variants.length, 0);
   const progress: RunProgress = { phase: 'train', evaluationsDone: 0, evaluationsTotal };
   setHandler(runProgressQuery, () => progress);

@@ -9,7 +9,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { createDatasetActivities } from '../activities/dataset';
 import type { createReportActivities } from '../activities/report';
 import type { createStudyActivities } from '../activities/study';
@@ -35,12 +35,6 @@ const RETRY: RetryPolicy = {
 
 // CPU activities run on the workflow's own task queue (`bgstudy` in production, a unique one in tests).
 const quick = proxyActivities<CpuActivities>({ startToCloseTimeout: '10 minutes', retry: RETRY });
-// Data stages heartbeat after every shard; a retry keeps the shards already in the store.
-const data = proxyActivities<CpuActivities>({
-  startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: RETRY,
-});
 
 export const STAGES = ['register', 'dataset', 'variants', 'runs', 'report'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -76,6 +70,11 @@ export interface StudyResult {
 export interface StudyWorkflowOptions {
   /** Task queue of training and evaluation (tests use a unique one). */
   gpuTaskQueue?: string;
+  /**
+   * How long a silent long activity (no heartbeat) is presumed alive before it is retried elsewhere: the
+   * time a killed worker costs. Default 2 minutes (a batch or a shard must fit in it).
+   */
+  heartbeatTimeout?: Duration;
 }
 
 export const progressQuery = defineQuery<StudyProgress>('progress');
@@ -88,6 +87,13 @@ export const cancelSignal = defineSignal('cancel');
  * Stages pass artifact keys only; every stage finds its stored output when rerun, so a rerun is cheap.
  */
 export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions = {}): Promise<StudyResult> {
+  const heartbeatTimeout = options.heartbeatTimeout ?? '2 minutes';
+  // Data stages heartbeat after every shard; a retry keeps the shards already in the store.
+  const data = proxyActivities<CpuActivities>({
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout,
+    retry: RETRY,
+  });
   const progress: StudyProgress = { stage: 'register', stages: {}, running: [] };
   setHandler(progressQuery, () => progress);
   const scope = new CancellationScope();
@@ -177,6 +183,7 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
                 ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
                 : false,
               gpuTaskQueue: options.gpuTaskQueue ?? GPU_QUEUE,
+              heartbeatTimeout,
             },
           ],
         });

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { registerData } from './data';
 import { registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
+import { registerServices } from './services';
 import { registerStudyControl } from './study-control';
+import { registerVariants } from './variants';
 import { registerWorker } from './worker';
 
 /**
@@ -15,4 +18,7 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerSchedule(program);
   registerWorker(program);
+  registerServices(program);
+  registerData(program);
+  registerVariants(program);
 }

@@ -42,7 +42,9 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const reportRoot = path.join(config.homeDir, 'reports');
-  const workers: Worker[] = [await createWorker({ connection: nativeConnection, store, reportRoot, kind: 'cpu' })];
+  const workers: Worker[] = [
+    await createWorker({ connection: nativeConnection, store, reportRoot, kind: 'cpu' }),
+  ];
   if (Object.keys(gpuActivities({ store })).length > 0) {
     workers.push(await createWorker({ connection: nativeConnection, store, kind: 'gpu' }));
   }

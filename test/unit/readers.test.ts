@@ -118,9 +118,9 @@ test('in9: backgrounds_challenge layout with .npy masks, resized; variants run o
   assert.equal(m[5 * 16 + 5], 255);
   assert.equal(m[0], 0);
   assert.equal(m[15 * 16 + 15], 0);
-  // the image is sharp's own resize of the JPEG
-  const ref = await sharp(`${root}/original/val/00_dog/n00000000_0.JPEG`)
-    .removeAlpha()
+  // the image is the decoded JPEG resized (cover) by sharp
+  const full = await sharp(`${root}/original/val/00_dog/n00000000_0.JPEG`).removeAlpha().raw().toBuffer();
+  const ref = await sharp(full, { raw: { width: 24, height: 24, channels: 3 } })
     .resize(16, 16, { fit: 'cover' })
     .raw()
     .toBuffer();
