@@ -1,10 +1,10 @@
-import { log } from '@temporalio/activity';
 import path from 'node:path';
 import type { PreparedDataset } from '../core/data/prepare';
 import { buildResults } from '../core/report/results';
 import { reportFolderName, writeStudyReport } from '../core/report/write-report';
 import type { StudyPlan } from '../core/spec/plan';
 import type { ArtifactStore } from '../store';
+import { activityHooks } from './activity-context';
 import type { RunSummary } from '../workflows/run-workflow';
 
 export interface AggregateInput {
@@ -37,7 +37,7 @@ export function createReportActivities(deps: { store: ArtifactStore; reportRoot?
       const results = buildResults(input);
       const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(results)) : undefined;
       const written = await writeStudyReport(deps.store, results, { toStore: true, localDir: reportDir });
-      log.info('report written', {
+      activityHooks().info('report written', {
         prefix: written.prefix,
         reportDir,
         rows: results.rows.length,

@@ -88,7 +88,13 @@ export function experimentChart(s: ExperimentSection): TopLevelSpec {
         data: { values: s.points },
         mark: { type: 'line' as const, point: { size: 40 } },
         encoding: {
-          x: { field: 'xValue', type: 'quantitative' as const, title: s.sweep.axisTitle },
+          x: {
+            field: 'xValue',
+            type: 'quantitative' as const,
+            title: s.sweep.axisTitle,
+            // ticks at the swept values only
+            axis: { values: [...new Set(s.points.map((p) => p.xValue ?? 0))], format: '~g' },
+          },
           y: { field: 'accuracy', type: 'quantitative' as const, axis: ACC_AXIS, scale: { domain: [0, 1] } },
           color,
           tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'accuracy', format: '.1%' }],
