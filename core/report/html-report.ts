@@ -55,7 +55,10 @@ function tableHtml(t: AccuracyTable, compare: boolean, id: string): string {
           return `<td class="num" data-run="${esc(r.runId)}" data-col="${esc(c.column)}" data-value="${c.value ?? ''}"${shaded}><span class="ours">${c.text || '–'}</span>${paper}</td>`;
         })
         .join('');
-      const paperName = r.paperRow ? `<span class="paper">vs ${esc(r.paperRow.model)}</span>` : '';
+      const paperName =
+        r.paperRow && r.cells.some((c) => c.paper !== null)
+          ? `<span class="paper">vs ${esc(r.paperRow.model)}</span>`
+          : '';
       return `<tr data-run="${esc(r.runId)}"><th scope="row">${esc(r.model)}${paperName}</th><td>${esc(r.trainVariant)}</td><td class="num">${r.seed}</td>${cells}</tr>`;
     })
     .join('\n');
