@@ -5,7 +5,6 @@ import { openSampleSource } from '../data/sample-source';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson } from '../../store/json';
 import type { StudyResults } from './results';
-import { isSaliencyMaps, saliencyGridPng } from './saliency-grid';
 
 /** Images the HTML report embeds, as data: URIs, read from the store once per rendering. */
 export interface ReportAssets {
@@ -60,53 +59,13 @@ async function readAt(
   return undefined;
 }
 
-/** Samples of one split by id (one shard read per sample at most; ids not found are left out). */
-export async function readSamplesById(
-  store: ArtifactStore,
-  manifestKey: string,
-  split: 'train' | 'val',
-  ids: string[],
-): Promise<Map<string, Sample>> {
-  const src = await openSampleSource(store, manifestKey, split, { cacheBytes: 64 * 1024 * 1024 });
-  const items = src.manifest.splits[split]?.items ?? [];
-  const out = new Map<string, Sample>();
-  for (const id of ids) {
-    const at = items.findIndex((it) => it.id === id);
-    const s = at >= 0 ? await readAt(src, at) : undefined;
-    if (s?.id === id) out.set(id, s);
-  }
-  return out;
-}
-
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
-/**
- * A saliency grid as a PNG data URI. `key` is a PNG (the RunSummary contract's gridKey) or a stored saliency
- * result with per-item maps (core/ml/results.ts SaliencyResult), drawn here next to the images it was computed on.
- */
+/** A saliency grid PNG (SaliencyOutput.gridKey) as a data URI; anything else is an error naming the key. */
 export async function saliencyDataUri(store: ArtifactStore, key: string): Promise<string> {
   const body = await store.get(key);
-  if (body.subarray(0, 4).equals(PNG_SIGNATURE)) return `data:image/png;base64,${body.toString('base64')}`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new Error(`${key} is neither a PNG nor a saliency result JSON`);
-  }
-  if (!isSaliencyMaps(parsed))
-    throw new Error(`${key} is JSON but not a saliency result (kind "saliency" with items)`);
-  const dataKey = (parsed as { dataKey?: unknown }).dataKey;
-  const samples =
-    typeof dataKey === 'string'
-      ? await readSamplesById(
-          store,
-          dataKey,
-          'val',
-          parsed.items.map((i) => i.id),
-        ).catch(() => new Map<string, Sample>())
-      : new Map<string, Sample>();
-  const png = await saliencyGridPng(parsed, samples);
-  return `data:image/png;base64,${png.toString('base64')}`;
+  if (!body.subarray(0, 4).equals(PNG_SIGNATURE)) throw new Error(`${key} is not a PNG`);
+  return `data:image/png;base64,${body.toString('base64')}`;
 }
 
 /**

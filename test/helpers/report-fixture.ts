@@ -151,6 +151,7 @@ export function constructRunSummaries(plan: StudyPlan, k: number): RunSummary[] 
         resultKey: `${gridKey}.json`,
       });
     }
+    const vulnerable = 2 + Math.round(2 * noise(`${run.runId}c`));
     runs.push({
       runId: run.runId,
       label: run.label,
@@ -168,8 +169,8 @@ export function constructRunSummaries(plan: StudyPlan, k: number): RunSummary[] 
       challenge: {
         foregrounds: 4,
         backgrounds: 4,
-        adversarialAccuracy: 0.1 + 0.2 * noise(`${run.runId}c`),
-        cleanAccuracy: fakeAccuracy(run.arch, run.trainLabel, 'original'),
+        adversarialAccuracy: (4 - vulnerable) / 4,
+        vulnerable,
         resultKey: `test-input/challenge/${run.runId}.json`,
       },
       saliency,

@@ -13,15 +13,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createReportActivities, type AggregateInput, type AggregateOutput } from '../../activities/report';
 import { XIAO_2021 } from '../../core/report/paper-reference';
 import type { StudyResults } from '../../core/report/results';
+import { startStudy } from '../../client/start-study';
 import { getJson } from '../../store';
 import { S3ArtifactStore } from '../../store/s3-store';
+import { createWorker } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
 import { tempDir, testOutputDir, testServices, uniqueId } from '../helpers/env';
-import { runTinyStudy } from '../helpers/real-tiny-study';
+import { TINY_STUDY_SPEC } from '../helpers/real-tiny-study';
 import { buildReportFixture } from '../helpers/report-fixture';
 
 /** The DOM members the page callbacks use (the project compiles without the DOM lib). */
@@ -71,20 +76,31 @@ describe('report.html in headless Chromium', () => {
     await store?.close();
   });
 
-  /** aggregateResults -> report.html in the store and a local folder -> opened offline; checks common to both. */
-  async function aggregateAndOpen(input: AggregateInput): Promise<Rendered> {
+  /** aggregateResults in a mock activity context: report.html in the store and a local folder. */
+  async function aggregate(
+    input: AggregateInput,
+  ): Promise<{ htmlKey: string; htmlPath: string; resultsKey: string }> {
     const activities = createReportActivities({ store, reportRoot: await tempDir('report-') });
-    const aggregate = (x: AggregateInput) => activities.aggregateResults(x);
-    const out = await new MockActivityEnvironment().run<[AggregateInput], AggregateOutput, typeof aggregate>(
-      aggregate,
+    const run = (x: AggregateInput) => activities.aggregateResults(x);
+    const out = await new MockActivityEnvironment().run<[AggregateInput], AggregateOutput, typeof run>(
+      run,
       input,
     );
-    assert.equal(out.htmlKey, `reports/${input.plan.studyHash}/report.html`);
     assert.ok(out.htmlPath, 'a local report.html');
-    const html = await readFile(out.htmlPath, 'utf8');
-    assert.equal((await store.get(out.htmlKey)).toString('utf8'), html, 'store and local copy are the same');
-    const results = await getJson<StudyResults>(store, out.resultsKey);
-    assert.equal(results.rows.length, input.plan.runs.length);
+    return { htmlKey: out.htmlKey, htmlPath: out.htmlPath, resultsKey: out.resultsKey };
+  }
+
+  /** Opens a written report offline and runs the checks common to every report. */
+  async function open(written: { htmlKey: string; htmlPath: string; resultsKey: string }): Promise<Rendered> {
+    const html = await readFile(written.htmlPath, 'utf8');
+    assert.equal(
+      (await store.get(written.htmlKey)).toString('utf8'),
+      html,
+      'store and local copy are the same',
+    );
+    const results = await getJson<StudyResults>(store, written.resultsKey);
+    assert.equal(written.htmlKey, `reports/${results.study.studyHash}/report.html`);
+    assert.equal(results.rows.length, results.study.plannedRuns);
     // self-contained: no script, stylesheet or image is loaded from anywhere
     assert.doesNotMatch(html, /<(script|link|img|iframe)\b[^>]*\b(src|href)="(?!data:)/i);
 
@@ -96,7 +112,7 @@ describe('report.html in headless Chromium', () => {
       requests.push(url);
       return route.abort();
     });
-    await page.goto(`file://${out.htmlPath}`, { waitUntil: 'load' });
+    await page.goto(`file://${written.htmlPath}`, { waitUntil: 'load' });
     assert.deepEqual(requests, [], 'the report requested nothing from the network');
 
     // every table cell shows results.json's number as % with one decimal, and the paper's where it maps
@@ -195,36 +211,63 @@ describe('report.html in headless Chromium', () => {
     await page.close();
   }
 
-  test('a real tiny study (trained and evaluated by the activities) reads right in the browser', async () => {
-    const input = await runTinyStudy(store);
-    const { page, results, html, charts, images } = await aggregateAndOpen(input);
+  test('a real tiny study (StudyWorkflow, CPU and GPU-queue workers) reads right in the browser', async () => {
+    installRuntime();
+    const taskQueue = uniqueId('report');
+    const gpuTaskQueue = `${taskQueue}-gpu`;
+    const reportRoot = await tempDir('report-');
+    const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
+    const connection = await Connection.connect({ address: services.temporalAddress });
+    const workers: Worker[] = [
+      await createWorker({ connection: nativeConnection, store, kind: 'cpu', taskQueue, reportRoot }),
+      await createWorker({ connection: nativeConnection, store, kind: 'gpu', taskQueue: gpuTaskQueue }),
+    ];
+    const running = workers.map((w) => w.run());
+    let study;
+    try {
+      const handle = await startStudy(new Client({ connection }), TINY_STUDY_SPEC, {
+        taskQueue,
+        workflowId: `${taskQueue}-study`,
+        workflowOptions: { gpuTaskQueue },
+      });
+      study = await handle.result();
+    } finally {
+      for (const w of workers) w.shutdown();
+      await Promise.allSettled(running);
+      await connection.close();
+      await nativeConnection.close();
+    }
+    assert.equal(study.status, 'completed');
+    assert.ok(study.reportDir && study.resultsKey);
+    const { page, results, html, charts, images } = await open({
+      htmlKey: `reports/${study.studyHash}/report.html`,
+      htmlPath: path.join(study.reportDir, 'report.html'),
+      resultsKey: study.resultsKey,
+    });
     assert.ok(
-      results.rows.every((r) => r.curves.length === 2 && r.backend.startsWith('cpu')),
-      'two epochs of real curves per run',
+      results.rows.every((r) => r.curves.length === 2 && r.challenge !== null && r.saliency.length > 0),
+      'two epochs of real curves, a challenge and saliency per run',
     );
     const curves = charts.filter((c) => c.title === 'Per-epoch loss and accuracy');
     assert.ok(curves.length >= 2 && curves.every((c) => c.lines >= 4), 'train + validation lines per run');
     assert.equal(await page.locator('#exp-segmented').count(), 1, 'only_fg vs original training');
     assert.equal(await page.locator('#exp-bg_blur').count(), 1);
-    // the saliency grids are drawn from the stored maps: image row + map row of 16 px tiles upscaled to 64
-    const grids = images.filter((i) => i.cls === 'saliency');
-    assert.ok(
-      grids.every((g) => g.w === 8 * 64 + 7 * 2),
-      `grid widths ${grids.map((g) => g.w).join(',')}`,
-    );
+    assert.ok(images.some((i) => i.cls === 'saliency'));
     await screenshot(page, 'report-browser', html);
   });
 
   test('constructed results: paper numbers beside ours and a section for every slide factor', async () => {
     const fixture = await buildReportFixture(store);
-    const { page, html, charts, results } = await aggregateAndOpen({
-      plan: fixture.plan,
-      specKey: `studies/${fixture.plan.studyHash}/spec.json`,
-      dataset: fixture.dataset,
-      variantKeys: fixture.variantKeys,
-      runs: fixture.runs,
-      cancelled: false,
-    });
+    const { page, html, charts, results } = await open(
+      await aggregate({
+        plan: fixture.plan,
+        specKey: `studies/${fixture.plan.studyHash}/spec.json`,
+        dataset: fixture.dataset,
+        variantKeys: fixture.variantKeys,
+        runs: fixture.runs,
+        cancelled: false,
+      }),
+    );
     assert.ok(results.compareWithPaper);
     // resnet50 on original: original, mixed_same, mixed_rand, BG-Gap, challenge; on mixed_rand: 4 of them
     assert.equal(await page.locator('table.acc td .paper').count(), 9);
