@@ -176,8 +176,10 @@ async function saliencyHtml(r: StudyResults, a: ReportAssets, charts: Charts): P
     const cells = row.saliency
       .map((s) => {
         const src = a.saliency[s.gridKey];
+        // small grids (16-32 px tiles) are scaled up by a whole factor, pixelated, to about 480 px wide
+        const scale = src ? Math.max(1, Math.min(4, Math.floor(480 / src.width))) : 1;
         const img = src
-          ? `<img class="saliency" src="${src}" alt="${esc(`saliency ${s.label}`)}">`
+          ? `<img class="saliency" src="${src.src}" width="${src.width * scale}" height="${src.height * scale}" alt="${esc(`saliency ${s.label}`)}">`
           : `<p class="missing">grid missing: ${esc(s.gridKey)}</p>`;
         return `<figure class="sal">${img}<figcaption><code>${esc(s.label)}</code>: foreground share ${formatPct(s.foregroundShare)}%</figcaption></figure>`;
       })

@@ -13,10 +13,16 @@ export interface ReportAssets {
     ids: { id: string; className: string }[];
     rows: { variant: string; images: (string | null)[] }[];
   } | null;
-  /** Saliency grid key -> PNG data URI (null when missing from the store). */
-  saliency: Record<string, string | null>;
+  /** Saliency grid key -> PNG data URI and pixel size (null when missing from the store). */
+  saliency: Record<string, EmbeddedImage | null>;
   /** What could not be loaded, shown in the report. */
   problems: string[];
+}
+
+export interface EmbeddedImage {
+  src: string;
+  width: number;
+  height: number;
 }
 
 export const EMPTY_ASSETS: ReportAssets = { samples: null, saliency: {}, problems: [] };
@@ -61,11 +67,15 @@ async function readAt(
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
-/** A saliency grid PNG (SaliencyOutput.gridKey) as a data URI; anything else is an error naming the key. */
-export async function saliencyDataUri(store: ArtifactStore, key: string): Promise<string> {
+/** A saliency grid PNG (SaliencyOutput.gridKey) as a data URI with its size (from the IHDR chunk). */
+export async function saliencyImage(store: ArtifactStore, key: string): Promise<EmbeddedImage> {
   const body = await store.get(key);
-  if (!body.subarray(0, 4).equals(PNG_SIGNATURE)) throw new Error(`${key} is not a PNG`);
-  return `data:image/png;base64,${body.toString('base64')}`;
+  if (body.length < 24 || !body.subarray(0, 4).equals(PNG_SIGNATURE)) throw new Error(`${key} is not a PNG`);
+  return {
+    src: `data:image/png;base64,${body.toString('base64')}`,
+    width: body.readUInt32BE(16),
+    height: body.readUInt32BE(20),
+  };
 }
 
 /**
@@ -121,12 +131,12 @@ export async function loadReportAssets(
       problems.push(`sample grid: ${(err as Error).message}`);
     }
   }
-  const saliency: Record<string, string | null> = {};
+  const saliency: Record<string, EmbeddedImage | null> = {};
   for (const row of results.rows)
     for (const s of row.saliency) {
       if (s.gridKey in saliency) continue;
       try {
-        saliency[s.gridKey] = await saliencyDataUri(store, s.gridKey);
+        saliency[s.gridKey] = await saliencyImage(store, s.gridKey);
       } catch (err) {
         saliency[s.gridKey] = null;
         problems.push(`saliency grid ${s.gridKey}: ${(err as Error).message}`);

@@ -27,7 +27,7 @@ td.num .paper { text-align: right; }
 .note { color: var(--muted); font-size: 12px; max-width: 1000px; }
 .claim { font-style: italic; max-width: 1000px; }
 .missing { color: #a33; font-size: 12px; }
-.figs { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
+.figs { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; margin-top: 14px; }
 figure { margin: 0; background: white; border: 1px solid var(--line); padding: 8px; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
 figure .fig-title { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
@@ -35,7 +35,7 @@ figcaption { color: var(--muted); font-size: 11px; max-width: 640px; margin-top:
 section.experiment { margin-bottom: 16px; }
 img.sample { width: 72px; height: 72px; image-rendering: pixelated; display: block; }
 table.samples td { padding: 2px; }
-img.saliency { max-width: 480px; image-rendering: pixelated; display: block; }
+img.saliency { max-width: 100%; height: auto; image-rendering: pixelated; display: block; }
 footer { color: var(--muted); font-size: 11px; padding: 12px 28px 24px; }
 code { font-size: 12px; }
 `;

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { prepareDataset } from '../../core/data/prepare';
 import type { Sample } from '../../core/data/sample';
 import { openSampleSource } from '../../core/data/sample-source';
-import { loadReportAssets, saliencyDataUri } from '../../core/report/report-assets';
+import { loadReportAssets, saliencyImage } from '../../core/report/report-assets';
 import type { StudyResults } from '../../core/report/results';
 import { materializeVariant } from '../../core/variants/materialize';
 import { putJson } from '../../store';
@@ -78,12 +78,13 @@ test('saliency grid PNGs are embedded as they are; a key that is not a PNG is re
     .png()
     .toBuffer();
   await store.put('grids/x.png', png);
-  const uri = await saliencyDataUri(store, 'grids/x.png');
-  const got = await decode(uri);
+  const img = await saliencyImage(store, 'grids/x.png');
+  assert.deepEqual([img.width, img.height], [2, 1]);
+  const got = await decode(img.src);
   assert.deepEqual([...got.data], [255, 0, 0, 0, 0, 255]);
   await putJson(store, 'evals/r/saliency.json', { kind: 'saliency' });
   await assert.rejects(
-    saliencyDataUri(store, 'evals/r/saliency.json'),
+    saliencyImage(store, 'evals/r/saliency.json'),
     /evals\/r\/saliency\.json is not a PNG/,
   );
 });
