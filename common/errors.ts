@@ -31,4 +31,10 @@ export class ServiceStartError extends Error {
 }
 
 /** Error types an activity retry cannot fix. */
-export const NON_RETRYABLE_ERRORS = ['SpecValidationError', 'StoreAuthError', 'InvalidArtifactKeyError'];
+export const NON_RETRYABLE_ERRORS = [
+  'SpecValidationError',
+  'StoreAuthError',
+  'InvalidArtifactKeyError',
+  // A checkpoint written by another run configuration: resuming from it can never succeed.
+  'CheckpointMismatchError',
+];

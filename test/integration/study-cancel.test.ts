@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { startStudy } from '../../client/start-study';
+import type { StudyResults } from '../../core/report/results';
+import { getJson } from '../../store';
+import { S3ArtifactStore } from '../../store/s3-store';
+import { cancelSignal, progressQuery } from '../../workflows';
+import { createWorker } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
+import { testServices, uniqueId } from '../helpers/env';
+
+const services = testServices();
+const taskQueue = uniqueId('cancel');
+let native: NativeConnection;
+let connection: Connection;
+let client: Client;
+let store: S3ArtifactStore;
+let workers: Worker[];
+let running: Promise<void>[];
+
+before(async () => {
+  installRuntime();
+  native = await NativeConnection.connect({ address: services.temporalAddress });
+  connection = await Connection.connect({ address: services.temporalAddress });
+  client = new Client({ connection });
+  store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('cancel') });
+  workers = [
+    await createWorker({ connection: native, store, kind: 'cpu', taskQueue }),
+    await createWorker({ connection: native, store, kind: 'gpu', taskQueue: `${taskQueue}-gpu` }),
+  ];
+  running = workers.map((w) => w.run());
+});
+after(async () => {
+  for (const w of workers ?? []) w.shutdown();
+  await Promise.all(running ?? []);
+  await connection?.close();
+  await native?.close();
+  await store?.close();
+});
+
+test('the cancel signal stops a study mid-training cleanly: finished artifacts and a partial report stay', async () => {
+  const handle = await startStudy(
+    client,
+    {
+      version: 1,
+      name: 'cancel',
+      dataset: { source: 'synthetic', classes: 3, perClass: { train: 300, val: 6 }, size: 16 },
+      variants: ['original', 'only_fg'],
+      train: [{ on: ['original'], epochs: 50, batch: 8, checkpointEveryBatches: 5 }],
+      execution: { runConcurrency: 1 },
+    },
+    {
+      taskQueue,
+      workflowId: `${taskQueue}-study`,
+      workflowOptions: { gpuTaskQueue: `${taskQueue}-gpu`, heartbeatTimeout: '10s' },
+    },
+  );
+  // Cancel once training has written a checkpoint (50 epochs would take many minutes).
+  const checkpoints = async () => (await store.list('runs/')).filter((k) => k.endsWith('/checkpoint.json'));
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && (await checkpoints()).length === 0) await sleep(200);
+  assert.equal((await handle.query(progressQuery)).stage, 'runs');
+  await handle.signal(cancelSignal);
+  const result = await handle.result();
+  assert.equal(result.status, 'cancelled');
+  assert.equal(result.runs, 0, 'the run in flight did not finish');
+  const results = await getJson<StudyResults>(store, result.resultsKey!);
+  assert.equal(results.study.cancelled, true);
+  assert.equal(results.variants.filter((v) => v.manifestKey).length, 2, 'the finished variants are kept');
+  for (const v of results.variants) assert.ok(await store.stat(v.manifestKey!), v.id);
+  assert.ok((await checkpoints()).length > 0, 'training checkpoints written before the cancel are kept');
+});
