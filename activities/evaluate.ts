@@ -198,7 +198,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
         foregrounds: value.foregrounds,
         backgrounds: value.backgrounds,
         adversarialAccuracy: value.adversarialAccuracy,
-        cleanAccuracy: value.cleanAccuracy,
+        vulnerable: value.vulnerable,
         resultKey,
       };
     },

@@ -93,7 +93,8 @@ export function buildResults(input: {
       challenge: r.challenge
         ? {
             adversarialAccuracy: r.challenge.adversarialAccuracy,
-            cleanAccuracy: r.challenge.cleanAccuracy,
+            // Clean accuracy: the same model on the unmodified test images.
+            cleanAccuracy: accuracy.original ?? Number.NaN,
             foregrounds: r.challenge.foregrounds,
             backgrounds: r.challenge.backgrounds,
           }
