@@ -41,8 +41,9 @@ const challengeInputSchema = z.object({
   ...base,
   foregroundManifestKey: z.string().min(1),
   backgroundManifestKey: z.string().min(1),
-  backgrounds: z.number().int().min(1),
-  foregrounds: z.number().int().min(1),
+  /** 0: the whole pool / every foreground (as Xiao did). */
+  backgrounds: z.number().int().min(0),
+  foregrounds: z.number().int().min(0),
 });
 const saliencyInputSchema = z.object({
   ...base,
@@ -169,7 +170,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
             openSource(store, input.backgroundManifestKey, 'val'),
           ]);
           checkClasses(fg.classes, modelSpec, input.foregroundManifestKey);
-          const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds);
+          const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity);
           const cursor = hooks.previousDetails as ChallengeCursor | undefined;
           if (cursor)
             hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
@@ -177,7 +178,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
             inputSize,
             numClasses,
             batchSize: EVAL_BATCH,
-            maxForegrounds: input.foregrounds,
+            maxForegrounds: input.foregrounds || undefined,
             cursor,
             signal: hooks.signal,
             onProgress: (c) => hooks.heartbeat(c),
@@ -198,7 +199,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
         foregrounds: value.foregrounds,
         backgrounds: value.backgrounds,
         adversarialAccuracy: value.adversarialAccuracy,
-        vulnerable: value.vulnerable,
+        cleanAccuracy: value.cleanAccuracy,
         resultKey,
       };
     },

@@ -77,8 +77,8 @@ export interface ChallengeOutput {
   backgrounds: number;
   /** Share of foregrounds classified correctly on every background. */
   adversarialAccuracy: number;
-  /** Foregrounds found vulnerable (misclassified on at least one background). */
-  vulnerable: number;
+  /** Share classified correctly on their own original image. */
+  cleanAccuracy: number;
   resultKey: string;
 }
 

@@ -1,6 +1,6 @@
 import { createDatasetActivities } from '../activities/dataset';
 import { createReportActivities } from '../activities/report';
-import { createRunActivities } from '../activities/run-activities';
+import { createGpuActivities } from '../activities/gpu-activities';
 import { createStudyActivities } from '../activities/study';
 import { createVariantActivities } from '../activities/variants';
 import type { ArtifactStore } from '../store';
@@ -22,5 +22,5 @@ export function cpuActivities(deps: ActivityDeps) {
 }
 
 export function gpuActivities(deps: ActivityDeps) {
-  return { ...createRunActivities(deps) };
+  return { ...createGpuActivities(deps) };
 }

@@ -93,8 +93,7 @@ export function buildResults(input: {
       challenge: r.challenge
         ? {
             adversarialAccuracy: r.challenge.adversarialAccuracy,
-            // Clean accuracy: the same model on the unmodified test images.
-            cleanAccuracy: accuracy.original ?? Number.NaN,
+            cleanAccuracy: r.challenge.cleanAccuracy,
             foregrounds: r.challenge.foregrounds,
             backgrounds: r.challenge.backgrounds,
           }

@@ -205,7 +205,7 @@ describe('training through the activity: crash, resume from S3 checkpoints, eval
     assert.equal(ch.backgrounds, 10);
     assert.equal(chDoc.foregrounds + chDoc.skipped.length, 12);
     assert.equal(chDoc.adversarialAccuracy, 1 - chDoc.vulnerable / chDoc.foregrounds);
-    assert.equal(ch.vulnerable, chDoc.vulnerable);
+    assert.equal(ch.cleanAccuracy, chDoc.cleanAccuracy);
     assert.ok(chDoc.cleanAccuracy >= 0 && chDoc.cleanAccuracy <= 1);
     assert.deepEqual(
       chDoc.perClass.map((c) => c.foregrounds),
