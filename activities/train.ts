@@ -56,7 +56,7 @@ export type OpenSource = (
   split: ManifestSplit,
 ) => Promise<SampleSource>;
 
-/** The training config a contract input means: augmentation = shifts of 1/16 of the side plus flips. */
+/** The training config a contract input means: augmentation = pad-and-crop by 1/8 of the side (CIFAR-style) plus flips. */
 export function trainConfigOf(input: z.output<typeof trainRunInputSchema>): TrainConfig {
   return {
     epochs: input.epochs,
@@ -64,7 +64,7 @@ export function trainConfigOf(input: z.output<typeof trainRunInputSchema>): Trai
     seed: input.seed,
     optimizer: input.optimizer,
     augment: input.augment
-      ? { shift: Math.max(1, Math.round(input.modelSpec.inputSize / 16)), flip: true }
+      ? { shift: Math.max(1, Math.round(input.modelSpec.inputSize / 8)), flip: true }
       : null,
     checkpointEvery: input.checkpointEveryBatches,
   };

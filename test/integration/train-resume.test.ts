@@ -205,7 +205,8 @@ describe('training through the activity: crash, resume from S3 checkpoints, eval
     assert.equal(ch.backgrounds, 10);
     assert.equal(chDoc.foregrounds + chDoc.skipped.length, 12);
     assert.equal(chDoc.adversarialAccuracy, 1 - chDoc.vulnerable / chDoc.foregrounds);
-    assert.ok(ch.cleanAccuracy >= ch.adversarialAccuracy - 1e-12 || chDoc.vulnerable === chDoc.foregrounds);
+    assert.equal(ch.cleanAccuracy, chDoc.cleanAccuracy);
+    assert.ok(chDoc.cleanAccuracy >= 0 && chDoc.cleanAccuracy <= 1);
     assert.deepEqual(
       chDoc.perClass.map((c) => c.foregrounds),
       [4, 4, 4],
