@@ -2,6 +2,7 @@ import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson, putJson, tryGetJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
 import {
+  type BBox,
   type DataManifest,
   type ItemMeta,
   type ManifestSplit,
@@ -12,7 +13,7 @@ import {
 import { decodeRawShard } from '../data/raw-shard';
 import type { Sample } from '../data/sample';
 import { type ProgressCallback, writeSplit } from '../data/shard-writer';
-import { rawImage, type RawImage } from './ops';
+import type { RawImage } from './ops';
 import { drawPairing } from './pairing';
 import { VariantPool } from './variant-pool';
 import {
@@ -119,10 +120,13 @@ export async function materializeVariant(
             const item = starts[shardIndex]! + j;
             if (pairing && donors) {
               const d = await cache.sampleAt(donors, pairing[item]!);
-              jobs.push({ src: toRaw(sources[j]!), donor: toRaw(d) });
+              jobs.push({
+                src: toRaw(sources[j]!, data.items[item]!.bbox),
+                donor: toRaw(d, donors.items[pairing[item]!]!.bbox),
+              });
               extras.push({ bgFrom: d.id });
             } else {
-              jobs.push({ src: toRaw(sources[j]!) });
+              jobs.push({ src: toRaw(sources[j]!, data.items[item]!.bbox) });
               extras.push({});
             }
           }
@@ -180,9 +184,10 @@ function summary(
   };
 }
 
-function toRaw(s: Sample): RawImage {
+/** The manifest already holds each image's bbox; recomputing it per image and per pairing was a hot spot. */
+function toRaw(s: Sample, bbox: BBox): RawImage {
   const mask = s.mask ?? new Uint8Array(s.width * s.height).fill(255);
-  return rawImage(s.width, s.height, s.rgb, mask);
+  return { width: s.width, height: s.height, rgb: s.rgb, mask, bbox };
 }
 
 function shardStarts(shards: ShardRef[]): number[] {
