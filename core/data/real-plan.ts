@@ -1,4 +1,6 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
 import { BadInputError, decodeImageAndMask } from './decode';
 import type { SkippedFile } from './manifest';
@@ -83,14 +85,10 @@ export async function realPlan(args: {
 }
 
 async function decodeBackground(file: string, size?: number): Promise<Sample> {
-  const sharp = (await import('sharp')).default;
   let pipe = sharp(file, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
   if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-  const id = `generic/${file
-    .split('/')
-    .slice(-1)[0]!
-    .replace(/\.[^.]+$/, '')}`;
+  const id = `generic/${path.basename(file)}`;
   return {
     id,
     label: -1,
