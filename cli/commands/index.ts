@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { registerData } from './data';
 import { registerRun } from './run';
+import { registerSchedule } from './schedule';
+import { registerServices } from './services';
+import { registerStudyControl } from './study-control';
 import { registerVariants } from './variants';
 import { registerWorker } from './worker';
 
@@ -10,7 +13,10 @@ import { registerWorker } from './worker';
  */
 export function registerCommands(program: Command): void {
   registerRun(program);
+  registerStudyControl(program);
+  registerSchedule(program);
   registerWorker(program);
+  registerServices(program);
   registerData(program);
   registerVariants(program);
 }

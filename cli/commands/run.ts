@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
@@ -40,7 +41,10 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const workers: Worker[] = [await createWorker({ connection: nativeConnection, store, kind: 'cpu' })];
+  const reportRoot = path.join(config.homeDir, 'reports');
+  const workers: Worker[] = [
+    await createWorker({ connection: nativeConnection, store, reportRoot, kind: 'cpu' }),
+  ];
   if (Object.keys(gpuActivities({ store })).length > 0) {
     workers.push(await createWorker({ connection: nativeConnection, store, kind: 'gpu' }));
   }
@@ -69,7 +73,9 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
     void result.finally(() => (finished = true)).catch(() => undefined);
     while (!finished && !interrupted) {
       view.update(
-        await handle.query(progressQuery).catch(() => ({ stage: 'register' as const, stages: {} })),
+        await handle
+          .query(progressQuery)
+          .catch(() => ({ stage: 'register' as const, stages: {}, running: [] })),
       );
       await Promise.race([result.catch(() => undefined), sleep(1000)]);
     }
@@ -77,7 +83,9 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
     view.update(await handle.query(progressQuery));
     view.stop();
     const out = await result;
-    console.log(`study ${spec.name} finished: ${store.location}/${out.specKey}`);
+    console.log(`study ${spec.name} ${out.status}: ${out.runs} run(s)`);
+    console.log(`results: ${store.location}/${out.resultsKey ?? ''}`);
+    if (out.reportDir) console.log(`report: ${out.reportDir}`);
   } finally {
     view.stop();
     process.removeListener('SIGINT', onSigint);

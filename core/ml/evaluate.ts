@@ -1,0 +1,79 @@
+import type { SampleSource } from '../data/sample';
+import {
+  accuracyOf,
+  argmaxRow,
+  type ClassAccuracy,
+  type ConfusionMatrix,
+  crossEntropyRow,
+  emptyConfusion,
+  perClassAccuracy,
+} from './metrics';
+import { samplePixels } from './pixels';
+
+/** Logits (n x numClasses, row-major) for n NHWC images in [0, 1]: StepTrainer.predict, or any loaded model. */
+export type Predict = (x: Float32Array, n: number) => Promise<Float32Array>;
+
+export interface EvalOptions {
+  inputSize: number;
+  numClasses: number;
+  batchSize: number;
+  signal?: AbortSignal;
+  /** After each batch: images done so far. */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
+}
+
+export interface Evaluation {
+  n: number;
+  /** Mean softmax cross-entropy. */
+  loss: number;
+  accuracy: number;
+  confusion: ConfusionMatrix;
+  perClass: ClassAccuracy[];
+}
+
+/** Accuracy, loss, per-class accuracy and the confusion matrix of a model on every sample of a source, in its stored order. */
+export async function evaluateSource(
+  predict: Predict,
+  source: SampleSource,
+  opts: EvalOptions,
+): Promise<Evaluation> {
+  const { inputSize: s, numClasses: k, batchSize } = opts;
+  const confusion = emptyConfusion(k);
+  let lossSum = 0;
+  let n = 0;
+  const total = source.count();
+  const x = new Float32Array(batchSize * s * s * 3);
+  const labels: number[] = [];
+  const flush = async () => {
+    if (!labels.length) return;
+    const logits = await predict(x.subarray(0, labels.length * s * s * 3), labels.length);
+    labels.forEach((label, i) => {
+      confusion[label]![argmaxRow(logits, k, i)]! += 1;
+      lossSum += crossEntropyRow(logits, k, i, label);
+    });
+    n += labels.length;
+    labels.length = 0;
+    await opts.onProgress?.(n, total);
+  };
+  for await (const sample of source.iterate()) {
+    opts.signal?.throwIfAborted();
+    checkLabel(sample.label, k, sample.id);
+    x.set(samplePixels(sample, s), labels.length * s * s * 3);
+    labels.push(sample.label);
+    if (labels.length === batchSize) await flush();
+  }
+  await flush();
+  return {
+    n,
+    loss: n ? lossSum / n : 0,
+    accuracy: accuracyOf(confusion),
+    confusion,
+    perClass: perClassAccuracy(confusion, source.classes),
+  };
+}
+
+export function checkLabel(label: number, numClasses: number, id: string): void {
+  if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+    throw new Error(`sample ${id}: label ${label} is outside the model's ${numClasses} classes`);
+  }
+}

@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSpec } from './model-spec';
+import { buildModel } from './models';
+import { ExplicitOptimizer } from './optimizer';
+import type { Batch, OptimizerSpec, StepResult, StepTrainer, TrainerState } from './trainer';
+
+type LayerVariable = tf.LayersModel['weights'][number];
+
+/** The tf.Variable behind a layers weight (LayerVariable.read() returns it). */
+function variableOf(w: LayerVariable): tf.Variable {
+  return w.read() as tf.Variable;
+}
+
+/** Softmax cross-entropy, mean over the batch, from logits and integer labels. */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(labels, logits.shape[1]), logits);
+}
+
+/**
+ * The trainer that runs in this process on whatever tfjs backend is active: one model, one optimizer,
+ * softmax cross-entropy on the model's logits. Its state (every model weight, BatchNorm statistics
+ * included, plus the optimizer's step and slots) restores a run exactly.
+ */
+export class InProcessTrainer implements StepTrainer {
+  readonly model: tf.LayersModel;
+  private readonly optimizer: ExplicitOptimizer;
+  private readonly trainable: tf.Variable[];
+
+  constructor(
+    readonly modelSpec: ModelSpec,
+    optimizer: OptimizerSpec,
+  ) {
+    this.model = buildModel(modelSpec);
+    this.trainable = this.model.trainableWeights.map(variableOf);
+    this.optimizer = new ExplicitOptimizer(optimizer, this.trainable);
+  }
+
+  get backend(): string {
+    return tf.getBackend();
+  }
+
+  private images(x: Float32Array, n: number): tf.Tensor4D {
+    const s = this.modelSpec.inputSize;
+    if (x.length !== n * s * s * 3)
+      throw new Error(`batch of ${n} needs ${n * s * s * 3} pixel values at ${s}px, got ${x.length}`);
+    return tf.tensor4d(x, [n, s, s, 3]);
+  }
+
+  async trainStep(batch: Batch): Promise<StepResult> {
+    const [loss, correct] = tf.tidy(() => {
+      const x = this.images(batch.x, batch.n);
+      const y = tf.tensor1d(batch.y, 'int32');
+      let logits: tf.Tensor2D | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        logits = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor2D);
+        return softmaxCrossEntropy(logits, y);
+      }, this.trainable);
+      this.optimizer.apply(this.trainable.map((v) => grads[v.name]!));
+      const hits = tf.equal(tf.argMax(logits!, 1), y).sum();
+      return [value, hits];
+    });
+    const [l, c] = await Promise.all([loss.data(), correct.data()]);
+    tf.dispose([loss, correct]);
+    return { loss: l[0]!, correct: c[0]! };
+  }
+
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    const out = tf.tidy(() => this.model.apply(this.images(x, n), { training: false }) as tf.Tensor);
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  }
+
+  async getState(): Promise<TrainerState> {
+    return { weights: await readWeights(this.model), optimizer: await this.optimizer.getState() };
+  }
+
+  async setState(state: TrainerState): Promise<void> {
+    writeWeights(this.model, state.weights);
+    this.optimizer.setState(state.optimizer);
+  }
+
+  async dispose(): Promise<void> {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+/** Every weight of a model (trainable or not, in layer order) as named arrays. */
+export async function readWeights(model: tf.LayersModel): Promise<TrainerState['weights']> {
+  const out: TrainerState['weights'] = [];
+  for (const w of model.weights) {
+    out.push({
+      name: w.originalName,
+      shape: [...w.shape] as number[],
+      data: (await w.read().data()) as Float32Array,
+    });
+  }
+  return out;
+}
+
+/** The inverse of readWeights; names and shapes must match the model's, in order. */
+export function writeWeights(model: tf.LayersModel, weights: TrainerState['weights']): void {
+  if (weights.length !== model.weights.length) {
+    throw new Error(
+      `state has ${weights.length} weight arrays, model ${model.name} has ${model.weights.length}`,
+    );
+  }
+  model.weights.forEach((w, i) => {
+    const s = weights[i]!;
+    if (s.name !== w.originalName || s.shape.join('x') !== w.shape.join('x')) {
+      throw new Error(
+        `weight ${i}: state has ${s.name} [${s.shape}], model has ${w.originalName} [${w.shape.join(',')}]`,
+      );
+    }
+    tf.tidy(() => {
+      w.write(tf.tensor(s.data, s.shape));
+    });
+  });
+}
