@@ -31,42 +31,53 @@ export function registerData(program: Command): void {
     .description(
       'generate the synthetic dataset (shapes on backgrounds whose family predicts the class with strength p)',
     )
-    .option('--classes <n>', 'number of classes (2..12)', int, 9)
-    .option('--train <n>', 'training images per class', int, 200)
-    .option('--val <n>', 'validation images per class', int, 50)
-    .option('--size <px>', 'image side', int, 64)
-    .option('-p, --bg-correlation <p>', 'background-class correlation in [0, 1]', num, 0.9)
-    .option('--seed <n>', 'seed', int, 1)
-    .option('--generic <n>', 'images in the class-free background pool (generic_bg)', int, 100)
-    .option('--object-scale <min,max>', 'object radius as a fraction of the side', '0.3,0.42')
-    .option('--bg-contrast <d>', 'RGB distance between a background’s two colours', num, 60)
+    // defaults live in the schema (core/data/source-spec.ts); options left out take them
+    .option('--classes <n>', 'number of classes, 2..12 (default 9)', int)
+    .option('--train <n>', 'training images per class (default 200)', int)
+    .option('--val <n>', 'validation images per class (default 50)', int)
+    .option('--size <px>', 'image side (default 64)', int)
+    .option('-p, --bg-correlation <p>', 'background-class correlation in [0, 1] (default 0.9)', num)
+    .option('--seed <n>', 'seed (default 1)', int)
+    .option('--generic <n>', 'images in the class-free background pool for generic_bg (default 100)', int)
+    .option('--object-scale <min,max>', 'object radius as a fraction of the side (default 0.36,0.46)')
+    .option('--max-rotation <deg>', 'objects rotated within +-deg (default 15; 180 = any)', num)
+    .option('--hue-cue <q>', 'probability a background takes its family hue (default 0.4)', num)
+    .option('--bg-contrast <d>', 'RGB distance between a background’s two colours (default 40)', num)
     .option('--no-tar', 'write only the raw training shards (no PNG tar shards)')
     .option('--json', 'print the result as JSON')
     .action(
       async (o: {
-        classes: number;
-        train: number;
-        val: number;
-        size: number;
-        bgCorrelation: number;
-        seed: number;
-        generic: number;
-        objectScale: string;
-        bgContrast: number;
+        classes?: number;
+        train?: number;
+        val?: number;
+        size?: number;
+        bgCorrelation?: number;
+        seed?: number;
+        generic?: number;
+        objectScale?: string;
+        maxRotation?: number;
+        hueCue?: number;
+        bgContrast?: number;
         tar: boolean;
         json?: boolean;
       }) => {
-        const [min, max] = o.objectScale.split(',').map(Number);
+        const scale = o.objectScale?.split(',').map(Number);
+        const perClass =
+          o.train !== undefined || o.val !== undefined
+            ? { train: o.train ?? 200, val: o.val ?? 50 }
+            : undefined;
         await prepare(
           {
             source: 'synthetic',
             classes: o.classes,
-            perClass: { train: o.train, val: o.val },
+            perClass,
             size: o.size,
             bgCorrelation: o.bgCorrelation,
             seed: o.seed,
             genericCount: o.generic,
-            objectScale: { min: min!, max: max ?? min! },
+            objectScale: scale ? { min: scale[0]!, max: scale[1] ?? scale[0]! } : undefined,
+            maxRotation: o.maxRotation,
+            hueCue: o.hueCue,
             bgContrast: o.bgContrast,
           },
           o,

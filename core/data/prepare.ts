@@ -15,7 +15,7 @@ import { defaultShardSize, type ProgressCallback, writeSplit } from './shard-wri
 import { type SourceSpec, type SourceSpecInput, sourceSpecSchema } from './source-spec';
 
 /** Bump when prepared datasets would come out different: every dataset hash changes with it. */
-export const DATA_CODE_VERSION = 'data-1';
+export const DATA_CODE_VERSION = 'data-2';
 
 export interface PrepareOptions {
   /** Also write WebDataset-style tar shards (PNG + mask PNG + JSON). Default true. */
