@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import type { DataManifest, ManifestSplit } from '../../core/data/manifest';
 import { prepareDataset } from '../../core/data/prepare';
@@ -90,6 +91,11 @@ export function registerData(program: Command): void {
     .description('import images + foreground masks from local folders')
     .argument('<source>', 'folder | in9 | pixel-imagenet, or a JSON file with a full source spec')
     .option('--path <dir>', 'folder, in9: the data root')
+    .option(
+      '--url <url>',
+      'in9: a .tar.gz of the data root (downloaded once into $BGSTUDY_HOME/cache, resumable)',
+    )
+    .option('--sha256 <hex>', "in9 --url: the archive's expected sha256")
     .option('--mask-path <dir>', 'folder: the mask tree (same layout as --path)')
     .option('--images <dir>', 'pixel-imagenet: ImageNet images, <dir>/<wnid>/*.JPEG')
     .option('--masks <dir>', 'pixel-imagenet: Pixel-ImageNet masks, <dir>/<wnid>/*.png')
@@ -118,6 +124,8 @@ export function registerData(program: Command): void {
         spec = {
           source,
           path: o.path,
+          url: o.url,
+          sha256: o.sha256,
           variant: o.variant,
           size: o.size,
           maxPerClass: o.maxPerClass,
@@ -170,7 +178,18 @@ async function prepare(spec: SourceSpecInput, o: { tar: boolean; json?: boolean 
   const store = createStore(config.store);
   const progress = shardProgressPrinter('dataset');
   try {
-    const r = await prepareDataset(store, spec, { tar: o.tar, onProgress: progress.onProgress });
+    let lastFetch = 0;
+    const r = await prepareDataset(store, spec, {
+      tar: o.tar,
+      onProgress: progress.onProgress,
+      cacheDir: path.join(config.homeDir, 'cache'),
+      onFetchProgress: (p) => {
+        if (Date.now() - lastFetch < 1000) return;
+        lastFetch = Date.now();
+        const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+        process.stderr.write(`${p.phase} ${mb(p.bytes)}${p.total ? `/${mb(p.total)}` : ''} MiB\n`);
+      },
+    });
     progress.stop();
     if (o.json) {
       console.log(JSON.stringify(r, null, 1));

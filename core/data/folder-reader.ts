@@ -65,6 +65,7 @@ export async function folderPlan(spec: FolderSource): Promise<DatasetPlan> {
   }
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
+    root: spec.path,
     classes,
     entries: interleaveByLabel(entries),
     generic: generic.files,

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
+import { fetchArchive } from './fetch-archive';
+import type { ReaderContext } from './readers';
 import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
 import type { SkippedFile } from './manifest';
 import { type RealEntry, realPlan } from './real-plan';
@@ -12,8 +14,15 @@ const CLASS_FOLDER = /^(\d+)_(.+)$/;
  * foreground masks at `<path>/fg_mask/{train,val}/<NN_class>/<stem>.npy` (PNG masks are accepted too).
  * Class names drop the `NN_` prefix (`00_dog` -> `dog`); labels follow the folder order.
  */
-export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
-  const root = path.join(spec.path, spec.variant);
+export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<DatasetPlan> {
+  const base = spec.url
+    ? await fetchArchive(spec.url, {
+        cacheDir: ctx.cacheDir,
+        sha256: spec.sha256,
+        onProgress: ctx.onFetchProgress,
+      })
+    : spec.path!;
+  const root = path.join(base, spec.variant);
   if (!(await isDir(root)))
     throw new Error(
       `in9 source: ${root} is not a folder (expected <path>/${spec.variant}/{train,val}/NN_class/)`,
@@ -32,7 +41,7 @@ export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
     const listed = await listClassTree({
       split,
       imageRoot: path.join(root, split),
-      maskRoot: path.join(spec.path, 'fg_mask', split),
+      maskRoot: path.join(base, 'fg_mask', split),
       labelOf: (f) => labels.get(f),
       knownClasses: 'folders named NN_class',
       maxPerClass: spec.maxPerClass,
@@ -46,6 +55,8 @@ export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
   }
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
+    root: base,
+    mtimes: spec.url === undefined,
     classes: classFolders.map((f) => CLASS_FOLDER.exec(f)![2]!),
     entries: interleaveByLabel(entries),
     generic: generic.files,

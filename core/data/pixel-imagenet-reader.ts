@@ -65,6 +65,7 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource): Promise<Data
   }
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
+    root: spec.imagesPath,
     classes: spec.classNames ?? spec.wnids,
     entries: interleaveByLabel(entries),
     generic: generic.files,

@@ -1,7 +1,10 @@
+import os from 'node:os';
+import path from 'node:path';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { putJson, tryGetJson } from '../../store/json';
 import { hashOf } from '../hash';
 import type { DatasetPlan } from './dataset-plan';
+import type { FetchProgress } from './fetch-archive';
 import {
   type DataManifest,
   datasetPrefix,
@@ -23,6 +26,9 @@ export interface PrepareOptions {
   /** Images per shard; default ~64 MB of raw pixels (100..1000 images). */
   shardSize?: number;
   onProgress?: ProgressCallback;
+  /** Where a source fetched from a URL is downloaded and extracted. Default: <tmpdir>/bgstudy-cache. */
+  cacheDir?: string;
+  onFetchProgress?: (p: FetchProgress) => void;
 }
 
 /** The small JSON a prepare returns (and an activity passes on): keys and counts, never pixels. */
@@ -54,7 +60,10 @@ export async function prepareDataset(
   options: PrepareOptions = {},
 ): Promise<PreparedDataset> {
   const spec = sourceSpecSchema.parse(input);
-  const plan: DatasetPlan = await readerPlan(spec);
+  const plan: DatasetPlan = await readerPlan(spec, {
+    cacheDir: options.cacheDir ?? path.join(os.tmpdir(), 'bgstudy-cache'),
+    onFetchProgress: options.onFetchProgress,
+  });
   const hash = datasetHashOf(spec, plan.fingerprint);
   const prefix = datasetPrefix(hash);
   const manifestKey = manifestKeyOf(prefix);

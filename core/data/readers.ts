@@ -1,19 +1,26 @@
 import type { DatasetPlan } from './dataset-plan';
+import type { FetchProgress } from './fetch-archive';
 import { folderPlan } from './folder-reader';
 import { in9Plan } from './in9-reader';
 import { pixelImagenetPlan } from './pixel-imagenet-reader';
 import type { SourceSpec } from './source-spec';
 import { syntheticPlan } from './synthetic-plan';
 
-/** The reader for each source kind (local folders; S3 prefixes and tar.gz URLs are not read yet). */
-export async function readerPlan(spec: SourceSpec): Promise<DatasetPlan> {
+export interface ReaderContext {
+  /** Where downloaded archives are kept and extracted. */
+  cacheDir: string;
+  onFetchProgress?: (p: FetchProgress) => void;
+}
+
+/** The reader for each source kind: local folders, and for in9 also a .tar.gz URL (S3 prefixes are not read yet). */
+export async function readerPlan(spec: SourceSpec, ctx: ReaderContext): Promise<DatasetPlan> {
   switch (spec.source) {
     case 'synthetic':
       return syntheticPlan(spec);
     case 'folder':
       return folderPlan(spec);
     case 'in9':
-      return in9Plan(spec);
+      return in9Plan(spec, ctx);
     case 'pixel-imagenet':
       return pixelImagenetPlan(spec);
   }

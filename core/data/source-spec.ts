@@ -81,7 +81,14 @@ export const in9SourceSchema = z
   .object({
     source: z.literal('in9'),
     /** The backgrounds_challenge data root: `<path>/<variant>/{train,val}/NN_class/*`, masks in `<path>/fg_mask/`. */
-    path: z.string().min(1),
+    path: z.string().min(1).optional(),
+    /** Or a URL of a .tar.gz of that root (downloaded once, resumable, extracted into the cache folder). */
+    url: z.url().optional(),
+    /** Expected sha256 (hex) of the archive at `url`. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/)
+      .optional(),
     /** Which variant folder to import as the dataset's images. */
     variant: z
       .string()
@@ -93,7 +100,8 @@ export const in9SourceSchema = z
       .default(['train', 'val']),
     ...realCommon,
   })
-  .strict();
+  .strict()
+  .refine((s) => (s.path === undefined) !== (s.url === undefined), 'in9 needs exactly one of path and url');
 
 export const pixelImagenetSourceSchema = z
   .object({
