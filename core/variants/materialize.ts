@@ -14,7 +14,7 @@ import { decodeRawShard } from '../data/raw-shard';
 import type { Sample } from '../data/sample';
 import { type ProgressCallback, writeSplit } from '../data/shard-writer';
 import type { RawImage } from './ops';
-import { drawPairing } from './pairing';
+import { windowedPairing } from './pairing';
 import { VariantPool } from './variant-pool';
 import {
   usesPairing,
@@ -38,7 +38,10 @@ export interface MaterializeOptions {
   /** Also write PNG tar shards (for people and other tools). Default false: training reads the raw shards. */
   tar?: boolean;
   onProgress?: ProgressCallback;
-  /** Decoded dataset shards kept in memory for pairing lookups. Default 1 GiB. */
+  /**
+   * Decoded dataset shards kept in memory. Paired variants draw donors within windows of shards of half this
+   * size, so each window is read once. Default 1 GiB.
+   */
   cacheBytes?: number;
   /** Worker threads for the pixel work (1: this thread). Outputs are identical for any value. Default 1. */
   threads?: number;
@@ -86,7 +89,8 @@ export async function materializeVariant(
   const existing = await tryGetJson<DataManifest>(store, manifestKey);
   if (existing) return summary(manifestKey, existing, spec, true);
 
-  const cache = new ShardCache(store, options.cacheBytes ?? 1024 * 1024 * 1024);
+  const cacheBytes = options.cacheBytes ?? 1024 * 1024 * 1024;
+  const cache = new ShardCache(store, cacheBytes);
   const pool = options.pool ?? new VariantPool(options.threads ?? 1);
   const splits: DataManifest['splits'] = {};
   try {
@@ -99,7 +103,7 @@ export async function materializeVariant(
           : data
         : undefined;
       const pairing = usesPairing(spec.name)
-        ? drawPairing(spec.name, data.items, dataset.classes.length, seed, split, donors?.count ?? 0)
+        ? windowedPairing(spec.name, data, donors, dataset.classes.length, seed, split, cacheBytes / 2)
         : undefined;
       const starts = shardStarts(data.shards);
       const out = await writeSplit(

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FsArtifactStore } from '../../store/fs-store';
+import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson } from '../../store/json';
 import { prepareDataset } from '../../core/data/prepare';
 import { openSampleSource } from '../../core/data/sample-source';
@@ -217,4 +218,32 @@ test('worker threads give byte-identical variant shards', async () => {
   assert.equal(keys.filter((k) => k.endsWith('.bgraw')).length, 2 * 4);
   assert.deepEqual(keys, await s2.list('variants/'));
   for (const k of keys) assert.ok((await s1.get(k)).equals(await s2.get(k)), `${k} differs`);
+});
+
+test('a split larger than the cache pairs within shard windows and reads each dataset shard once', async () => {
+  const fs = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(fs, SOURCE, { shardSize: 20 }); // train: 6 shards of 20 images (~20 KB each)
+  const gets: string[] = [];
+  const counting: ArtifactStore = Object.assign(Object.create(fs) as FsArtifactStore, {
+    get: async (key: string) => {
+      gets.push(key);
+      return fs.get(key);
+    },
+  });
+  const v = await materializeVariant(
+    counting,
+    { datasetManifestKey: ds.manifestKey, variant: 'mixed_next', seed: 2 },
+    { cacheBytes: 50_000 },
+  );
+  const m = await getJson<DataManifest>(fs, v.manifestKey);
+  const dm = await getJson<DataManifest>(fs, ds.manifestKey);
+  const shardOf = new Map(dm.splits.train!.items.map((it, i) => [it.id, Math.floor(i / 20)]));
+  const labelOf = new Map(dm.splits.train!.items.map((it) => [it.id, it.label]));
+  for (const it of m.splits.train!.items) {
+    assert.equal(shardOf.get(it.bgFrom!), shardOf.get(it.id), `${it.id} paired outside its window`);
+    assert.equal(labelOf.get(it.bgFrom!), (it.label + 1) % 4);
+  }
+  const trainShardReads = gets.filter((k) => k.includes('/shards/train-') && k.endsWith('.bgraw'));
+  assert.equal(trainShardReads.length, 6);
+  assert.equal(new Set(trainShardReads).size, 6);
 });
