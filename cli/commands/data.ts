@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import type { DataManifest, ManifestSplit } from '../../core/data/manifest';
 import { prepareDataset } from '../../core/data/prepare';
+import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-spec';
 import { createStore, getJson } from '../../store';
 import { shardProgressPrinter } from '../shard-progress';
@@ -90,7 +91,7 @@ export function registerData(program: Command): void {
     .command('import')
     .description('import images + foreground masks from local folders')
     .argument('<source>', 'folder | in9 | pixel-imagenet, or a JSON file with a full source spec')
-    .option('--path <dir>', 'folder, in9: the data root')
+    .option('--path <dir>', 'folder, in9: the data root (in9: also s3://bucket/prefix)')
     .option(
       '--url <url>',
       'in9: a .tar.gz of the data root (downloaded once into $BGSTUDY_HOME/cache, resumable)',
@@ -183,6 +184,7 @@ async function prepare(spec: SourceSpecInput, o: { tar: boolean; json?: boolean 
       tar: o.tar,
       onProgress: progress.onProgress,
       cacheDir: path.join(config.homeDir, 'cache'),
+      openS3: s3PrefixOpener(config.store),
       onFetchProgress: (p) => {
         if (Date.now() - lastFetch < 1000) return;
         lastFetch = Date.now();

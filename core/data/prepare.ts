@@ -5,6 +5,7 @@ import { putJson, tryGetJson } from '../../store/json';
 import { hashOf } from '../hash';
 import type { DatasetPlan } from './dataset-plan';
 import type { FetchProgress } from './fetch-archive';
+import type { S3PrefixOpener } from './fetch-s3-prefix';
 import {
   type DataManifest,
   datasetPrefix,
@@ -29,6 +30,8 @@ export interface PrepareOptions {
   /** Where a source fetched from a URL is downloaded and extracted. Default: <tmpdir>/bgstudy-cache. */
   cacheDir?: string;
   onFetchProgress?: (p: FetchProgress) => void;
+  /** Opens s3:// source prefixes (e.g. an S3ArtifactStore on the same endpoint as the artifact store). */
+  openS3?: S3PrefixOpener;
 }
 
 /** The small JSON a prepare returns (and an activity passes on): keys and counts, never pixels. */
@@ -63,6 +66,7 @@ export async function prepareDataset(
   const plan: DatasetPlan = await readerPlan(spec, {
     cacheDir: options.cacheDir ?? path.join(os.tmpdir(), 'bgstudy-cache'),
     onFetchProgress: options.onFetchProgress,
+    openS3: options.openS3,
   });
   const hash = datasetHashOf(spec, plan.fingerprint);
   const prefix = datasetPrefix(hash);
