@@ -1,10 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import type {
+  ChallengeInput,
+  ChallengeOutput,
+  EvaluateInput,
+  EvaluateOutput,
+  SaliencyInput,
+  SaliencyOutput,
+} from '../common/contracts';
+import { SpecValidationError } from '../common/errors';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
 import { backgroundsChallenge, type ChallengeCursor, loadBackgroundPool } from '../core/ml/challenge';
 import { evaluateSource, type Predict } from '../core/ml/evaluate';
 import { loadModel, type ModelArtifact } from '../core/ml/model-artifact';
+import type { ModelSpec } from '../core/ml/model-spec';
 import {
   backendInfo,
   type ChallengeResult,
@@ -14,69 +24,44 @@ import {
   type VariantEvaluation,
 } from '../core/ml/results';
 import { saliencyMaps, sampleGrid } from '../core/ml/saliency';
+import { saliencyGridPng } from '../core/ml/saliency-grid';
 import type { ArtifactStore } from '../store';
 import { getOrCreateJson } from '../store/json';
 import { activityHooks } from './activity-context';
 import { parseInput } from './parse-input';
-import type { OpenSource } from './train';
+import { modelSpecSchema, type OpenSource } from './train';
 
-const dataRef = z
-  .object({ manifestKey: z.string().min(1), split: z.enum(['train', 'val', 'generic']).default('val') })
-  .strict();
+const base = { modelKey: z.string().min(1), modelSpec: modelSpecSchema };
+const evaluateInputSchema = z.object({
+  ...base,
+  manifestKey: z.string().min(1),
+  variantId: z.string().min(1),
+});
+const challengeInputSchema = z.object({
+  ...base,
+  foregroundManifestKey: z.string().min(1),
+  backgroundManifestKey: z.string().min(1),
+  /** 0: the whole pool / every foreground (as Xiao did). */
+  backgrounds: z.number().int().min(0),
+  foregrounds: z.number().int().min(0),
+});
+const saliencyInputSchema = z.object({
+  ...base,
+  manifestKey: z.string().min(1),
+  variantId: z.string().min(1),
+  samples: z.number().int().min(1).max(512),
+});
 
-export const evaluateModelInputSchema = z
-  .object({
-    modelKey: z.string().min(1),
-    /** Test variant name as the report shows it, e.g. "mixed_same". */
-    variant: z.string().min(1),
-    data: dataRef,
-    batchSize: z.number().int().min(1).default(64),
-  })
-  .strict();
+/** Composites or images per forward pass. */
+const EVAL_BATCH = 64;
 
-export const runChallengeInputSchema = z
-  .object({
-    modelKey: z.string().min(1),
-    /** Masked foregrounds, e.g. the original val split. */
-    foregrounds: dataRef,
-    /** The background pool, e.g. the only_bg_t val split (Xiao: all of it). */
-    backgrounds: dataRef,
-    /** Use only the first N backgrounds of the pool (stored order); default all. */
-    maxBackgrounds: z.number().int().min(1).optional(),
-    batchSize: z.number().int().min(1).default(64),
-  })
-  .strict();
-
-export const computeSaliencyInputSchema = z
-  .object({
-    modelKey: z.string().min(1),
-    variant: z.string().min(1),
-    data: dataRef,
-    /** Samples per class in the fixed grid. */
-    perClass: z.number().int().min(1).max(64).default(2),
-  })
-  .strict();
-
-export type EvaluateModelInput = z.input<typeof evaluateModelInputSchema>;
-export type RunChallengeInput = z.input<typeof runChallengeInputSchema>;
-export type ComputeSaliencyInput = z.input<typeof computeSaliencyInputSchema>;
-
-/** What the evaluation activities return through Temporal: the result's key and its headline number. */
-export interface EvalActivityResult {
-  key: string;
-  /** Accuracy (evaluateModel), adversarial accuracy (runChallenge) or mean saliency share in the mask (computeSaliency). */
-  value: number | null;
-  reused: boolean;
-}
-
-/** `evals/<run hash>/<kind>-<hash of inputs>.json`, next to nothing else of another model. */
-function evalKey(modelKey: string, kind: string, inputs: unknown): string {
+/** `evals/<run hash>/<kind>-<hash of inputs and code version>.json`: one folder per trained model. */
+function evalKey(modelKey: string, kind: string, inputs: object): string {
   const run = /^runs\/([^/]+)\//.exec(modelKey)?.[1] ?? hashOf(modelKey);
-  return `evals/${run}/${kind}-${hashOf({ ...(inputs as object), code: EVAL_CODE_VERSION })}.json`;
+  return `evals/${run}/${kind}-${hashOf({ ...inputs, modelKey, code: EVAL_CODE_VERSION })}`;
 }
 
-function predictor(model: tf.LayersModel): Predict {
-  const size = model.inputs[0]!.shape[1] as number;
+function predictor(model: tf.LayersModel, size: number): Predict {
   return async (x, n) => {
     const out = tf.tidy(
       () => model.apply(tf.tensor4d(x, [n, size, size, 3]), { training: false }) as tf.Tensor,
@@ -87,40 +72,58 @@ function predictor(model: tf.LayersModel): Predict {
   };
 }
 
+/** Loads the model, checks it is the one the workflow means, and disposes it afterwards. */
 async function withModel<T>(
   store: ArtifactStore,
   modelKey: string,
+  spec: ModelSpec,
   f: (model: tf.LayersModel, a: ModelArtifact) => Promise<T>,
 ): Promise<T> {
   const { model, artifact } = await loadModel(store, modelKey);
   try {
+    if (hashOf(artifact.modelSpec) !== hashOf(spec)) {
+      throw new SpecValidationError(
+        `${modelKey} holds ${JSON.stringify(artifact.modelSpec)}, not ${JSON.stringify(spec)}`,
+      );
+    }
     return await f(model, artifact);
   } finally {
     model.dispose();
   }
 }
 
-/** Evaluation activities: accuracy per variant, the backgrounds challenge, saliency. Each result is stored once. */
+/** A model can only be scored on data with its own label space. */
+function checkClasses(classes: string[], spec: ModelSpec, dataKey: string): void {
+  if (classes.length !== spec.numClasses) {
+    throw new SpecValidationError(
+      `${dataKey} has ${classes.length} classes, the model has ${spec.numClasses}`,
+    );
+  }
+}
+
+/**
+ * Evaluation activities (common/contracts.ts TrainEvalActivities). Each writes its full result JSON (core/ml/
+ * results.ts) once under `evals/<run hash>/` and returns its key with the headline numbers; a rerun returns the
+ * stored result. They run on whatever tfjs backend the worker initialized.
+ */
 export function createEvaluateActivities(deps: { store: ArtifactStore; openSource?: OpenSource }) {
   const { store } = deps;
   const openSource: OpenSource = deps.openSource ?? openSampleSource;
 
   return {
-    /** Accuracy, loss, per-class accuracy and confusion matrix of a trained model on one test variant. */
-    async evaluateModel(raw: EvaluateModelInput): Promise<EvalActivityResult> {
-      const input = parseInput(evaluateModelInputSchema, raw, 'evaluateModel');
-      const key = evalKey(input.modelKey, `acc-${input.variant}`, {
-        data: input.data,
-        modelKey: input.modelKey,
-      });
+    /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
+    async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
+      const input = parseInput(evaluateInputSchema, raw, 'evaluateModel');
+      const resultKey = `${evalKey(input.modelKey, 'acc', { manifestKey: input.manifestKey, variantId: input.variantId })}.json`;
       const hooks = activityHooks();
-      const { value, reused } = await getOrCreateJson<VariantEvaluation>(store, key, () =>
-        withModel(store, input.modelKey, async (model, artifact) => {
-          const source = await openSource(store, input.data.manifestKey, input.data.split);
-          const e = await evaluateSource(predictor(model), source, {
-            inputSize: artifact.modelSpec.inputSize,
-            numClasses: artifact.modelSpec.numClasses,
-            batchSize: input.batchSize,
+      const { value } = await getOrCreateJson<VariantEvaluation>(store, resultKey, () =>
+        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+          const source = await openSource(store, input.manifestKey, 'val');
+          checkClasses(source.classes, modelSpec, input.manifestKey);
+          const e = await evaluateSource(predictor(model, modelSpec.inputSize), source, {
+            inputSize: modelSpec.inputSize,
+            numClasses: modelSpec.numClasses,
+            batchSize: EVAL_BATCH,
             signal: hooks.signal,
             onProgress: (done, total) => hooks.heartbeat({ done, total }),
           });
@@ -128,9 +131,9 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
             schema: RESULTS_SCHEMA,
             kind: 'evaluation',
             modelKey: input.modelKey,
-            variant: input.variant,
-            dataKey: input.data.manifestKey,
-            split: input.data.split === 'generic' ? 'val' : input.data.split,
+            variant: input.variantId,
+            dataKey: input.manifestKey,
+            split: 'val',
             classes: source.classes,
             ...e,
             backend: backendInfo(),
@@ -138,30 +141,44 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
           };
         }),
       );
-      return { key, value: value.accuracy, reused };
+      return {
+        variantId: input.variantId,
+        n: value.n,
+        accuracy: value.accuracy,
+        // A class without test images has no accuracy: NaN here, null once serialized.
+        perClassAccuracy: value.perClass.map((c) => c.accuracy ?? NaN),
+        confusion: value.confusion,
+        resultKey,
+      };
     },
 
-    /** Xiao's backgrounds challenge; heartbeats its cursor after every foreground and resumes from it on retry. */
-    async runChallenge(raw: RunChallengeInput): Promise<EvalActivityResult> {
-      const input = parseInput(runChallengeInputSchema, raw, 'runChallenge');
-      const { batchSize: _b, ...identity } = input;
-      const key = evalKey(input.modelKey, 'challenge', identity);
+    /**
+     * Xiao's backgrounds challenge: `foregrounds` masked val images (evenly spread over the stored order) each on
+     * `backgrounds` val backgrounds of the pool, stopping at the first miss. Heartbeats its cursor after every
+     * foreground and resumes from it on retry.
+     */
+    async runChallenge(raw: ChallengeInput): Promise<ChallengeOutput> {
+      const input = parseInput(challengeInputSchema, raw, 'runChallenge');
+      const { modelSpec: _s, ...identity } = input;
+      const resultKey = `${evalKey(input.modelKey, 'challenge', identity)}.json`;
       const hooks = activityHooks();
-      const { value, reused } = await getOrCreateJson<ChallengeResult>(store, key, () =>
-        withModel(store, input.modelKey, async (model, artifact) => {
-          const { inputSize, numClasses } = artifact.modelSpec;
+      const { value } = await getOrCreateJson<ChallengeResult>(store, resultKey, () =>
+        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+          const { inputSize, numClasses } = modelSpec;
           const [fg, bg] = await Promise.all([
-            openSource(store, input.foregrounds.manifestKey, input.foregrounds.split),
-            openSource(store, input.backgrounds.manifestKey, input.backgrounds.split),
+            openSource(store, input.foregroundManifestKey, 'val'),
+            openSource(store, input.backgroundManifestKey, 'val'),
           ]);
-          const pool = await loadBackgroundPool(bg, inputSize, input.maxBackgrounds);
+          checkClasses(fg.classes, modelSpec, input.foregroundManifestKey);
+          const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity);
           const cursor = hooks.previousDetails as ChallengeCursor | undefined;
           if (cursor)
             hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
-          const out = await backgroundsChallenge(predictor(model), fg, pool, {
+          const out = await backgroundsChallenge(predictor(model, inputSize), fg, pool, {
             inputSize,
             numClasses,
-            batchSize: input.batchSize,
+            batchSize: EVAL_BATCH,
+            maxForegrounds: input.foregrounds || undefined,
             cursor,
             signal: hooks.signal,
             onProgress: (c) => hooks.heartbeat(c),
@@ -170,48 +187,78 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
             schema: RESULTS_SCHEMA,
             kind: 'challenge',
             modelKey: input.modelKey,
-            foregroundsKey: input.foregrounds.manifestKey,
-            backgroundsKey: input.backgrounds.manifestKey,
+            foregroundsKey: input.foregroundManifestKey,
+            backgroundsKey: input.backgroundManifestKey,
             ...out,
             backend: backendInfo(),
             codeVersion: EVAL_CODE_VERSION,
           };
         }),
       );
-      return { key, value: value.adversarialAccuracy, reused };
+      return {
+        foregrounds: value.foregrounds,
+        backgrounds: value.backgrounds,
+        adversarialAccuracy: value.adversarialAccuracy,
+        cleanAccuracy: value.cleanAccuracy,
+        resultKey,
+      };
     },
 
-    /** Gradient saliency maps on the fixed sample grid of one variant, with the share inside the mask. */
-    async computeSaliency(raw: ComputeSaliencyInput): Promise<EvalActivityResult> {
-      const input = parseInput(computeSaliencyInputSchema, raw, 'computeSaliency');
-      const key = evalKey(input.modelKey, `saliency-${input.variant}`, {
-        data: input.data,
-        modelKey: input.modelKey,
-        perClass: input.perClass,
+    /**
+     * Gradient saliency on a fixed grid of `samples` val images (the first of each class in stored order,
+     * classes interleaved), the share of saliency inside each mask, and a PNG of images next to their maps.
+     */
+    async computeSaliency(raw: SaliencyInput): Promise<SaliencyOutput> {
+      const input = parseInput(saliencyInputSchema, raw, 'computeSaliency');
+      const key = evalKey(input.modelKey, 'saliency', {
+        manifestKey: input.manifestKey,
+        variantId: input.variantId,
+        samples: input.samples,
       });
-      const { value, reused } = await getOrCreateJson<SaliencyResult>(store, key, () =>
-        withModel(store, input.modelKey, async (model, artifact) => {
-          const { inputSize, numClasses } = artifact.modelSpec;
-          const source = await openSource(store, input.data.manifestKey, input.data.split);
-          const out = await saliencyMaps(
-            model,
-            await sampleGrid(source, numClasses, input.perClass),
-            inputSize,
+      const resultKey = `${key}.json`;
+      const gridKey = `${key}.png`;
+      const { value } = await getOrCreateJson<SaliencyResult>(store, resultKey, () =>
+        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+          const { inputSize, numClasses } = modelSpec;
+          const source = await openSource(store, input.manifestKey, 'val');
+          checkClasses(source.classes, modelSpec, input.manifestKey);
+          const perClass = Math.ceil(input.samples / numClasses);
+          const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
+            0,
+            input.samples,
           );
+          const out = await saliencyMaps(model, grid, inputSize);
+          // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
+          await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize), {
+            contentType: 'image/png',
+          });
           return {
             schema: RESULTS_SCHEMA,
             kind: 'saliency',
             modelKey: input.modelKey,
-            variant: input.variant,
-            dataKey: input.data.manifestKey,
-            perClass: input.perClass,
+            variant: input.variantId,
+            dataKey: input.manifestKey,
+            perClass,
+            gridKey,
             ...out,
             backend: backendInfo(),
             codeVersion: EVAL_CODE_VERSION,
           };
         }),
       );
-      return { key, value: value.meanShare, reused };
+      return { variantId: input.variantId, foregroundShare: value.meanShare ?? NaN, gridKey, resultKey };
     },
   };
+}
+
+/** Class 0's first, class 1's first, ..., then every class's second, ...: a small grid still shows every class. */
+function interleaveByClass<T extends { label: number }>(items: T[]): T[] {
+  const rank = new Map<T, number>();
+  const seen = new Map<number, number>();
+  for (const it of items) {
+    const r = seen.get(it.label) ?? 0;
+    rank.set(it, r);
+    seen.set(it.label, r + 1);
+  }
+  return [...items].sort((a, b) => rank.get(a)! - rank.get(b)! || a.label - b.label);
 }

@@ -1,79 +1,52 @@
 import { z } from 'zod';
+import type { TrainRunInput, TrainRunOutput } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
-import type { SampleSource } from '../core/data/sample';
 import type { ManifestSplit } from '../core/data/manifest';
+import type { SampleSource } from '../core/data/sample';
 import { openSampleSource } from '../core/data/sample-source';
 import { runKey, StoreCheckpoints, TRAIN_CODE_VERSION } from '../core/ml/checkpoint-store';
 import { InProcessTrainer } from '../core/ml/in-process-trainer';
-import { ARCHITECTURES, type ModelSpec } from '../core/ml/model-spec';
 import { saveModel } from '../core/ml/model-artifact';
+import { ARCHITECTURES, type ModelSpec } from '../core/ml/model-spec';
 import { backendInfo, RESULTS_SCHEMA, type TrainSummary } from '../core/ml/results';
-import { train, type TrainConfig, type TrainProgress } from '../core/ml/train';
+import { batchesPerEpoch, train, type TrainConfig, type TrainProgress } from '../core/ml/train';
 import type { OptimizerSpec, StepTrainer } from '../core/ml/trainer';
 import type { ArtifactStore } from '../store';
 import { putJson, tryGetJson } from '../store/json';
 import { activityHooks } from './activity-context';
 import { parseInput } from './parse-input';
 
-const dataRef = z
-  .object({ manifestKey: z.string().min(1), split: z.enum(['train', 'val', 'generic']) })
-  .strict();
-
-export const trainModelInputSchema = z
+export const modelSpecSchema = z
   .object({
-    model: z
-      .object({
-        arch: z.enum(ARCHITECTURES),
-        inputSize: z.number().int().min(8).max(1024),
-        numClasses: z.number().int().min(2),
-        seed: z.number().int().min(0),
-      })
-      .strict(),
-    train: dataRef,
-    val: dataRef,
-    /** Name of the variant trained on (recorded in the results), e.g. "mixed_rand". */
-    trainVariant: z.string().nullable().default(null),
-    config: z
-      .object({
-        epochs: z.number().int().min(1),
-        batchSize: z.number().int().min(2),
-        seed: z.number().int().min(0),
-        optimizer: z
-          .object({
-            name: z.enum(['adam', 'sgd']),
-            learningRate: z.number().positive(),
-            momentum: z.number().min(0).max(1).optional(),
-          })
-          .strict(),
-        augment: z
-          .object({ shift: z.number().int().min(0), flip: z.boolean() })
-          .strict()
-          .nullable(),
-        checkpointEvery: z.number().int().min(0),
-      })
-      .strict(),
+    arch: z.enum(ARCHITECTURES),
+    inputSize: z.number().int().min(8).max(1024),
+    numClasses: z.number().int().min(2),
+    seed: z.number().int().min(0),
   })
   .strict();
 
-export type TrainModelInput = z.input<typeof trainModelInputSchema>;
+/** common/contracts.ts TrainRunInput, validated. */
+export const trainRunInputSchema = z.object({
+  runId: z.string().min(1),
+  label: z.string(),
+  modelSpec: modelSpecSchema,
+  trainManifestKey: z.string().min(1),
+  valManifestKey: z.string().min(1),
+  epochs: z.number().int().min(1),
+  batch: z.number().int().min(2),
+  optimizer: z
+    .object({
+      name: z.enum(['adam', 'sgd']),
+      learningRate: z.number().positive(),
+      momentum: z.number().min(0).max(1).optional(),
+    })
+    .strict(),
+  augment: z.boolean(),
+  seed: z.number().int().min(0),
+  checkpointEveryBatches: z.number().int().min(0),
+});
 
-/** What trainModel returns through Temporal: keys and a few numbers. */
-export interface TrainModelResult {
-  runKey: string;
-  /** model.json of the final weights: the input of every evaluation activity. */
-  modelKey: string;
-  /** TrainSummary JSON (curves included). */
-  summaryKey: string;
-  epochs: number;
-  finalValAcc: number;
-  backend: string;
-  /** Where this attempt started ("0-0" for a fresh run), and optimizer steps it ran; absent when reused. */
-  resumedFrom: string | null;
-  stepsRun: number;
-  reused: boolean;
-}
-
-/** The heartbeat of trainModel. */
+/** The heartbeat of trainModel: after every batch. */
 export type TrainHeartbeat = TrainProgress;
 
 export type MakeTrainer = (model: ModelSpec, optimizer: OptimizerSpec) => StepTrainer | Promise<StepTrainer>;
@@ -82,6 +55,20 @@ export type OpenSource = (
   manifestKey: string,
   split: ManifestSplit,
 ) => Promise<SampleSource>;
+
+/** The training config a contract input means: augmentation = shifts of 1/16 of the side plus flips. */
+export function trainConfigOf(input: z.output<typeof trainRunInputSchema>): TrainConfig {
+  return {
+    epochs: input.epochs,
+    batchSize: input.batch,
+    seed: input.seed,
+    optimizer: input.optimizer,
+    augment: input.augment
+      ? { shift: Math.max(1, Math.round(input.modelSpec.inputSize / 16)), flip: true }
+      : null,
+    checkpointEvery: input.checkpointEveryBatches,
+  };
+}
 
 /** Training activities. `makeTrainer` picks how steps run (default: in-process on the active tfjs backend). */
 export function createTrainActivities(deps: {
@@ -95,46 +82,51 @@ export function createTrainActivities(deps: {
 
   return {
     /**
-     * Trains one model on one dataset/variant split, checkpointing into `runs/<hash>/ckpt/`; a retry (or a
-     * rerun after a crash) resumes from the newest checkpoint and a finished run returns at once.
+     * Trains one model on the train split of `trainManifestKey`, validating on the val split of `valManifestKey`
+     * after every epoch; checkpoints into `runs/<hash>/ckpt/` every `checkpointEveryBatches` batches and every
+     * epoch; heartbeats {epoch, batch, batchesPerEpoch, loss, acc}. A retry (or a rerun after a crash) resumes
+     * from the newest checkpoint; a finished run returns at once. The final weights and a TrainSummary
+     * (curves, backend, seeds) are written under the run's folder.
      */
-    async trainModel(rawInput: TrainModelInput): Promise<TrainModelResult> {
-      const input = parseInput(trainModelInputSchema, rawInput, 'trainModel');
-      const config: TrainConfig = input.config;
-      const data = {
-        train: `${input.train.manifestKey}#${input.train.split}`,
-        val: `${input.val.manifestKey}#${input.val.split}`,
-      };
-      const run = runKey({ model: input.model, data, config });
+    async trainModel(raw: TrainRunInput): Promise<TrainRunOutput> {
+      const input = parseInput(trainRunInputSchema, raw, 'trainModel');
+      const config = trainConfigOf(input);
+      const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
+      const run = runKey({ model: input.modelSpec, data, config });
       const summaryKey = `${run}/train.json`;
       const done = await tryGetJson<TrainSummary>(store, summaryKey);
       if (done) {
         return {
-          runKey: run,
+          runId: input.runId,
           modelKey: done.modelKey,
-          summaryKey,
-          epochs: done.curves.length,
-          finalValAcc: done.curves.at(-1)?.valAcc ?? 0,
+          curves: done.curves,
           backend: done.backend.name,
           resumedFrom: null,
-          stepsRun: 0,
+          batchesTrainedThisAttempt: 0,
+          batchesTotal: done.batchesTotal,
           reused: true,
         };
       }
 
       const hooks = activityHooks();
       const [trainSource, valSource] = await Promise.all([
-        openSource(store, input.train.manifestKey, input.train.split),
-        openSource(store, input.val.manifestKey, input.val.split),
+        openSource(store, input.trainManifestKey, 'train'),
+        openSource(store, input.valManifestKey, 'val'),
       ]);
-      if (trainSource.classes.length !== input.model.numClasses) {
-        throw new SpecValidationError(
-          `${input.train.manifestKey} has ${trainSource.classes.length} classes, the model spec says ${input.model.numClasses}`,
-        );
+      for (const [key, src] of [
+        [input.trainManifestKey, trainSource],
+        [input.valManifestKey, valSource],
+      ] as const) {
+        if (src.classes.length !== input.modelSpec.numClasses) {
+          throw new SpecValidationError(
+            `${key} has ${src.classes.length} classes, the model spec says ${input.modelSpec.numClasses}`,
+          );
+        }
       }
+      const batchesTotal = config.epochs * batchesPerEpoch(trainSource.count(), config.batchSize);
       const checkpoints = new StoreCheckpoints(store, run);
       const resume = await checkpoints.latest();
-      const trainer = await makeTrainer(input.model, config.optimizer);
+      const trainer = await makeTrainer(input.modelSpec, config.optimizer);
       try {
         hooks.info('trainModel', {
           run,
@@ -150,31 +142,38 @@ export function createTrainActivities(deps: {
           onEpoch: (m) => hooks.info('epoch done', { run, ...m }),
         });
         const state = await trainer.getState();
-        const modelKey = await saveModel(store, `${run}/final`, input.model, state.weights, trainer.backend);
+        const modelKey = await saveModel(
+          store,
+          `${run}/final`,
+          input.modelSpec,
+          state.weights,
+          trainer.backend,
+        );
         const summary: TrainSummary = {
           schema: RESULTS_SCHEMA,
           kind: 'train',
           runKey: run,
+          runId: input.runId,
+          label: input.label,
           modelKey,
-          modelSpec: input.model,
+          modelSpec: input.modelSpec,
           config,
           data,
-          trainVariant: input.trainVariant,
           curves: out.curves,
+          batchesTotal,
           backend: backendInfo(trainer.backend),
-          seeds: { model: input.model.seed, train: config.seed },
+          seeds: { model: input.modelSpec.seed, train: config.seed },
           codeVersion: TRAIN_CODE_VERSION,
         };
         await putJson(store, summaryKey, summary);
         return {
-          runKey: run,
+          runId: input.runId,
           modelKey,
-          summaryKey,
-          epochs: out.curves.length,
-          finalValAcc: out.curves.at(-1)?.valAcc ?? 0,
+          curves: out.curves,
           backend: trainer.backend,
-          resumedFrom: out.resumedFrom ? `${out.resumedFrom.epoch}-${out.resumedFrom.batch}` : '0-0',
-          stepsRun: out.stepsRun,
+          resumedFrom: out.resumedFrom ?? { epoch: 0, batch: 0 },
+          batchesTrainedThisAttempt: out.stepsRun,
+          batchesTotal,
           reused: false,
         };
       } finally {

@@ -1,5 +1,6 @@
 import { createDatasetActivities } from '../activities/dataset';
 import { createReportActivities } from '../activities/report';
+import { createGpuActivities } from '../activities/gpu-activities';
 import { createStudyActivities } from '../activities/study';
 import { createVariantActivities } from '../activities/variants';
 import type { ArtifactStore } from '../store';
@@ -20,6 +21,6 @@ export function cpuActivities(deps: ActivityDeps) {
   };
 }
 
-export function gpuActivities(_deps: ActivityDeps) {
-  return {};
+export function gpuActivities(deps: ActivityDeps) {
+  return { ...createGpuActivities(deps) };
 }

@@ -3,6 +3,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { etaOf, runDetails } from '../../client/progress-details';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { parseStudySpec } from '../../core/spec/study-spec';
@@ -72,15 +73,12 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
     let finished = false;
     void result.finally(() => (finished = true)).catch(() => undefined);
     while (!finished && !interrupted) {
-      view.update(
-        await handle
-          .query(progressQuery)
-          .catch(() => ({ stage: 'register' as const, stages: {}, running: [] })),
-      );
+      const progress = await handle.query(progressQuery).catch(() => undefined);
+      if (progress) view.update(progress, [etaOf(progress), ...(await runDetails(client, progress))]);
       await Promise.race([result.catch(() => undefined), sleep(1000)]);
     }
     if (interrupted) return;
-    view.update(await handle.query(progressQuery));
+    view.update(await handle.query(progressQuery), []);
     view.stop();
     const out = await result;
     console.log(`study ${spec.name} ${out.status}: ${out.runs} run(s)`);

@@ -15,9 +15,13 @@ export interface ChallengeCursor {
   fgIdx: number;
   vulnerable: number;
   computed: number;
+  /** Computed foregrounds the model classifies correctly on their own original image. */
+  cleanCorrect: number;
+  /** Foregrounds of each class taken so far (computed or skipped), for a class-balanced `maxForegrounds`. */
+  perClassTaken: number[];
   perClassComputed: number[];
   perClassVulnerable: number[];
-  /** Ids of foregrounds skipped because they have no usable mask (reported, never silently dropped). */
+  /** Ids of foregrounds skipped because their mask is missing, empty or of the wrong size (reported, never silently dropped). */
   skipped: string[];
 }
 
@@ -28,6 +32,8 @@ export interface ChallengeOptions {
   batchSize: number;
   /** Continue from a heartbeated cursor. */
   cursor?: ChallengeCursor;
+  /** Use only this many foregrounds, balanced over the classes (the first of each in stored order); default all. */
+  maxForegrounds?: number;
   /** After every foreground. */
   onProgress?: (cursor: ChallengeCursor) => void | Promise<void>;
   signal?: AbortSignal;
@@ -36,6 +42,8 @@ export interface ChallengeOptions {
 export interface ChallengeOutcome {
   /** Share of foregrounds classified correctly on every background: 1 - vulnerable / computed. */
   adversarialAccuracy: number;
+  /** Share of the foregrounds classified correctly on their own original image (the clean baseline). */
+  cleanAccuracy: number;
   foregrounds: number;
   vulnerable: number;
   backgrounds: number;
@@ -45,19 +53,34 @@ export interface ChallengeOutcome {
   skipped: string[];
 }
 
-/** The background pool at the model's input size, as float32 in [0, 1], one image after another. */
+/**
+ * How many of a class a class-balanced subset of `n` takes: n/K each, the remainder to the first classes. Taking
+ * the first ones of each class in stored order keeps the subset deterministic whatever the order's pattern.
+ */
+export function classQuota(n: number, numClasses: number, label: number): number {
+  if (!Number.isFinite(n)) return Infinity;
+  return Math.floor(n / numClasses) + (label < n % numClasses ? 1 : 0);
+}
+
+/**
+ * The background pool at the model's input size (float32 in [0, 1], one image after another): all of the
+ * source, or `limit` of it balanced over the classes the backgrounds came from.
+ */
 export async function loadBackgroundPool(
   source: SampleSource,
   size: number,
   limit = Infinity,
 ): Promise<{ pixels: Float32Array; count: number }> {
   const n = Math.min(source.count(), limit);
+  const k = source.classes.length;
   const pixels = new Float32Array(n * size * size * 3);
+  const taken = new Array<number>(k).fill(0);
   let count = 0;
   for await (const s of source.iterate()) {
     if (count >= n) break;
-    pixels.set(samplePixels(s, size), count * size * size * 3);
-    count++;
+    if (!(taken[s.label]! < classQuota(limit, k, s.label))) continue;
+    taken[s.label]!++;
+    pixels.set(samplePixels(s, size), count++ * size * size * 3);
   }
   return { pixels: pixels.subarray(0, count * size * size * 3), count };
 }
@@ -85,6 +108,8 @@ export function emptyChallengeCursor(numClasses: number): ChallengeCursor {
     fgIdx: 0,
     vulnerable: 0,
     computed: 0,
+    cleanCorrect: 0,
+    perClassTaken: new Array<number>(numClasses).fill(0),
     perClassComputed: new Array<number>(numClasses).fill(0),
     perClassVulnerable: new Array<number>(numClasses).fill(0),
     skipped: [],
@@ -121,14 +146,29 @@ export async function backgroundsChallenge(
     return false;
   };
 
+  const wanted = opts.maxForegrounds ?? Infinity;
   for await (const sample of foregrounds.iterate({ skip: cursor.fgIdx })) {
     opts.signal?.throwIfAborted();
     checkLabel(sample.label, k, sample.id);
-    const mask = sampleMask(sample, s);
+    if (!(cursor.perClassTaken[sample.label]! < classQuota(wanted, k, sample.label))) {
+      cursor.fgIdx++;
+      continue;
+    }
+    cursor.perClassTaken[sample.label]!++;
+    let mask: Float32Array | undefined;
+    try {
+      mask = sampleMask(sample, s);
+    } catch {
+      mask = undefined; // a mask of the wrong size: skipped and reported like a missing one
+    }
     if (!mask || !mask.some((v) => v > 0)) {
       cursor.skipped.push(sample.id);
     } else {
-      const vulnerable = await fooled(sample, samplePixels(sample, s), mask);
+      const fg = samplePixels(sample, s);
+      const own = await predict(fg, 1);
+      evaluations++;
+      if (argmaxRow(own, k, 0) === sample.label) cursor.cleanCorrect++;
+      const vulnerable = await fooled(sample, fg, mask);
       cursor.computed++;
       cursor.perClassComputed[sample.label]!++;
       if (vulnerable) {
@@ -144,6 +184,7 @@ export async function backgroundsChallenge(
   const acc = (computed: number, vulnerable: number) => (computed ? 1 - vulnerable / computed : null);
   return {
     adversarialAccuracy: acc(cursor.computed, cursor.vulnerable) ?? 0,
+    cleanAccuracy: cursor.computed ? cursor.cleanCorrect / cursor.computed : 0,
     foregrounds: cursor.computed,
     vulnerable: cursor.vulnerable,
     backgrounds: pool.count,

@@ -42,16 +42,19 @@ export interface TrainSummary {
   schema: typeof RESULTS_SCHEMA;
   kind: 'train';
   runKey: string;
+  /** The workflow's id and display label of the run (e.g. "small_cnn on mixed_rand, seed 1"). */
+  runId: string;
+  label: string;
   /** model.json of the final weights (core/ml/model-artifact.ts). */
   modelKey: string;
   modelSpec: ModelSpec;
   config: TrainConfig;
   /** Artifact keys of the training and validation data. */
   data: { train: string; val: string };
-  /** Variant trained on (e.g. "original", "mixed_rand"), as the caller named it; null when not a variant. */
-  trainVariant: string | null;
   /** One row per epoch. */
   curves: EpochMetrics[];
+  /** Optimizer steps of the whole run (epochs x batches per epoch). */
+  batchesTotal: number;
   backend: BackendInfo;
   /** Model initializer seed and data-order/augmentation seed. */
   seeds: { model: number; train: number };
@@ -63,8 +66,9 @@ export interface VariantEvaluation extends Evaluation {
   schema: typeof RESULTS_SCHEMA;
   kind: 'evaluation';
   modelKey: string;
-  /** Test variant name, e.g. "mixed_same". */
+  /** The workflow's variant id (one pairing of a mixed_* variant has its own id). */
   variant: string;
+  /** Manifest of the test data; the val split is evaluated. */
   dataKey: string;
   split: Split;
   classes: string[];
@@ -93,18 +97,29 @@ export interface SaliencyResult extends SaliencyOutcome {
   dataKey: string;
   /** Samples per class in the grid (the first ones of each class in stored order). */
   perClass: number;
+  /** PNG of each grid image next to its map. */
+  gridKey: string;
   backend: BackendInfo;
   codeVersion: string;
 }
 
-/** Everything about one trained model, assembled for the report. */
+/**
+ * Everything about one trained model, assembled for the report. `accuracy` and `bgGap` group evaluations by
+ * `variant`; callers that evaluate several pairings under distinct ids average them themselves (the workflow
+ * does, per test column) or pass the column label as the variant.
+ */
 export interface ModelResults {
   schema: typeof RESULTS_SCHEMA;
   kind: 'model';
   train: TrainSummary;
-  /** By test variant name. */
-  evaluations: Record<string, VariantEvaluation>;
-  /** acc(mixed_same) - acc(mixed_rand); null unless both were evaluated. */
+  /** Every evaluation, possibly several per variant name (re-pairings of mixed_*). */
+  evaluations: VariantEvaluation[];
+  /** Per test variant name: the accuracies of its evaluations and their mean (the Xiao table's cell). */
+  accuracy: Record<string, { mean: number; values: number[] }>;
+  /**
+   * mean acc(mixed_same) - mean acc(mixed_rand), each averaged over its re-pairings (one pairing swings
+   * accuracy by several points on small data); null unless both were evaluated.
+   */
   bgGap: number | null;
   challenge: ChallengeResult | null;
   saliency: SaliencyResult[];
@@ -116,16 +131,21 @@ export function assembleModelResults(
   challenge: ChallengeResult | null = null,
   saliency: SaliencyResult[] = [],
 ): ModelResults {
-  const byVariant: Record<string, VariantEvaluation> = {};
-  for (const e of evaluations) byVariant[e.variant] = e;
-  const same = byVariant.mixed_same;
-  const rand = byVariant.mixed_rand;
+  const accuracy: ModelResults['accuracy'] = {};
+  for (const e of evaluations) {
+    const cell = (accuracy[e.variant] ??= { mean: 0, values: [] });
+    cell.values.push(e.accuracy);
+    cell.mean = cell.values.reduce((a, b) => a + b, 0) / cell.values.length;
+  }
+  const same = accuracy.mixed_same;
+  const rand = accuracy.mixed_rand;
   return {
     schema: RESULTS_SCHEMA,
     kind: 'model',
     train,
-    evaluations: byVariant,
-    bgGap: same && rand ? bgGap(same.accuracy, rand.accuracy) : null,
+    evaluations,
+    accuracy,
+    bgGap: same && rand ? bgGap(same.mean, rand.mean) : null,
     challenge,
     saliency,
   };

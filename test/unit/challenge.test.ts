@@ -4,6 +4,7 @@ import {
   backgroundsChallenge,
   type ChallengeCursor,
   composite,
+  classQuota,
   loadBackgroundPool,
 } from '../../core/ml/challenge';
 import type { Sample } from '../../core/data/sample';
@@ -58,6 +59,7 @@ const fgs = [
   img('f2', 1, [0, 0, 255], [0]), // blue object covering pixel 0: correct everywhere
   img('f3', 1, [0, 0, 255], [9]), // blue object elsewhere: fooled by the red b3 only
   img('f4', 1, [0, 0, 255]), // no mask: skipped and reported
+  { ...img('f5', 1, [0, 0, 255]), mask: new Uint8Array(3) }, // mask of the wrong size: skipped and reported
 ];
 
 void test('the challenge counts foregrounds fooled by some background and stops at the first miss', async () => {
@@ -72,7 +74,7 @@ void test('the challenge counts foregrounds fooled by some background and stops 
   assert.equal(out.foregrounds, 4);
   assert.equal(out.vulnerable, 2);
   assert.equal(out.adversarialAccuracy, 0.5);
-  assert.deepEqual(out.skipped, ['f4']);
+  assert.deepEqual(out.skipped, ['f4', 'f5']);
   assert.deepEqual(
     out.perClass.map((c) => [c.foregrounds, c.vulnerable, c.adversarialAccuracy]),
     [
@@ -80,9 +82,11 @@ void test('the challenge counts foregrounds fooled by some background and stops 
       [2, 1, 0.5],
     ],
   );
-  // f0: 2+2+1; f1: stops after the first batch; f2: 2+2+1; f3: stops in the batch holding b3 (2+2).
-  assert.deepEqual(calls, [2, 2, 1, 2, 2, 2, 1, 2, 2]);
-  assert.equal(out.evaluations, 16);
+  // Each foreground: its own image (1), then f0: 2+2+1; f1: stops after the first batch; f2: 2+2+1;
+  // f3: stops in the batch holding b3 (2+2).
+  assert.deepEqual(calls, [1, 2, 2, 1, 1, 2, 1, 2, 2, 1, 1, 2, 2]);
+  assert.equal(out.evaluations, 20);
+  assert.equal(out.cleanAccuracy, 1);
 });
 
 void test('the challenge resumes from a heartbeated cursor with the same result', async () => {
@@ -110,6 +114,8 @@ void test('the challenge resumes from a heartbeated cursor with the same result'
       fgIdx: 2,
       vulnerable: 1,
       computed: 2,
+      cleanCorrect: 2,
+      perClassTaken: [2, 0],
       skipped: [],
       perClassComputed: undefined,
       perClassVulnerable: undefined,
@@ -122,10 +128,10 @@ void test('the challenge resumes from a heartbeated cursor with the same result'
     batchSize: 2,
     cursor: last,
   });
-  assert.deepEqual(calls, [2, 2, 1, 2, 2], 'only f2 and f3 are computed again');
+  assert.deepEqual(calls, [1, 2, 2, 1, 1, 2, 2], 'only f2 and f3 are computed again');
   assert.equal(out.adversarialAccuracy, 0.5);
   assert.equal(out.foregrounds, 4);
-  assert.deepEqual(out.skipped, ['f4']);
+  assert.deepEqual(out.skipped, ['f4', 'f5']);
 });
 
 void test('an empty background pool is an error, not a perfect score', async () => {
@@ -141,5 +147,30 @@ void test('an empty background pool is an error, not a perfect score', async () 
       },
     ),
     /pool is empty/,
+  );
+});
+
+void test('subsets of foregrounds and backgrounds are balanced over the classes', async () => {
+  assert.deepEqual(
+    [0, 1, 2].map((c) => classQuota(7, 3, c)),
+    [3, 2, 2],
+  );
+  assert.equal(classQuota(Infinity, 3, 0), Infinity);
+  // Two backgrounds of five, one per class: b0 (first "other") and b3 (the only "red").
+  const pool = await loadBackgroundPool(memorySource(bgs, classes), S, 2);
+  assert.equal(pool.count, 2);
+  assert.equal(pool.pixels[0], Math.fround(90 / 255));
+  assert.equal(pool.pixels[S * S * 3], 1);
+  const out = await backgroundsChallenge(pixelZeroModel().predict, memorySource(fgs, classes), pool, {
+    inputSize: S,
+    numClasses: 2,
+    batchSize: 2,
+    maxForegrounds: 2,
+  });
+  // One foreground per class, the first of each: f0 (robust: its red covers pixel 0) and f2 (robust too).
+  assert.deepEqual([out.foregrounds, out.vulnerable, out.skipped], [2, 0, []]);
+  assert.deepEqual(
+    out.perClass.map((c) => c.foregrounds),
+    [1, 1],
   );
 });

@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:train`: training and evaluation images/s of the small CNN at 64px and ResNet-18 at 112px
+ * (batch 32, Adam) on every tfjs backend that runs here, next to the PyTorch reference
+ * (bench/reference/train_torch.py with /usr/bin/python3, same architecture, batch and threads) run in the
+ * same bench run; writes bench/RESULTS.md. Each measurement runs in its own process.
+ * Options: --quick (shorter runs), --models small_cnn@64,resnet18@112, --seconds N, --out FILE.
+ * The cpu backend (~1 img/s here) runs only with --with-cpu; software WebGPU only for models <= 64px.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BackendName } from '../core/backend/select-backend';
+import type { Architecture } from '../core/ml/model-spec';
+import type { MeasureRequest, MeasureResult } from './train-measure';
+
+const root = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const quick = args.includes('--quick');
+const seconds = Number(opt('seconds', quick ? '4' : '10'));
+const cores = os.availableParallelism();
+const models = opt('models', 'small_cnn@64,resnet18@112')
+  .split(',')
+  .map((m) => {
+    const [arch, size] = m.split('@');
+    return { arch: arch as Architecture, size: Number(size) };
+  });
+const BATCH = 32;
+
+interface Row {
+  label: string;
+  trainIps?: number;
+  evalIps?: number;
+  note: string;
+}
+
+function run(cmd: string, argv: string[], timeoutS: number): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(cmd, argv, {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    env: { ...process.env, BGSTUDY_BACKEND: '' },
+  });
+  const lastJson = r.stdout
+    ?.split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  if (r.error) return { ok: false, out: '', err: `${r.error.message}` };
+  return {
+    ok: r.status === 0 && !!lastJson,
+    out: lastJson ?? '',
+    err: (r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? '',
+  };
+}
+
+function torchReference(arch: Architecture, size: number): Row {
+  const r = run(
+    '/usr/bin/python3',
+    [
+      'bench/reference/train_torch.py',
+      '--arch',
+      arch,
+      '--size',
+      String(size),
+      '--batch',
+      String(BATCH),
+      '--threads',
+      String(cores),
+      '--seconds',
+      String(seconds),
+    ],
+    20 * seconds + 120,
+  );
+  if (!r.ok) return { label: 'PyTorch (reference)', note: `did not run: ${r.err}` };
+  const j = JSON.parse(r.out) as { torch: string; threads: number; train_ips: number; eval_ips: number };
+  return {
+    label: `PyTorch ${j.torch} (${j.threads} threads)`,
+    trainIps: j.train_ips,
+    evalIps: j.eval_ips,
+    note: 'reference',
+  };
+}
+
+function tfjs(arch: Architecture, size: number, backend: BackendName, workers: number): Row {
+  const req: MeasureRequest = { arch, size, batch: BATCH, backend, workers, seconds };
+  const label = `tfjs ${backend}${backend === 'wasm' || backend === 'cpu' ? ` x${workers}` : ''}`;
+  const r = run(
+    process.execPath,
+    ['--import', 'tsx', 'bench/train-measure.ts', JSON.stringify(req)],
+    30 * seconds + 300,
+  );
+  if (!r.ok)
+    return {
+      label,
+      note: r.err.startsWith('UNAVAILABLE')
+        ? `not usable: ${r.err.slice(12)}`
+        : `failed: ${r.err || 'timed out'}`,
+    };
+  const j = JSON.parse(r.out) as MeasureResult;
+  return { label, trainIps: j.trainIps, evalIps: j.evalIps, note: j.backend };
+}
+
+const fmt = (v?: number) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const ratio = (v?: number, ref?: number) => (v === undefined || !ref ? '-' : `${(v / ref).toFixed(2)}x`);
+
+function main(): void {
+  const started = new Date().toISOString();
+  const load0 = os.loadavg()[0]!.toFixed(2);
+  const sections: string[] = [];
+  for (const { arch, size } of models) {
+    console.log(`== ${arch} @ ${size}px, batch ${BATCH}`);
+    const rows: Row[] = [torchReference(arch, size)];
+    console.log(
+      `  ${rows[0]!.label}: train ${fmt(rows[0]!.trainIps)} img/s, eval ${fmt(rows[0]!.evalIps)} img/s ${rows[0]!.note}`,
+    );
+    const configs: [BackendName, number][] = [
+      ['tfjs-node-gpu', 1],
+      ['tfjs-node', 1],
+      ['webgpu', 1],
+      ['wasm', 1],
+      ...(cores > 1 ? ([['wasm', cores]] as [BackendName, number][]) : []),
+      ...(args.includes('--with-cpu') ? ([['cpu', cores]] as [BackendName, number][]) : []),
+    ];
+    for (const [backend, workers] of configs) {
+      if (backend === 'webgpu' && size > 64 && !args.includes('--webgpu-all')) {
+        rows.push({
+          label: 'tfjs webgpu',
+          note: 'skipped above 64px here (software adapter; --webgpu-all to run)',
+        });
+        continue;
+      }
+      const row = tfjs(arch, size, backend, workers);
+      rows.push(row);
+      console.log(
+        `  ${row.label}: train ${fmt(row.trainIps)} img/s, eval ${fmt(row.evalIps)} img/s  ${row.note}`,
+      );
+    }
+    const ref = rows[0]!;
+    sections.push(
+      [
+        `### ${arch} at ${size}px, batch ${BATCH}`,
+        '',
+        '| implementation | train img/s | vs PyTorch | eval img/s | vs PyTorch | backend details |',
+        '|---|---:|---:|---:|---:|---|',
+        ...rows.map(
+          (r) =>
+            `| ${r.label} | ${fmt(r.trainIps)} | ${ratio(r.trainIps, ref.trainIps)} | ${fmt(r.evalIps)} | ${ratio(r.evalIps, ref.evalIps)} | ${r.note.replace(/\|/g, '/')} |`,
+        ),
+        '',
+      ].join('\n'),
+    );
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const doc = [
+    '# Training benchmark (`npm run bench:train`)',
+    '',
+    `Machine: ${cpu}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
+    `Run: ${started}, ${seconds} s per measurement (after 2 warm-up steps); load average ${load0} at start, ${os.loadavg()[0]!.toFixed(2)} at end.`,
+    'Each tfjs row is its own process; "wasm xN" is the ParallelTrainer over N worker threads (one wasm backend each),',
+    '"wasm x1" one process. PyTorch runs bench/reference/train_torch.py (same architecture, batch, Adam, threads = cores).',
+    '',
+    ...sections,
+  ].join('\n');
+  const out = opt('out', path.join(root, 'bench/RESULTS.md'));
+  writeFileSync(out, doc + '\n');
+  console.log(`written ${out}`);
+}
+
+main();

@@ -1,0 +1,137 @@
+/**
+ * Conv2DBackpropFilter for the wasm backend, which ships none: the weight gradient of a 2-D convolution,
+ *   dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, oh*sh - padTop + kh, ow*sw - padLeft + kw, ci] * dy[n, oh, ow, co],
+ * computed as a transposed im2col patch matrix P^T (one row per filter tap (kh, kw, ci), one column per
+ * output pixel) times the output gradient seen as an M x CO matrix: dW (K x CO) = P^T (K x M) . dy (M x CO).
+ * The product runs in the backend's XNNPACK matmul, which is fast only without transposed operands; that is
+ * why the patch matrix is built transposed here rather than transposing anything in the kernel.
+ * Large batches are split into chunks of images to bound the patch matrix's memory. NHWC only.
+ */
+import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs';
+import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { callKernel, free, heap, heapIndex, view } from './wasm-heap';
+
+/** Upper bound on the patch matrix per chunk, in floats (64 MiB); tests lower it to exercise chunking. */
+export const patchLimits = { maxFloats: 16 * 1024 * 1024 };
+
+/**
+ * Writes P^T for images [n0, n0 + nb) into HEAPF32 at pOff: row k = (kh, kw, ci) holds, for every output
+ * pixel of those images in (n, oh, ow) order, the input value that filter tap meets there (0 in padding).
+ */
+function im2colTransposed(
+  h: Float32Array,
+  xOff: number,
+  pOff: number,
+  c: backend_util.Conv2DInfo,
+  n0: number,
+  nb: number,
+): void {
+  const {
+    inHeight: H,
+    inWidth: W,
+    inChannels: CI,
+    outHeight: OH,
+    outWidth: OW,
+    filterHeight: KH,
+    filterWidth: KW,
+  } = c;
+  const { strideHeight: sh, strideWidth: sw } = c;
+  const pt = c.padInfo.top;
+  const pl = c.padInfo.left;
+  const M = nb * OH * OW;
+  const step = sw * CI;
+  for (let kh = 0; kh < KH; kh++)
+    for (let kw = 0; kw < KW; kw++) {
+      // Output columns whose input column iw = ow*sw - pl + kw lies inside the image: [owLo, owHi).
+      const owLo = Math.min(OW, Math.max(0, Math.ceil((pl - kw) / sw)));
+      const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + pl - kw) / sw) + 1));
+      for (let ci = 0; ci < CI; ci++) {
+        let dst = pOff + ((kh * KW + kw) * CI + ci) * M;
+        for (let n = n0; n < n0 + nb; n++)
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * sh - pt + kh;
+            if (ih < 0 || ih >= H) {
+              h.fill(0, dst, dst + OW);
+              dst += OW;
+              continue;
+            }
+            if (owLo > 0) h.fill(0, dst, dst + owLo);
+            let src = ((n * H + ih) * W + owLo * sw - pl + kw) * CI + ci + xOff;
+            for (let ow = owLo; ow < owHi; ow++, src += step) h[dst + ow] = h[src]!;
+            if (owHi < OW) h.fill(0, dst + owHi, dst + OW);
+            dst += OW;
+          }
+      }
+    }
+}
+
+export function conv2dBackpropFilterWasm(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: BackendWasm;
+  attrs: Conv2DBackpropFilterAttrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, dy } = inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+  const c = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (c.dataFormat !== 'channelsLast')
+    throw new Error(`wasm Conv2DBackpropFilter supports NHWC only, got ${dataFormat}`);
+  const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = c;
+  const K = c.filterHeight * c.filterWidth * c.inChannels;
+  const perImage = OH * OW;
+  const chunk = Math.max(1, Math.min(N, Math.floor(patchLimits.maxFloats / (perImage * K))));
+  if (chunk === N) {
+    const patches = backend.makeOutput([1, K, N * perImage], 'float32');
+    im2colTransposed(heap(backend), heapIndex(backend, x), heapIndex(backend, patches), c, 0, N);
+    const dy3 = view(backend, dy, [1, N * perImage, CO]);
+    const prod = callKernel(
+      backend,
+      'BatchMatMul',
+      { a: patches, b: dy3 },
+      { transposeA: false, transposeB: false },
+    );
+    free(backend, patches, dy3);
+    prod.shape = filterShape;
+    return prod;
+  }
+  const out = backend.makeOutput(filterShape, 'float32');
+  const acc = new Float32Array(K * CO);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const M = nb * perImage;
+    const patches = backend.makeOutput([1, K, M], 'float32');
+    const dyChunk = backend.makeOutput([1, M, CO], 'float32');
+    const h = heap(backend);
+    const src = heapIndex(backend, dy) + n0 * perImage * CO;
+    h.copyWithin(heapIndex(backend, dyChunk), src, src + M * CO);
+    im2colTransposed(h, heapIndex(backend, x), heapIndex(backend, patches), c, n0, nb);
+    const prod = callKernel(
+      backend,
+      'BatchMatMul',
+      { a: patches, b: dyChunk },
+      { transposeA: false, transposeB: false },
+    );
+    const h2 = heap(backend);
+    const p = heapIndex(backend, prod);
+    for (let i = 0; i < K * CO; i++) acc[i] = acc[i]! + h2[p + i]!;
+    free(backend, patches, dyChunk, prod);
+  }
+  heap(backend).set(acc, heapIndex(backend, out));
+  return out;
+}
+
+export const conv2dBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2dBackpropFilterWasm as unknown as KernelFunc,
+};

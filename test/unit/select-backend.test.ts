@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND_NAMES, describeBackend, initBackend } from '../../core/backend/select-backend';
+
+/** tfjs's own name for each of ours. */
+const TF_NAME = {
+  'tfjs-node-gpu': 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  webgpu: 'webgpu',
+  wasm: 'wasm',
+  cpu: 'cpu',
+} as const;
+
+test('auto picks the first usable backend in order and says why it skipped the others', async () => {
+  const lines: string[] = [];
+  const saved = process.env.BGSTUDY_BACKEND;
+  delete process.env.BGSTUDY_BACKEND;
+  try {
+    const info = await initBackend({ log: (l) => lines.push(l) });
+    assert.equal(tf.getBackend(), TF_NAME[info.name]);
+    const skipped = lines.filter((l) => l.includes(' skipped: ')).map((l) => l.split(' ')[1]);
+    assert.deepEqual(skipped, BACKEND_NAMES.slice(0, BACKEND_NAMES.indexOf(info.name)));
+    assert.match(lines.at(-1)!, new RegExp(`^backend: ${info.name} \\(`));
+    assert.match(info.version, /^@tensorflow\/tfjs-[a-z-]+ \d+\.\d+\.\d+$/);
+    // The math works on whatever was picked (await data(): webgpu has no dataSync).
+    const y = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
+    assert.deepEqual(Array.from(await y.data()), [19, 22, 43, 50]);
+  } finally {
+    if (saved !== undefined) process.env.BGSTUDY_BACKEND = saved;
+  }
+});
+
+test('wasm reports SIMD and the project kernels; BGSTUDY_BACKEND and the option override the choice', async () => {
+  const wasm = await initBackend({ backend: 'wasm' });
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.match(String(wasm.details.projectKernels), /Conv2DBackpropFilter/);
+  assert.match(describeBackend(wasm), /^wasm \(@tensorflow\/tfjs-backend-wasm 4\.22\.0; .*simd=/);
+  process.env.BGSTUDY_BACKEND = 'cpu';
+  try {
+    assert.equal((await initBackend()).name, 'cpu');
+    assert.equal(tf.getBackend(), 'cpu');
+    assert.equal((await initBackend({ backend: 'wasm' })).name, 'wasm');
+    process.env.BGSTUDY_BACKEND = 'tpu';
+    await assert.rejects(initBackend(), /unknown backend "tpu"/);
+  } finally {
+    delete process.env.BGSTUDY_BACKEND;
+  }
+});
+
+test('a native backend that is not installed is reported as not usable', async (t) => {
+  let installed = true;
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+  } catch {
+    installed = false;
+  }
+  if (installed) {
+    t.skip('@tensorflow/tfjs-node is installed here');
+    return;
+  }
+  await assert.rejects(
+    initBackend({ backend: 'tfjs-node' }),
+    (err: Error) => err.name === 'BackendUnavailableError' && /tfjs-node is not usable/.test(err.message),
+  );
+});

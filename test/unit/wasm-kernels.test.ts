@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import {
+  compare,
+  comparePool,
+  convCases,
+  depthwiseCases,
+  poolCases,
+  relErr,
+  values,
+} from '../helpers/grad-check';
+import { registerWasmTrainingKernels } from '../../core/backend/wasm-kernels';
+import { patchLimits } from '../../core/backend/wasm-conv2d-backprop-filter';
+
+test('wasm training kernels match the cpu backend', async (t) => {
+  registerWasmTrainingKernels();
+  for (const c of [...convCases, ...depthwiseCases]) {
+    await t.test(
+      `${c.kind} n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.kh}x${c.kw} s${c.strides} ${c.pad}${c.dilation ? ` d${c.dilation}` : ''}`,
+      () => compare(c),
+    );
+  }
+});
+
+test('Conv2DBackpropFilter gives the same gradient when the batch is split into chunks', async () => {
+  registerWasmTrainingKernels();
+  const saved = patchLimits.maxFloats;
+  patchLimits.maxFloats = 2 * 8 * 8 * 9 * 4; // two images per chunk, the last chunk short
+  try {
+    await compare({
+      kind: 'conv',
+      n: 5,
+      h: 8,
+      w: 8,
+      ci: 4,
+      co: 6,
+      kh: 3,
+      kw: 3,
+      strides: [1, 1],
+      pad: 'same',
+    });
+  } finally {
+    patchLimits.maxFloats = saved;
+  }
+});
+
+test('wasm MaxPoolGrad matches the cpu backend', async (t) => {
+  registerWasmTrainingKernels();
+  for (const p of poolCases)
+    await t.test(`${p.h}x${p.w}x${p.c} pool ${p.size} s${p.strides} ${p.pad}${p.ties ? ' ties' : ''}`, () =>
+      comparePool(p),
+    );
+});
+
+test('wasm Sum over leading axes and BatchMatMul with a tiny inner dimension match the cpu backend', async () => {
+  registerWasmTrainingKernels();
+  const xv = values(4 * 5 * 6 * 3, 21);
+  const wv = values(3 * 2, 22);
+  const results: Record<string, Float32Array[]> = {};
+  for (const name of ['cpu', 'wasm']) {
+    await tf.setBackend(name);
+    const x = tf.tensor4d(xv, [4, 5, 6, 3]);
+    const outs = [
+      tf.sum(x, [0, 1, 2]),
+      tf.sum(x, [0, 1], true),
+      tf.sum(x, [1, 2]), // not leading: the stock kernel
+      tf.matMul(x.reshape([120, 3]), tf.tensor2d(wv, [3, 2])),
+      tf.matMul(x.reshape([4, 30, 3]), tf.tensor3d(wv, [1, 3, 2])),
+    ];
+    assert.deepEqual(outs[1]!.shape, [1, 1, 6, 3]);
+    assert.deepEqual(outs[4]!.shape, [4, 30, 2]);
+    results[name] = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose([x, ...outs]);
+  }
+  results.cpu!.forEach((c, i) => assert.ok(relErr(results.wasm![i]!, c) < 1e-6, `output ${i}`));
+});
