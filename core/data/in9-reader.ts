@@ -30,8 +30,12 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
     throw new Error(
       `in9 source: ${root} is not a folder (expected <path>/${spec.variant}/{train,val}/NN_class/)`,
     );
+  const splits = spec.splits ?? [];
+  if (!spec.splits)
+    for (const s of ['train', 'val'] as const) if (await isDir(path.join(root, s))) splits.push(s);
+  if (splits.length === 0) throw new Error(`in9 source: ${root} has neither train/ nor val/`);
   const folders = new Set<string>();
-  for (const split of spec.splits) {
+  for (const split of splits) {
     const dir = path.join(root, split);
     if (!(await isDir(dir))) throw new Error(`in9 source: ${dir} is not a folder`);
     for (const e of await listSorted(dir)) if (e.dir && CLASS_FOLDER.test(e.name)) folders.add(e.name);
@@ -40,7 +44,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   const labels = new Map(classFolders.map((f, i) => [f, i]));
   const entries: RealEntry[] = [];
   const skipped: SkippedFile[] = [];
-  for (const split of spec.splits) {
+  for (const split of splits) {
     const listed = await listClassTree({
       split,
       imageRoot: path.join(root, split),

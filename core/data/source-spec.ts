@@ -94,10 +94,11 @@ export const in9SourceSchema = z
       .string()
       .regex(/^[a-z_]+$/)
       .default('original'),
+    /** Splits to import; default: those present (the backgrounds_challenge test release has only val). */
     splits: z
       .array(z.enum(['train', 'val']))
       .min(1)
-      .default(['train', 'val']),
+      .optional(),
     ...realCommon,
   })
   .strict()
