@@ -91,13 +91,13 @@ export function registerData(program: Command): void {
     .command('import')
     .description('import images + foreground masks from local folders')
     .argument('<source>', 'folder | in9 | pixel-imagenet, or a JSON file with a full source spec')
-    .option('--path <dir>', 'folder, in9: the data root (in9: also s3://bucket/prefix)')
+    .option('--path <dir>', 'folder, in9: the data root (a folder or s3://bucket/prefix)')
     .option(
       '--url <url>',
       'in9: a .tar.gz of the data root (downloaded once into $BGSTUDY_HOME/cache, resumable)',
     )
     .option('--sha256 <hex>', "in9 --url: the archive's expected sha256")
-    .option('--mask-path <dir>', 'folder: the mask tree (same layout as --path)')
+    .option('--mask-path <dir>', 'folder: the mask tree (same layout as --path; also s3://...)')
     .option('--images <dir>', 'pixel-imagenet: ImageNet images, <dir>/<wnid>/*.JPEG')
     .option('--masks <dir>', 'pixel-imagenet: Pixel-ImageNet masks, <dir>/<wnid>/*.png')
     .option('--wnids <list>', 'pixel-imagenet: comma-separated WordNet ids, in label order')

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
 import { fetchArchive } from './fetch-archive';
-import { mirrorS3Prefix, type S3PrefixOpener } from './fetch-s3-prefix';
 import type { ReaderContext } from './readers';
 import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
 import type { SkippedFile } from './manifest';
@@ -22,9 +21,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
         sha256: spec.sha256,
         onProgress: ctx.onFetchProgress,
       })
-    : spec.path!.startsWith('s3://')
-      ? await mirrorS3Prefix(spec.path!, requireS3(ctx), ctx.cacheDir, ctx.onFetchProgress)
-      : spec.path!;
+    : spec.path!;
   const root = path.join(base, spec.variant);
   if (!(await isDir(root)))
     throw new Error(
@@ -63,17 +60,11 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
     root: base,
-    mtimes: spec.url === undefined && !spec.path!.startsWith('s3://'),
+    mtimes: spec.url === undefined && !ctx.mirrored,
     classes: classFolders.map((f) => CLASS_FOLDER.exec(f)![2]!),
     entries: interleaveByLabel(entries),
     generic: generic.files,
     skipped: [...skipped, ...generic.skipped],
     size: spec.size,
   });
-}
-
-function requireS3(ctx: ReaderContext): S3PrefixOpener {
-  if (!ctx.openS3)
-    throw new Error('in9: an s3:// path needs S3 access (run through bgstudy or the worker, which pass it)');
-  return ctx.openS3;
 }
