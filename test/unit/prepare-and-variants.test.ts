@@ -1,4 +1,8 @@
 import { test } from 'node:test';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import { extract } from 'tar-stream';
 import assert from 'node:assert/strict';
 import { FsArtifactStore } from '../../store/fs-store';
 import type { ArtifactStore } from '../../store/artifact-store';
@@ -246,4 +250,41 @@ test('a split larger than the cache pairs within shard windows and reads each da
   const trainShardReads = gets.filter((k) => k.includes('/shards/train-') && k.endsWith('.bgraw'));
   assert.equal(trainShardReads.length, 6);
   assert.equal(new Set(trainShardReads).size, 6);
+});
+
+test('tar shards hold index.json and, per sample, PNG pixels and mask equal to the raw shard', async () => {
+  const store = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
+  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const shard = m.splits.val!.shards[0]!;
+  const files = new Map<string, Buffer>();
+  const ex = extract();
+  ex.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+    stream.on('end', () => {
+      files.set(header.name, Buffer.concat(chunks));
+      next();
+    });
+  });
+  await pipeline(Readable.from([await store.get(shard.tar!)]), ex);
+  const index = JSON.parse(files.get('index.json')!.toString()) as { id: string }[];
+  const raw = await collect((await openSampleSource(store, ds.manifestKey, 'val')).iterate());
+  assert.deepEqual(
+    index.map((it) => it.id),
+    raw.map((s) => s.id),
+  );
+  for (const [i, s] of raw.entries()) {
+    const key = String(i).padStart(6, '0');
+    const rgb = await sharp(files.get(`${key}.png`))
+      .raw()
+      .toBuffer();
+    const mask = await sharp(files.get(`${key}.mask.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    assert.ok(rgb.equals(Buffer.from(s.rgb)), `${key}.png differs from ${s.id}`);
+    assert.ok(mask.equals(Buffer.from(s.mask!)), `${key}.mask.png differs`);
+    assert.equal((JSON.parse(files.get(`${key}.json`)!.toString()) as { id: string }).id, s.id);
+  }
 });
