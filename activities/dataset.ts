@@ -3,11 +3,18 @@ import { ZodError } from 'zod';
 import { SpecValidationError } from '../common/errors';
 import { prepareDataset, type PreparedDataset } from '../core/data/prepare';
 import { sourceSpecSchema } from '../core/data/source-spec';
+import type { S3PrefixOpener } from '../core/data/fetch-s3-prefix';
 import type { ArtifactStore } from '../store';
 import { shardHeartbeat } from './progress-heartbeat';
 
 /** Activities that turn a dataset source into the normalized sharded form in the store. */
-export function createDatasetActivities(deps: { store: ArtifactStore }) {
+export function createDatasetActivities(deps: {
+  store: ArtifactStore;
+  /** Where URL sources are downloaded and extracted (default <tmpdir>/bgstudy-cache). */
+  cacheDir?: string;
+  /** Opens s3:// sources (store/s3-prefix-opener.ts); without it they are refused. */
+  openS3?: S3PrefixOpener;
+}) {
   return {
     /**
      * Prepares (or finds) a dataset: returns its manifest key, hash, classes, counts and skipped files.
@@ -21,7 +28,11 @@ export function createDatasetActivities(deps: { store: ArtifactStore }) {
         if (err instanceof ZodError) throw new SpecValidationError(`invalid dataset source: ${err.message}`);
         throw err;
       }
-      const result = await prepareDataset(deps.store, spec, { onProgress: shardHeartbeat('prepareDataset') });
+      const result = await prepareDataset(deps.store, spec, {
+        onProgress: shardHeartbeat('prepareDataset'),
+        cacheDir: deps.cacheDir,
+        openS3: deps.openS3,
+      });
       log.info('dataset ready', {
         manifestKey: result.manifestKey,
         counts: result.counts,

@@ -14,7 +14,11 @@ export interface MaterializeVariantInput {
 }
 
 /** Activities that generate background variants of a prepared dataset. */
-export function createVariantActivities(deps: { store: ArtifactStore }) {
+export function createVariantActivities(deps: {
+  store: ArtifactStore;
+  /** Worker threads per materialization (byte-identical output for any value). Default 1. */
+  variantThreads?: number;
+}) {
   return {
     /** Generates (or finds) one variant of every split; returns its manifest key and counts. */
     async materializeVariant(input: MaterializeVariantInput): Promise<MaterializedVariant> {
@@ -30,7 +34,7 @@ export function createVariantActivities(deps: { store: ArtifactStore }) {
       const result = await materializeVariant(
         deps.store,
         { ...input, variant },
-        { onProgress: shardHeartbeat(`materializeVariant ${variant.name}`) },
+        { onProgress: shardHeartbeat(`materializeVariant ${variant.name}`), threads: deps.variantThreads },
       );
       log.info('variant ready', {
         manifestKey: result.manifestKey,

@@ -7,6 +7,10 @@ import type { ArtifactStore } from '../store';
 
 export interface ActivityDeps {
   store: ArtifactStore;
+  /** Where URL and s3:// dataset sources are mirrored before import. */
+  cacheDir?: string;
+  /** Opens `s3://bucket/prefix` dataset sources (store/s3-prefix-opener.ts). */
+  openS3?: (bucket: string, prefix: string) => ArtifactStore;
   /** Local folder for report files (embedded mode); workers on other machines leave them in the store only. */
   reportRoot?: string;
 }

@@ -34,6 +34,8 @@ export interface WorkerOptions {
   store: ArtifactStore;
   /** Local folder for report files (embedded mode). */
   reportRoot?: string;
+  cacheDir?: string;
+  openS3?: (bucket: string, prefix: string) => ArtifactStore;
   kind: QueueKind;
   /** Override the queue name (tests use unique queues). */
   taskQueue?: string;

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import type { DataManifest, ManifestSplit } from '../../core/data/manifest';
 import { prepareDataset } from '../../core/data/prepare';
+import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-spec';
 import { createStore, getJson } from '../../store';
 import { shardProgressPrinter } from '../shard-progress';
@@ -31,42 +33,53 @@ export function registerData(program: Command): void {
     .description(
       'generate the synthetic dataset (shapes on backgrounds whose family predicts the class with strength p)',
     )
-    .option('--classes <n>', 'number of classes (2..12)', int, 9)
-    .option('--train <n>', 'training images per class', int, 200)
-    .option('--val <n>', 'validation images per class', int, 50)
-    .option('--size <px>', 'image side', int, 64)
-    .option('-p, --bg-correlation <p>', 'background-class correlation in [0, 1]', num, 0.9)
-    .option('--seed <n>', 'seed', int, 1)
-    .option('--generic <n>', 'images in the class-free background pool (generic_bg)', int, 100)
-    .option('--object-scale <min,max>', 'object radius as a fraction of the side', '0.3,0.42')
-    .option('--bg-contrast <d>', 'RGB distance between a background’s two colours', num, 60)
+    // defaults live in the schema (core/data/source-spec.ts); options left out take them
+    .option('--classes <n>', 'number of classes, 2..12 (default 9)', int)
+    .option('--train <n>', 'training images per class (default 200)', int)
+    .option('--val <n>', 'validation images per class (default 50)', int)
+    .option('--size <px>', 'image side (default 64)', int)
+    .option('-p, --bg-correlation <p>', 'background-class correlation in [0, 1] (default 0.9)', num)
+    .option('--seed <n>', 'seed (default 1)', int)
+    .option('--generic <n>', 'images in the class-free background pool for generic_bg (default 100)', int)
+    .option('--object-scale <min,max>', 'object radius as a fraction of the side (default 0.36,0.46)')
+    .option('--max-rotation <deg>', 'objects rotated within +-deg (default 15; 180 = any)', num)
+    .option('--hue-cue <q>', 'probability a background takes its family hue (default 0.4)', num)
+    .option('--bg-contrast <d>', 'RGB distance between a background’s two colours (default 40)', num)
     .option('--no-tar', 'write only the raw training shards (no PNG tar shards)')
     .option('--json', 'print the result as JSON')
     .action(
       async (o: {
-        classes: number;
-        train: number;
-        val: number;
-        size: number;
-        bgCorrelation: number;
-        seed: number;
-        generic: number;
-        objectScale: string;
-        bgContrast: number;
+        classes?: number;
+        train?: number;
+        val?: number;
+        size?: number;
+        bgCorrelation?: number;
+        seed?: number;
+        generic?: number;
+        objectScale?: string;
+        maxRotation?: number;
+        hueCue?: number;
+        bgContrast?: number;
         tar: boolean;
         json?: boolean;
       }) => {
-        const [min, max] = o.objectScale.split(',').map(Number);
+        const scale = o.objectScale?.split(',').map(Number);
+        const perClass =
+          o.train !== undefined || o.val !== undefined
+            ? { train: o.train ?? 200, val: o.val ?? 50 }
+            : undefined;
         await prepare(
           {
             source: 'synthetic',
             classes: o.classes,
-            perClass: { train: o.train, val: o.val },
+            perClass,
             size: o.size,
             bgCorrelation: o.bgCorrelation,
             seed: o.seed,
             genericCount: o.generic,
-            objectScale: { min: min!, max: max ?? min! },
+            objectScale: scale ? { min: scale[0]!, max: scale[1] ?? scale[0]! } : undefined,
+            maxRotation: o.maxRotation,
+            hueCue: o.hueCue,
             bgContrast: o.bgContrast,
           },
           o,
@@ -78,8 +91,13 @@ export function registerData(program: Command): void {
     .command('import')
     .description('import images + foreground masks from local folders')
     .argument('<source>', 'folder | in9 | pixel-imagenet, or a JSON file with a full source spec')
-    .option('--path <dir>', 'folder, in9: the data root')
-    .option('--mask-path <dir>', 'folder: the mask tree (same layout as --path)')
+    .option('--path <dir>', 'folder, in9: the data root (a folder or s3://bucket/prefix)')
+    .option(
+      '--url <url>',
+      'in9: a .tar.gz of the data root (downloaded once into $BGSTUDY_HOME/cache, resumable)',
+    )
+    .option('--sha256 <hex>', "in9 --url: the archive's expected sha256")
+    .option('--mask-path <dir>', 'folder: the mask tree (same layout as --path; also s3://...)')
     .option('--images <dir>', 'pixel-imagenet: ImageNet images, <dir>/<wnid>/*.JPEG')
     .option('--masks <dir>', 'pixel-imagenet: Pixel-ImageNet masks, <dir>/<wnid>/*.png')
     .option('--wnids <list>', 'pixel-imagenet: comma-separated WordNet ids, in label order')
@@ -107,6 +125,8 @@ export function registerData(program: Command): void {
         spec = {
           source,
           path: o.path,
+          url: o.url,
+          sha256: o.sha256,
           variant: o.variant,
           size: o.size,
           maxPerClass: o.maxPerClass,
@@ -159,7 +179,19 @@ async function prepare(spec: SourceSpecInput, o: { tar: boolean; json?: boolean 
   const store = createStore(config.store);
   const progress = shardProgressPrinter('dataset');
   try {
-    const r = await prepareDataset(store, spec, { tar: o.tar, onProgress: progress.onProgress });
+    let lastFetch = 0;
+    const r = await prepareDataset(store, spec, {
+      tar: o.tar,
+      onProgress: progress.onProgress,
+      cacheDir: path.join(config.homeDir, 'cache'),
+      openS3: s3PrefixOpener(config.store),
+      onFetchProgress: (p) => {
+        if (Date.now() - lastFetch < 1000) return;
+        lastFetch = Date.now();
+        const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+        process.stderr.write(`${p.phase} ${mb(p.bytes)}${p.total ? `/${mb(p.total)}` : ''} MiB\n`);
+      },
+    });
     progress.stop();
     if (o.json) {
       console.log(JSON.stringify(r, null, 1));

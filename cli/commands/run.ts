@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/config';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { ensureLocalTemporal } from '../../infra/local-temporal';
 import { createStore } from '../../store';
+import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { createWorker } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 import { gpuActivities } from '../../workers/activities';
@@ -44,7 +45,14 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const reportRoot = path.join(config.homeDir, 'reports');
   const workers: Worker[] = [
-    await createWorker({ connection: nativeConnection, store, reportRoot, kind: 'cpu' }),
+    await createWorker({
+      connection: nativeConnection,
+      store,
+      reportRoot,
+      cacheDir: path.join(config.homeDir, 'cache'),
+      openS3: s3PrefixOpener(config.store),
+      kind: 'cpu',
+    }),
   ];
   if (Object.keys(gpuActivities({ store })).length > 0) {
     workers.push(await createWorker({ connection: nativeConnection, store, kind: 'gpu' }));

@@ -1,9 +1,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
+import path from 'node:path';
 import { temporalConnectionOptions } from '../../client/connect';
 import { CPU_QUEUE, GPU_QUEUE } from '../../common/queues';
 import { loadConfig } from '../../config/config';
 import { createStore } from '../../store';
+import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { createWorker, type QueueKind } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
 
@@ -31,6 +33,8 @@ export function registerWorker(program: Command): void {
         store,
         kind,
         taskQueue: opts.taskQueue,
+        cacheDir: path.join(config.homeDir, 'cache'),
+        openS3: s3PrefixOpener(config.store),
       });
       console.error(
         `bgstudy worker: queue ${opts.taskQueue ?? (kind === 'cpu' ? CPU_QUEUE : GPU_QUEUE)}, ` +

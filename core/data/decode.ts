@@ -107,9 +107,11 @@ export async function decodeMask(file: string): Promise<{ width: number; height:
     .catch((err: Error) => {
       throw new BadInputError(file, `cannot decode mask: ${err.message}`);
     });
+  const data = out.data;
   let max = 0;
-  for (const v of out.data) if (v > max) max = v;
+  for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;
   const mask = new Uint8Array(out.data.length);
-  for (let i = 0; i < mask.length; i++) mask[i] = max > 0 && out.data[i]! > max / 2 ? 255 : 0;
+  const half = max / 2;
+  if (max > 0) for (let i = 0; i < mask.length; i++) mask[i] = data[i]! > half ? 255 : 0;
   return { width: out.info.width, height: out.info.height, mask };
 }

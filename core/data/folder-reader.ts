@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
+import type { ReaderContext } from './readers';
 import {
   interleaveByLabel,
   isDir,
@@ -18,7 +19,7 @@ import type { FolderSource } from './source-spec';
  * `folder`: `<path>/<class>/<image>` (split by valFraction, seeded) or `<path>/{train,val}/<class>/<image>`,
  * with masks in the same tree under `maskPath`.
  */
-export async function folderPlan(spec: FolderSource): Promise<DatasetPlan> {
+export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promise<DatasetPlan> {
   if (!(await isDir(spec.path))) throw new Error(`folder source: ${spec.path} is not a folder`);
   if (!(await isDir(spec.maskPath)))
     throw new Error(`folder source: mask folder ${spec.maskPath} is not a folder`);
@@ -65,6 +66,8 @@ export async function folderPlan(spec: FolderSource): Promise<DatasetPlan> {
   }
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
+    mtimes: !ctx.mirrored,
+    root: spec.path,
     classes,
     entries: interleaveByLabel(entries),
     generic: generic.files,

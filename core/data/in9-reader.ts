@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
+import { fetchArchive } from './fetch-archive';
+import type { ReaderContext } from './readers';
 import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
 import type { SkippedFile } from './manifest';
 import { type RealEntry, realPlan } from './real-plan';
@@ -12,14 +14,25 @@ const CLASS_FOLDER = /^(\d+)_(.+)$/;
  * foreground masks at `<path>/fg_mask/{train,val}/<NN_class>/<stem>.npy` (PNG masks are accepted too).
  * Class names drop the `NN_` prefix (`00_dog` -> `dog`); labels follow the folder order.
  */
-export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
-  const root = path.join(spec.path, spec.variant);
+export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<DatasetPlan> {
+  const base = spec.url
+    ? await fetchArchive(spec.url, {
+        cacheDir: ctx.cacheDir,
+        sha256: spec.sha256,
+        onProgress: ctx.onFetchProgress,
+      })
+    : spec.path!;
+  const root = path.join(base, spec.variant);
   if (!(await isDir(root)))
     throw new Error(
       `in9 source: ${root} is not a folder (expected <path>/${spec.variant}/{train,val}/NN_class/)`,
     );
+  const splits = spec.splits ?? [];
+  if (!spec.splits)
+    for (const s of ['train', 'val'] as const) if (await isDir(path.join(root, s))) splits.push(s);
+  if (splits.length === 0) throw new Error(`in9 source: ${root} has neither train/ nor val/`);
   const folders = new Set<string>();
-  for (const split of spec.splits) {
+  for (const split of splits) {
     const dir = path.join(root, split);
     if (!(await isDir(dir))) throw new Error(`in9 source: ${dir} is not a folder`);
     for (const e of await listSorted(dir)) if (e.dir && CLASS_FOLDER.test(e.name)) folders.add(e.name);
@@ -28,11 +41,11 @@ export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
   const labels = new Map(classFolders.map((f, i) => [f, i]));
   const entries: RealEntry[] = [];
   const skipped: SkippedFile[] = [];
-  for (const split of spec.splits) {
+  for (const split of splits) {
     const listed = await listClassTree({
       split,
       imageRoot: path.join(root, split),
-      maskRoot: path.join(spec.path, 'fg_mask', split),
+      maskRoot: path.join(base, 'fg_mask', split),
       labelOf: (f) => labels.get(f),
       knownClasses: 'folders named NN_class',
       maxPerClass: spec.maxPerClass,
@@ -46,6 +59,8 @@ export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
   }
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
+    root: base,
+    mtimes: spec.url === undefined && !ctx.mirrored,
     classes: classFolders.map((f) => CLASS_FOLDER.exec(f)![2]!),
     entries: interleaveByLabel(entries),
     generic: generic.files,

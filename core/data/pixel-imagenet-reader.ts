@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
+import type { ReaderContext } from './readers';
 import {
   findWithExtension,
   interleaveByLabel,
@@ -21,7 +22,7 @@ const MASK_FILE = /\.(png|npy)$/i;
  * images (`<imagesPath>/<wnid>/<stem>.JPEG`) of the chosen WordNet ids; images without a mask are not part of
  * the dataset, masks without an image are skipped and reported. Split into train/val by valFraction (seeded).
  */
-export async function pixelImagenetPlan(spec: PixelImagenetSource): Promise<DatasetPlan> {
+export async function pixelImagenetPlan(spec: PixelImagenetSource, ctx: ReaderContext): Promise<DatasetPlan> {
   if (spec.classNames && spec.classNames.length !== spec.wnids.length) {
     throw new Error(
       `pixel-imagenet: classNames has ${spec.classNames.length} names for ${spec.wnids.length} wnids`,
@@ -65,6 +66,8 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource): Promise<Data
   }
   const generic = await listGeneric(spec.genericPath);
   return realPlan({
+    mtimes: !ctx.mirrored,
+    root: spec.imagesPath,
     classes: spec.classNames ?? spec.wnids,
     entries: interleaveByLabel(entries),
     generic: generic.files,

@@ -1,7 +1,11 @@
+import os from 'node:os';
+import path from 'node:path';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { putJson, tryGetJson } from '../../store/json';
 import { hashOf } from '../hash';
 import type { DatasetPlan } from './dataset-plan';
+import type { FetchProgress } from './fetch-archive';
+import type { S3PrefixOpener } from './fetch-s3-prefix';
 import {
   type DataManifest,
   datasetPrefix,
@@ -15,7 +19,7 @@ import { defaultShardSize, type ProgressCallback, writeSplit } from './shard-wri
 import { type SourceSpec, type SourceSpecInput, sourceSpecSchema } from './source-spec';
 
 /** Bump when prepared datasets would come out different: every dataset hash changes with it. */
-export const DATA_CODE_VERSION = 'data-1';
+export const DATA_CODE_VERSION = 'data-2';
 
 export interface PrepareOptions {
   /** Also write WebDataset-style tar shards (PNG + mask PNG + JSON). Default true. */
@@ -23,6 +27,11 @@ export interface PrepareOptions {
   /** Images per shard; default ~64 MB of raw pixels (100..1000 images). */
   shardSize?: number;
   onProgress?: ProgressCallback;
+  /** Where a source fetched from a URL is downloaded and extracted. Default: <tmpdir>/bgstudy-cache. */
+  cacheDir?: string;
+  onFetchProgress?: (p: FetchProgress) => void;
+  /** Opens s3:// source prefixes (e.g. an S3ArtifactStore on the same endpoint as the artifact store). */
+  openS3?: S3PrefixOpener;
 }
 
 /** The small JSON a prepare returns (and an activity passes on): keys and counts, never pixels. */
@@ -54,7 +63,11 @@ export async function prepareDataset(
   options: PrepareOptions = {},
 ): Promise<PreparedDataset> {
   const spec = sourceSpecSchema.parse(input);
-  const plan: DatasetPlan = await readerPlan(spec);
+  const plan: DatasetPlan = await readerPlan(spec, {
+    cacheDir: options.cacheDir ?? path.join(os.tmpdir(), 'bgstudy-cache'),
+    onFetchProgress: options.onFetchProgress,
+    openS3: options.openS3,
+  });
   const hash = datasetHashOf(spec, plan.fingerprint);
   const prefix = datasetPrefix(hash);
   const manifestKey = manifestKeyOf(prefix);

@@ -1,20 +1,55 @@
 import type { DatasetPlan } from './dataset-plan';
+import type { FetchProgress } from './fetch-archive';
+import { mirrorS3Prefix, type S3PrefixOpener } from './fetch-s3-prefix';
 import { folderPlan } from './folder-reader';
 import { in9Plan } from './in9-reader';
 import { pixelImagenetPlan } from './pixel-imagenet-reader';
 import type { SourceSpec } from './source-spec';
 import { syntheticPlan } from './synthetic-plan';
 
-/** The reader for each source kind (local folders; S3 prefixes and tar.gz URLs are not read yet). */
-export async function readerPlan(spec: SourceSpec): Promise<DatasetPlan> {
+export interface ReaderContext {
+  /** Where downloaded archives are kept and extracted. */
+  cacheDir: string;
+  onFetchProgress?: (p: FetchProgress) => void;
+  /** Opens an s3:// source prefix; without it, s3:// paths are refused. */
+  openS3?: S3PrefixOpener;
+  /** Set by readerPlan: some input was mirrored from S3 (file times then say nothing about the content). */
+  mirrored?: boolean;
+}
+
+const PATH_FIELDS = ['path', 'maskPath', 'imagesPath', 'masksPath', 'genericPath'] as const;
+
+/** Every s3:// path of a source, mirrored into the cache folder (the readers then see local folders). */
+async function localize(
+  spec: SourceSpec,
+  ctx: ReaderContext,
+): Promise<{ spec: SourceSpec; mirrored: boolean }> {
+  const out: Record<string, unknown> = { ...spec };
+  let mirrored = false;
+  for (const field of PATH_FIELDS) {
+    const value = out[field];
+    if (typeof value !== 'string' || !value.startsWith('s3://')) continue;
+    if (!ctx.openS3)
+      throw new Error(`${spec.source}: ${field} ${value} needs S3 access (bgstudy and the workers pass it)`);
+    out[field] = await mirrorS3Prefix(value, ctx.openS3, ctx.cacheDir, ctx.onFetchProgress);
+    mirrored = true;
+  }
+  return { spec: out as SourceSpec, mirrored };
+}
+
+/** The reader for each source kind: local folders or s3:// prefixes, and for in9 also a .tar.gz URL. */
+export async function readerPlan(source: SourceSpec, context: ReaderContext): Promise<DatasetPlan> {
+  const local = await localize(source, context);
+  const spec = local.spec;
+  const ctx = { ...context, mirrored: local.mirrored };
   switch (spec.source) {
     case 'synthetic':
       return syntheticPlan(spec);
     case 'folder':
-      return folderPlan(spec);
+      return folderPlan(spec, ctx);
     case 'in9':
-      return in9Plan(spec);
+      return in9Plan(spec, ctx);
     case 'pixel-imagenet':
-      return pixelImagenetPlan(spec);
+      return pixelImagenetPlan(spec, ctx);
   }
 }

@@ -1,4 +1,6 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
 import { BadInputError, decodeImageAndMask } from './decode';
 import type { SkippedFile } from './manifest';
@@ -26,6 +28,10 @@ export async function realPlan(args: {
   generic: string[];
   skipped: SkippedFile[];
   size?: number;
+  /** Paths in the fingerprint are relative to this folder, so moving a dataset keeps its hash. */
+  root: string;
+  /** Include modification times (false for extracted archives, whose content the URL and checksum pin). */
+  mtimes?: boolean;
 }): Promise<DatasetPlan> {
   const { size } = args;
   const splits: SplitPlan[] = [];
@@ -75,7 +81,7 @@ export async function realPlan(args: {
   const files = [...args.entries.flatMap((e) => [e.image, e.mask]), ...args.generic];
   return {
     classes: args.classes,
-    fingerprint: await fingerprint(files),
+    fingerprint: await fingerprint(files, args.root, args.mtimes ?? true),
     splits,
     skipped: args.skipped,
     approxSize: size ?? 224,
@@ -83,14 +89,10 @@ export async function realPlan(args: {
 }
 
 async function decodeBackground(file: string, size?: number): Promise<Sample> {
-  const sharp = (await import('sharp')).default;
   let pipe = sharp(file, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
   if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
-  const id = `generic/${file
-    .split('/')
-    .slice(-1)[0]!
-    .replace(/\.[^.]+$/, '')}`;
+  const id = `generic/${path.basename(file)}`;
   return {
     id,
     label: -1,
@@ -101,13 +103,13 @@ async function decodeBackground(file: string, size?: number): Promise<Sample> {
   };
 }
 
-/** Names, sizes and modification times of the input files: a changed folder is a new dataset. */
-async function fingerprint(files: string[]): Promise<string[]> {
-  const stats = await mapLimited(files, 32, async (f) => {
+/** Relative names, sizes and modification times of the input files: a changed folder is a new dataset. */
+async function fingerprint(files: string[], root: string, mtimes: boolean): Promise<string[]> {
+  return mapLimited(files, 32, async (f) => {
     const s = await stat(f).catch(() => undefined);
-    return s ? `${f}:${s.size}:${Math.floor(s.mtimeMs)}` : `${f}:missing`;
+    const name = path.relative(root, f);
+    return s ? `${name}:${s.size}${mtimes ? `:${Math.floor(s.mtimeMs)}` : ''}` : `${name}:missing`;
   });
-  return stats;
 }
 
 export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

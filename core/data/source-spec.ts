@@ -32,9 +32,17 @@ export const syntheticSourceSchema = z
       .object({ min: z.number().min(0.05).max(0.5), max: z.number().min(0.05).max(0.5) })
       .strict()
       .refine((s) => s.min <= s.max, 'objectScale.min must be <= objectScale.max')
-      .default({ min: 0.3, max: 0.42 }),
+      .default({ min: 0.36, max: 0.46 }),
+    /** Objects are rotated uniformly within ±maxRotation degrees (180: any orientation). */
+    maxRotation: z.number().min(0).max(180).default(15),
+    /**
+     * Probability that a background's base colour comes from its family's own hue band (a colour cue, like sky or
+     * grass, that a small CNN picks up far faster than a texture); otherwise any colour. With bgCorrelation it sets
+     * how much background signal there is to lean on: 0 leaves only the pattern.
+     */
+    hueCue: z.number().min(0).max(1).default(0.4),
     /** Euclidean RGB distance between a background's two colours: moderate keeps shapes learnable. */
-    bgContrast: z.number().min(0).max(255).default(60),
+    bgContrast: z.number().min(0).max(255).default(40),
     /** Per-pixel noise amplitude (0..255) on backgrounds. */
     bgNoise: z.number().min(0).max(64).default(6),
     /** Minimum RGB distance between the object's colour and its background's mean. */
@@ -73,19 +81,28 @@ export const in9SourceSchema = z
   .object({
     source: z.literal('in9'),
     /** The backgrounds_challenge data root: `<path>/<variant>/{train,val}/NN_class/*`, masks in `<path>/fg_mask/`. */
-    path: z.string().min(1),
+    path: z.string().min(1).optional(),
+    /** Or a URL of a .tar.gz of that root (downloaded once, resumable, extracted into the cache folder). */
+    url: z.url().optional(),
+    /** Expected sha256 (hex) of the archive at `url`. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/)
+      .optional(),
     /** Which variant folder to import as the dataset's images. */
     variant: z
       .string()
       .regex(/^[a-z_]+$/)
       .default('original'),
+    /** Splits to import; default: those present (the backgrounds_challenge test release has only val). */
     splits: z
       .array(z.enum(['train', 'val']))
       .min(1)
-      .default(['train', 'val']),
+      .optional(),
     ...realCommon,
   })
-  .strict();
+  .strict()
+  .refine((s) => (s.path === undefined) !== (s.url === undefined), 'in9 needs exactly one of path and url');
 
 export const pixelImagenetSourceSchema = z
   .object({

@@ -144,6 +144,31 @@ export const GENERIC_FAMILIES: readonly { name: string; make: PatternMaker }[] =
 
 export type Rgb = [number, number, number];
 
+/** Half-width of a family's hue band: bands of 12 families, 30 degrees apart, touch but do not overlap. */
+const HUE_JITTER = 12;
+
+/** The hue band (degrees) of background family k: like sky, grass or water, a colour cue of the context. */
+export function familyHue(k: number): number {
+  return (k * 360) / BG_FAMILIES.length;
+}
+
+export function hsvToRgb(h: number, s: number, v: number): Rgb {
+  const i = Math.floor(h * 6);
+  const f = h * 6 - i;
+  const p = v * (1 - s);
+  const q = v * (1 - f * s);
+  const t = v * (1 - (1 - f) * s);
+  const [r, g, b] = [
+    [v, t, p],
+    [q, v, p],
+    [p, v, t],
+    [p, q, v],
+    [t, p, v],
+    [v, p, q],
+  ][i % 6]!;
+  return [r! * 255, g! * 255, b! * 255];
+}
+
 /**
  * Fills `rgb` (size*size*3) with a pattern blending two colours `contrast` apart (Euclidean RGB), plus
  * per-pixel noise of amplitude `noise`. Returns the mean colour actually drawn.
@@ -155,8 +180,17 @@ export function drawBackground(
   rng: Rng,
   contrast: number,
   noise: number,
+  /** Centre of the base colour's hue band in degrees; undefined: any colour. */
+  hue?: number,
 ): Rgb {
-  const c1: Rgb = [rng.uniform(40, 215), rng.uniform(40, 215), rng.uniform(40, 215)];
+  const c1: Rgb =
+    hue === undefined
+      ? [rng.uniform(40, 215), rng.uniform(40, 215), rng.uniform(40, 215)]
+      : hsvToRgb(
+          ((((hue + rng.uniform(-HUE_JITTER, HUE_JITTER)) % 360) + 360) % 360) / 360,
+          rng.uniform(0.3, 0.65),
+          rng.uniform(0.45, 0.85),
+        );
   const dir = unitVector(rng);
   const c2: Rgb = [0, 1, 2].map((k) => clamp(c1[k]! + dir[k]! * contrast)) as Rgb;
   const sum = [0, 0, 0];

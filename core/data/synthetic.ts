@@ -2,7 +2,15 @@ import type { Sample, Split } from './sample';
 import { Rng } from './rng';
 import type { SyntheticSource } from './source-spec';
 import { SHAPES } from './synthetic-shapes';
-import { BG_FAMILIES, clamp, drawBackground, GENERIC_FAMILIES, type Rgb } from './synthetic-backgrounds';
+import {
+  BG_FAMILIES,
+  clamp,
+  drawBackground,
+  familyHue,
+  GENERIC_FAMILIES,
+  hsvToRgb,
+  type Rgb,
+} from './synthetic-backgrounds';
 
 export interface SyntheticDraw {
   sample: Sample;
@@ -37,7 +45,8 @@ export function drawSynthetic(spec: SyntheticSource, split: Split, unit: number)
   const rgb = new Uint8Array(size * size * 3);
   const mask = new Uint8Array(size * size);
   const pattern = BG_FAMILIES[bgFamily]!.make(size, rng);
-  const bgMean = drawBackground(rgb, size, pattern, rng, spec.bgContrast, spec.bgNoise);
+  const hue = rng.next() < spec.hueCue ? familyHue(bgFamily) : undefined;
+  const bgMean = drawBackground(rgb, size, pattern, rng, spec.bgContrast, spec.bgNoise, hue);
   drawObject(rgb, mask, size, label, rng, spec, bgMean);
   const name = syntheticClassNames(spec)[label]!;
   return {
@@ -83,7 +92,7 @@ function drawObject(
   const R = size * rng.uniform(spec.objectScale.min, spec.objectScale.max);
   const cx = rng.uniform(R, size - R);
   const cy = rng.uniform(R, size - R);
-  const theta = rng.uniform(0, 2 * Math.PI);
+  const theta = (rng.uniform(-1, 1) * spec.maxRotation * Math.PI) / 180;
   const cos = Math.cos(theta);
   const sin = Math.sin(theta);
   const color = objectColor(rng, bgMean, spec.minColorDistance);
@@ -119,21 +128,4 @@ function objectColor(rng: Rng, bgMean: Rgb, minDistance: number): Rgb {
     if (d > bestD) [best, bestD] = [c, d];
   }
   return best;
-}
-
-function hsvToRgb(h: number, s: number, v: number): Rgb {
-  const i = Math.floor(h * 6);
-  const f = h * 6 - i;
-  const p = v * (1 - s);
-  const q = v * (1 - f * s);
-  const t = v * (1 - (1 - f) * s);
-  const [r, g, b] = [
-    [v, t, p],
-    [q, v, p],
-    [p, v, t],
-    [p, q, v],
-    [t, p, v],
-    [v, p, q],
-  ][i % 6]!;
-  return [r! * 255, g! * 255, b! * 255];
 }

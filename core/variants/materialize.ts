@@ -2,6 +2,7 @@ import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson, putJson, tryGetJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
 import {
+  type BBox,
   type DataManifest,
   type ItemMeta,
   type ManifestSplit,
@@ -12,8 +13,8 @@ import {
 import { decodeRawShard } from '../data/raw-shard';
 import type { Sample } from '../data/sample';
 import { type ProgressCallback, writeSplit } from '../data/shard-writer';
-import { rawImage, type RawImage } from './ops';
-import { drawPairing } from './pairing';
+import type { RawImage } from './ops';
+import { windowedPairing } from './pairing';
 import { VariantPool } from './variant-pool';
 import {
   usesPairing,
@@ -37,7 +38,10 @@ export interface MaterializeOptions {
   /** Also write PNG tar shards (for people and other tools). Default false: training reads the raw shards. */
   tar?: boolean;
   onProgress?: ProgressCallback;
-  /** Decoded dataset shards kept in memory for pairing lookups. Default 1 GiB. */
+  /**
+   * Decoded dataset shards kept in memory. Paired variants draw donors within windows of shards of half this
+   * size, so each window is read once. Default 1 GiB.
+   */
   cacheBytes?: number;
   /** Worker threads for the pixel work (1: this thread). Outputs are identical for any value. Default 1. */
   threads?: number;
@@ -85,7 +89,8 @@ export async function materializeVariant(
   const existing = await tryGetJson<DataManifest>(store, manifestKey);
   if (existing) return summary(manifestKey, existing, spec, true);
 
-  const cache = new ShardCache(store, options.cacheBytes ?? 1024 * 1024 * 1024);
+  const cacheBytes = options.cacheBytes ?? 1024 * 1024 * 1024;
+  const cache = new ShardCache(store, cacheBytes);
   const pool = options.pool ?? new VariantPool(options.threads ?? 1);
   const splits: DataManifest['splits'] = {};
   try {
@@ -98,7 +103,7 @@ export async function materializeVariant(
           : data
         : undefined;
       const pairing = usesPairing(spec.name)
-        ? drawPairing(spec.name, data.items, dataset.classes.length, seed, split, donors?.count ?? 0)
+        ? windowedPairing(spec.name, data, donors, dataset.classes.length, seed, split, cacheBytes / 2)
         : undefined;
       const starts = shardStarts(data.shards);
       const out = await writeSplit(
@@ -119,10 +124,13 @@ export async function materializeVariant(
             const item = starts[shardIndex]! + j;
             if (pairing && donors) {
               const d = await cache.sampleAt(donors, pairing[item]!);
-              jobs.push({ src: toRaw(sources[j]!), donor: toRaw(d) });
+              jobs.push({
+                src: toRaw(sources[j]!, data.items[item]!.bbox),
+                donor: toRaw(d, donors.items[pairing[item]!]!.bbox),
+              });
               extras.push({ bgFrom: d.id });
             } else {
-              jobs.push({ src: toRaw(sources[j]!) });
+              jobs.push({ src: toRaw(sources[j]!, data.items[item]!.bbox) });
               extras.push({});
             }
           }
@@ -180,9 +188,10 @@ function summary(
   };
 }
 
-function toRaw(s: Sample): RawImage {
+/** The manifest already holds each image's bbox; recomputing it per image and per pairing was a hot spot. */
+function toRaw(s: Sample, bbox: BBox): RawImage {
   const mask = s.mask ?? new Uint8Array(s.width * s.height).fill(255);
-  return rawImage(s.width, s.height, s.rgb, mask);
+  return { width: s.width, height: s.height, rgb: s.rgb, mask, bbox };
 }
 
 function shardStarts(shards: ShardRef[]): number[] {

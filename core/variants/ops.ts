@@ -37,15 +37,14 @@ export function onlyBgT(src: RawImage): Uint8Array {
   const rw = rx1 - rx0;
   const rh = ry1 - ry0;
   const [x0, y0, x1, y1] = src.bbox;
+  const w = src.width;
+  // copy whole runs of the tile's row at a time (the tile repeats every rw pixels across the box)
   for (let y = y0; y < y1; y++) {
     const sy = ry0 + ((y - y0) % rh);
-    for (let x = x0; x < x1; x++) {
-      const sx = rx0 + ((x - x0) % rw);
-      const o = (y * src.width + x) * 3;
-      const s = (sy * src.width + sx) * 3;
-      out[o] = src.rgb[s]!;
-      out[o + 1] = src.rgb[s + 1]!;
-      out[o + 2] = src.rgb[s + 2]!;
+    const srcRow = (sy * w + rx0) * 3;
+    for (let x = x0; x < x1; x += rw) {
+      const run = Math.min(rw, x1 - x);
+      out.set(src.rgb.subarray(srcRow, srcRow + run * 3), (y * w + x) * 3);
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import type { ItemMeta } from '../data/manifest';
+import type { ItemMeta, ShardRef, SplitData } from '../data/manifest';
 import { Rng } from '../data/rng';
 import type { VariantName } from './variant-spec';
 
@@ -50,4 +50,75 @@ export function drawPairing(
         throw new Error(`variant ${name} has no pairing`);
     }
   });
+}
+
+/** Consecutive groups of shards whose raw bytes fit `windowBytes` (at least one shard each). */
+export function shardWindows(shards: ShardRef[], windowBytes: number): number[][] {
+  const windows: number[][] = [];
+  let bytes = Infinity;
+  shards.forEach((s, i) => {
+    if (bytes + s.bytes > windowBytes) {
+      windows.push([]);
+      bytes = 0;
+    }
+    windows[windows.length - 1]!.push(i);
+    bytes += s.bytes;
+  });
+  return windows;
+}
+
+/**
+ * drawPairing over a split too big to hold in memory: donors are drawn within a window of consecutive shards
+ * (every shard holds every class, so a donor is still a random image of the required class), and the variant
+ * is generated window by window, each window read once. A split that fits one window pairs over all of it.
+ * Returns, per item of `data`, the index of its donor in `donors` (data itself, or the generic pool).
+ */
+export function windowedPairing(
+  name: VariantName,
+  data: SplitData,
+  donors: SplitData | undefined,
+  numClasses: number,
+  seed: number,
+  split: string,
+  windowBytes: number,
+): number[] {
+  const starts = (shards: ShardRef[]) => {
+    let n = 0;
+    return shards.map((s) => ((n += s.count), n - s.count));
+  };
+  const windows = shardWindows(data.shards, windowBytes);
+  const dataStarts = starts(data.shards);
+  const itemsOf = (split: SplitData, shardIdx: number[], st: number[]) =>
+    shardIdx.flatMap((i) => Array.from({ length: split.shards[i]!.count }, (_, k) => st[i]! + k));
+  const out = new Array<number>(data.count);
+  const poolWindows = name === 'generic_bg' && donors ? shardWindows(donors.shards, windowBytes) : [];
+  const poolStarts = donors ? starts(donors.shards) : [];
+  windows.forEach((w, k) => {
+    const targets = itemsOf(data, w, dataStarts);
+    const key = windows.length === 1 ? split : `${split}/window-${k}`;
+    if (name === 'generic_bg') {
+      const pool = poolWindows.length
+        ? itemsOf(donors!, poolWindows[k % poolWindows.length]!, poolStarts)
+        : [];
+      const local = drawPairing(
+        name,
+        targets.map((t) => data.items[t]!),
+        numClasses,
+        seed,
+        key,
+        pool.length,
+      );
+      local.forEach((j, i) => (out[targets[i]!] = pool[j]!));
+    } else {
+      const local = drawPairing(
+        name,
+        targets.map((t) => data.items[t]!),
+        numClasses,
+        seed,
+        key,
+      );
+      local.forEach((j, i) => (out[targets[i]!] = targets[j]!));
+    }
+  });
+  return out;
 }

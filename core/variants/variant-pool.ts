@@ -43,7 +43,10 @@ export class VariantPool {
     const per = Math.ceil(jobs.length / this.workers.length);
     const parts = await Promise.all(
       this.workers.map((w, k) => {
-        const images = jobs.slice(k * per, (k + 1) * per);
+        // copy the views: posting a view into a shard would clone the whole shard buffer with it
+        const images = jobs
+          .slice(k * per, (k + 1) * per)
+          .map((j) => ({ src: compact(j.src), donor: j.donor && compact(j.donor) }));
         if (images.length === 0) return Promise.resolve([] as Uint8Array[]);
         const id = this.nextId++;
         return new Promise<Uint8Array[]>((resolve, reject) => {
@@ -58,4 +61,8 @@ export class VariantPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+function compact(im: RawImage): RawImage {
+  return { width: im.width, height: im.height, bbox: im.bbox, rgb: im.rgb.slice(), mask: im.mask.slice() };
 }

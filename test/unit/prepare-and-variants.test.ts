@@ -1,6 +1,11 @@
 import { test } from 'node:test';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import { extract } from 'tar-stream';
 import assert from 'node:assert/strict';
 import { FsArtifactStore } from '../../store/fs-store';
+import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson } from '../../store/json';
 import { prepareDataset } from '../../core/data/prepare';
 import { openSampleSource } from '../../core/data/sample-source';
@@ -217,4 +222,69 @@ test('worker threads give byte-identical variant shards', async () => {
   assert.equal(keys.filter((k) => k.endsWith('.bgraw')).length, 2 * 4);
   assert.deepEqual(keys, await s2.list('variants/'));
   for (const k of keys) assert.ok((await s1.get(k)).equals(await s2.get(k)), `${k} differs`);
+});
+
+test('a split larger than the cache pairs within shard windows and reads each dataset shard once', async () => {
+  const fs = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(fs, SOURCE, { shardSize: 20 }); // train: 6 shards of 20 images (~20 KB each)
+  const gets: string[] = [];
+  const counting: ArtifactStore = Object.assign(Object.create(fs) as FsArtifactStore, {
+    get: async (key: string) => {
+      gets.push(key);
+      return fs.get(key);
+    },
+  });
+  const v = await materializeVariant(
+    counting,
+    { datasetManifestKey: ds.manifestKey, variant: 'mixed_next', seed: 2 },
+    { cacheBytes: 50_000 },
+  );
+  const m = await getJson<DataManifest>(fs, v.manifestKey);
+  const dm = await getJson<DataManifest>(fs, ds.manifestKey);
+  const shardOf = new Map(dm.splits.train!.items.map((it, i) => [it.id, Math.floor(i / 20)]));
+  const labelOf = new Map(dm.splits.train!.items.map((it) => [it.id, it.label]));
+  for (const it of m.splits.train!.items) {
+    assert.equal(shardOf.get(it.bgFrom!), shardOf.get(it.id), `${it.id} paired outside its window`);
+    assert.equal(labelOf.get(it.bgFrom!), (it.label + 1) % 4);
+  }
+  const trainShardReads = gets.filter((k) => k.includes('/shards/train-') && k.endsWith('.bgraw'));
+  assert.equal(trainShardReads.length, 6);
+  assert.equal(new Set(trainShardReads).size, 6);
+});
+
+test('tar shards hold index.json and, per sample, PNG pixels and mask equal to the raw shard', async () => {
+  const store = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
+  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const shard = m.splits.val!.shards[0]!;
+  const files = new Map<string, Buffer>();
+  const ex = extract();
+  ex.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+    stream.on('end', () => {
+      files.set(header.name, Buffer.concat(chunks));
+      next();
+    });
+  });
+  await pipeline(Readable.from([await store.get(shard.tar!)]), ex);
+  const index = JSON.parse(files.get('index.json')!.toString()) as { id: string }[];
+  const raw = await collect((await openSampleSource(store, ds.manifestKey, 'val')).iterate());
+  assert.deepEqual(
+    index.map((it) => it.id),
+    raw.map((s) => s.id),
+  );
+  for (const [i, s] of raw.entries()) {
+    const key = String(i).padStart(6, '0');
+    const rgb = await sharp(files.get(`${key}.png`))
+      .raw()
+      .toBuffer();
+    const mask = await sharp(files.get(`${key}.mask.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    assert.ok(rgb.equals(Buffer.from(s.rgb)), `${key}.png differs from ${s.id}`);
+    assert.ok(mask.equals(Buffer.from(s.mask!)), `${key}.mask.png differs`);
+    assert.equal((JSON.parse(files.get(`${key}.json`)!.toString()) as { id: string }).id, s.id);
+  }
 });

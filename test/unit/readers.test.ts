@@ -101,9 +101,16 @@ test('in9: backgrounds_challenge layout with .npy masks, resized; variants run o
   }
   await mkdir(`${root}/original/val/not_a_class`, { recursive: true });
   const store = new FsArtifactStore(await tempDir());
-  const ds = await prepareDataset(store, { source: 'in9', path: root, size: 16 });
+  await writePair(`${root}/generic/atm-1.jpg`, `${root}/unused/1.png`, 20, 30, 20);
+  await writePair(`${root}/generic/atm-2.png`, `${root}/unused/2.png`, 21, 30, 20);
+  const ds = await prepareDataset(store, {
+    source: 'in9',
+    path: root,
+    size: 16,
+    genericPath: `${root}/generic`,
+  });
   assert.deepEqual(ds.classes, ['dog', 'bird', 'fish']);
-  assert.deepEqual(ds.counts, { train: 6, val: 6 });
+  assert.deepEqual(ds.counts, { train: 6, val: 6, generic: 2 });
   assert.equal(ds.skipped.length, 1);
   assert.match(ds.skipped[0]!.reason, /unknown class folder "not_a_class"/);
   const val = await all(store, ds.manifestKey, 'val');
@@ -125,6 +132,17 @@ test('in9: backgrounds_challenge layout with .npy masks, resized; variants run o
     .raw()
     .toBuffer();
   assert.deepEqual(Buffer.from(val[0]!.rgb), ref);
+  const g = await materializeVariant(store, {
+    datasetManifestKey: ds.manifestKey,
+    variant: 'generic_bg',
+    seed: 1,
+  });
+  const gm = await getJson<DataManifest>(store, g.manifestKey);
+  assert.ok(
+    gm.splits.train!.items.every(
+      (it) => it.bgFrom === 'generic/atm-1.jpg' || it.bgFrom === 'generic/atm-2.png',
+    ),
+  );
   const v = await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant: 'only_fg' });
   const fg = await all(store, v.manifestKey, 'val');
   for (let p = 0; p < 256; p++)

@@ -1,0 +1,26 @@
+import type { BgConfig } from '../config/config';
+import type { ArtifactStore } from './artifact-store';
+import { S3ArtifactStore } from './s3-store';
+
+/**
+ * Opens `s3://bucket/prefix` dataset sources as read-only stores: with the artifact store's endpoint, addressing
+ * and credentials when it is S3, else with BGSTUDY_S3_ENDPOINT (if set) and the AWS SDK's default credentials.
+ */
+export function s3PrefixOpener(
+  storeConfig: BgConfig['store'],
+  env: NodeJS.ProcessEnv = process.env,
+): (bucket: string, prefix: string) => ArtifactStore {
+  const base =
+    storeConfig.kind === 's3'
+      ? {
+          endpoint: storeConfig.endpoint,
+          region: storeConfig.region,
+          forcePathStyle: storeConfig.forcePathStyle,
+          credentials: storeConfig.credentials,
+        }
+      : {
+          endpoint: env.BGSTUDY_S3_ENDPOINT || undefined,
+          region: env.BGSTUDY_S3_REGION ?? env.AWS_REGION ?? 'us-east-1',
+        };
+  return (bucket, prefix) => new S3ArtifactStore({ ...base, bucket, prefix });
+}
