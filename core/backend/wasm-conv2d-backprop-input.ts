@@ -50,6 +50,20 @@ export function dilateInto(
       }
 }
 
+/** Cache-blocked transpose of a rows x cols matrix at heap offset src into dst (cols x rows). */
+export function transposeBlock(h: Float32Array, src: number, rows: number, cols: number, dst: number): void {
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B)
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const r1 = Math.min(rows, r0 + B);
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) {
+        const sr = src + r * cols;
+        for (let c = c0; c < c1; c++) h[dst + c * rows + r] = h[sr + c]!;
+      }
+    }
+}
+
 export function conv2dBackpropInputWasm(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
   backend: BackendWasm;
@@ -99,9 +113,7 @@ export function conv2dBackpropInputWasm(args: {
   for (let kh = 0; kh < KH; kh++)
     for (let kw = 0; kw < KW; kw++) {
       const s = f + ((KH - 1 - kh) * KW + (KW - 1 - kw)) * CI * CO;
-      const d = fl + (kh * KW + kw) * CO * CI;
-      for (let ci = 0; ci < CI; ci++)
-        for (let co = 0; co < CO; co++) h[d + co * CI + ci] = h[s + ci * CO + co]!;
+      transposeBlock(h, s, CI, CO, fl + (kh * KW + kw) * CO * CI);
     }
   if (grid !== dy) dilateInto(h, heapIndex(backend, dy), heapIndex(backend, grid), N, OH, OW, CO, sh, sw);
   // prettier-ignore
