@@ -13,7 +13,7 @@
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { free, heap, heapIndex, stockKernel, tensorId, wasmModule } from './wasm-heap';
+import { free, heap, heapIndex, stockKernel, tensorId, transposeBlock, wasmModule } from './wasm-heap';
 
 type Conv2dFn = (...args: number[]) => void;
 const conv2dFns = new WeakMap<BackendWasm, Conv2dFn>();
@@ -26,20 +26,6 @@ export function wasmConv2d(backend: BackendWasm): Conv2dFn {
     conv2dFns.set(backend, fn);
   }
   return fn;
-}
-
-/** Cache-blocked transpose of a rows x cols matrix at heap offset src into dst (cols x rows). */
-export function transposeBlock(h: Float32Array, src: number, rows: number, cols: number, dst: number): void {
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B)
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const r1 = Math.min(rows, r0 + B);
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) {
-        const sr = src + r * cols;
-        for (let c = c0; c < c1; c++) h[dst + c * rows + r] = h[sr + c]!;
-      }
-    }
 }
 
 interface Phase {
