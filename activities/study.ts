@@ -1,30 +1,38 @@
 import { log } from '@temporalio/activity';
 import { hashOf } from '../core/hash';
+import { planStudy, type StudyPlan } from '../core/spec/plan';
 import { parseStudySpec } from '../core/spec/study-spec';
 import type { ArtifactStore } from '../store';
 import { getOrCreateJson } from '../store';
 
 export interface RegisteredStudy {
-  studyHash: string;
+  plan: StudyPlan;
   specKey: string;
-  name: string;
   reused: boolean;
 }
 
-/** Activities about the study as a whole: validating and recording its spec. */
+/** Activities about the study as a whole: validating, recording and planning its spec. */
 export function createStudyActivities(deps: { store: ArtifactStore }) {
   return {
     /**
-     * Validates a spec and stores its canonical form at `studies/<hash>/spec.json`. The hash names every
-     * later artifact of the study, so the same spec submitted twice lands on the same results.
+     * Validates a spec, stores its canonical form at `studies/<hash>/spec.json` and returns the plan (every
+     * variant, run and test column). The hash names the study's report, so the same spec lands on the same
+     * results however it was written.
      */
     async registerStudy(rawSpec: unknown): Promise<RegisteredStudy> {
       const spec = parseStudySpec(rawSpec);
       const studyHash = hashOf(spec);
+      const plan = planStudy(spec, studyHash);
       const specKey = `studies/${studyHash}/spec.json`;
       const { reused } = await getOrCreateJson(deps.store, specKey, async () => spec);
-      log.info('study registered', { studyHash, specKey, reused, store: deps.store.location });
-      return { studyHash, specKey, name: spec.name, reused };
+      log.info('study registered', {
+        studyHash,
+        specKey,
+        reused,
+        runs: plan.runs.length,
+        variants: plan.variants.length,
+      });
+      return { plan, specKey, reused };
     },
   };
 }

@@ -7,7 +7,7 @@
  * The cpu backend (~1 img/s here) runs only with --with-cpu; software WebGPU only for models <= 64px.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../core/backend/select-backend';
@@ -168,7 +168,8 @@ function main(): void {
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const doc = [
-    '# Training benchmark (`npm run bench:train`)',
+    '<!-- train:start -->',
+    '## Training (`npm run bench:train`)',
     '',
     `Machine: ${cpu}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`,
     `Run: ${started}, ${seconds} s per measurement (after 2 warm-up steps); load average ${load0} at start, ${os.loadavg()[0]!.toFixed(2)} at end.`,
@@ -180,8 +181,12 @@ function main(): void {
     '',
     ...sections,
   ].join('\n');
+  const block = [doc, '<!-- train:end -->'].join('\n');
+  // Only this section of the shared results file is replaced; other benchmarks own the rest.
   const out = opt('out', path.join(root, 'bench/RESULTS.md'));
-  writeFileSync(out, doc + '\n');
+  const old = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
+  const marked = /<!-- train:start -->[\s\S]*<!-- train:end -->/;
+  writeFileSync(out, marked.test(old) ? old.replace(marked, block) : `${old.trimEnd()}\n\n${block}\n`);
   console.log(`written ${out}`);
 }
 

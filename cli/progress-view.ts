@@ -2,7 +2,8 @@ import cliProgress from 'cli-progress';
 import type { StudyProgress } from '../workflows';
 
 /**
- * Shows a study's progress query: one bar per stage on a terminal, one line per change elsewhere (CI logs).
+ * Shows a study's progress query: one bar per stage on a terminal (the current stage carries the ETA and
+ * what each running run is doing), one line per change elsewhere (CI logs, pipes).
  */
 export class ProgressView {
   private readonly multi: cliProgress.MultiBar | undefined;
@@ -23,7 +24,9 @@ export class ProgressView {
     }
   }
 
-  update(p: StudyProgress, detail = ''): void {
+  /** `details`: first the ETA of the current stage, then one line per running run. */
+  update(p: StudyProgress, details: string[]): void {
+    const [eta = '', ...runs] = details;
     if (this.multi) {
       for (const [stage, s] of Object.entries(p.stages)) {
         let bar = this.bars.get(stage);
@@ -32,14 +35,16 @@ export class ProgressView {
           this.bars.set(stage, bar);
         }
         bar.setTotal(s.total);
-        bar.update(s.done, { detail: stage === p.stage ? detail : '' });
+        bar.update(s.done, { detail: stage === p.stage ? [eta, ...runs].filter(Boolean).join(' | ') : '' });
       }
       return;
     }
-    const line = `[${p.stage}] ${Object.entries(p.stages)
+    const stages = Object.entries(p.stages)
       .map(([k, s]) => `${k} ${s.done}/${s.total}`)
-      .join(', ')}${detail ? ` ${detail}` : ''}`;
-    if (line !== this.lastLine) this.out.write(`${line}\n`);
+      .join(', ');
+    // Heartbeat numbers change every batch: print a line when the stages move, not on every batch.
+    const line = `[${p.stage}] ${stages}`;
+    if (line !== this.lastLine) this.out.write(`${[line, eta, ...runs].filter(Boolean).join(' | ')}\n`);
     this.lastLine = line;
   }
 

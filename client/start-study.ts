@@ -7,7 +7,7 @@ import {
 import { CPU_QUEUE } from '../common/queues';
 import { hashOf } from '../core/hash';
 import { parseStudySpec, type StudySpec } from '../core/spec/study-spec';
-import type { StudyWorkflow } from '../workflows';
+import type { StudyWorkflow, StudyWorkflowOptions } from '../workflows';
 
 /** Workflow id of a study: its name and spec hash, so submitting the same spec twice attaches to one run. */
 export function studyWorkflowId(spec: StudySpec): string {
@@ -21,13 +21,13 @@ export function studyWorkflowId(spec: StudySpec): string {
 export async function startStudy(
   client: Client,
   rawSpec: unknown,
-  options: { taskQueue?: string; workflowId?: string } = {},
+  options: { taskQueue?: string; workflowId?: string; workflowOptions?: StudyWorkflowOptions } = {},
 ): Promise<WorkflowHandle<typeof StudyWorkflow>> {
   const spec = parseStudySpec(rawSpec);
   return client.workflow.start<typeof StudyWorkflow>('StudyWorkflow', {
     taskQueue: options.taskQueue ?? CPU_QUEUE,
     workflowId: options.workflowId ?? studyWorkflowId(spec),
-    args: [spec],
+    args: [spec, options.workflowOptions ?? {}],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     // A finished study may run again: every stage then finds its stored output and returns at once.
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

@@ -13,6 +13,11 @@ export class ArtifactNotFoundError extends Error {
   }
 }
 
+/** A key that could escape its prefix or folder: a bug or hostile input, never fixed by a retry. */
+export class InvalidArtifactKeyError extends Error {
+  override name = 'InvalidArtifactKeyError';
+}
+
 export class StoreAuthError extends Error {
   override name = 'StoreAuthError';
 }
@@ -26,4 +31,4 @@ export class ServiceStartError extends Error {
 }
 
 /** Error types an activity retry cannot fix. */
-export const NON_RETRYABLE_ERRORS = ['SpecValidationError', 'StoreAuthError'];
+export const NON_RETRYABLE_ERRORS = ['SpecValidationError', 'StoreAuthError', 'InvalidArtifactKeyError'];

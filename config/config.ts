@@ -10,7 +10,24 @@ export interface BgConfig {
   /** Project-local state: store folder, Temporal SQLite file, service logs, cached binaries. */
   homeDir: string;
   store: { kind: 'fs'; dir: string } | ({ kind: 's3' } & S3StoreConfig);
-  temporal: { address: string; namespace: string };
+  temporal: TemporalConfig;
+}
+
+/**
+ * How to reach Temporal. Variable names follow the Temporal CLI's, so one environment serves both. The API key
+ * is kept out of this object (read from the environment when connecting) so that printing a config leaks nothing.
+ */
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  /** TLS on (implied by any TLS file or an API key, as Temporal Cloud needs). */
+  tls: boolean;
+  serverCaCertPath?: string;
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  serverName?: string;
+  /** Name of the environment variable holding the API key, when one is set. */
+  apiKeyEnv?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): BgConfig {
@@ -41,6 +58,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     temporal: {
       address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      tls:
+        env.TEMPORAL_TLS === 'true' ||
+        Boolean(
+          env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || env.TEMPORAL_API_KEY,
+        ),
+      serverCaCertPath: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || undefined,
+      clientCertPath: env.TEMPORAL_TLS_CLIENT_CERT_PATH || undefined,
+      clientKeyPath: env.TEMPORAL_TLS_CLIENT_KEY_PATH || undefined,
+      serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+      apiKeyEnv: env.TEMPORAL_API_KEY ? 'TEMPORAL_API_KEY' : undefined,
     },
   };
 }

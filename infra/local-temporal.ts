@@ -6,6 +6,7 @@ export interface TemporalEndpoint {
   uiUrl: string | undefined;
   /** True when this process started the server (and so stops it). */
   started: boolean;
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -41,5 +42,11 @@ export async function ensureLocalTemporal(options: {
     uiPort: 8233,
     detached: options.detached,
   });
-  return { address: server.address, uiUrl: server.uiUrl, started: true, stop: () => server.stop() };
+  return {
+    address: server.address,
+    uiUrl: server.uiUrl,
+    started: true,
+    pid: server.process.child.pid,
+    stop: () => server.stop(),
+  };
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,11 +34,14 @@ export async function startService(options: {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   log.write(`\n--- ${new Date().toISOString()} ${options.command} ${options.args.join(' ')}\n`);
+  // A detached service writes straight to the log file, so that no pipe ties it to this process.
+  const fd = options.detached ? openSync(logFile, 'a') : undefined;
   const child = spawn(options.command, options.args, {
     env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     detached: options.detached ?? false,
   });
+  if (fd !== undefined) closeSync(fd);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -64,7 +67,10 @@ export async function startService(options: {
   while (Date.now() < deadline) {
     if (exitInfo) break;
     if (await options.healthy().catch(() => false)) {
-      if (options.detached) child.unref();
+      if (options.detached) {
+        child.unref();
+        log.end();
+      }
       return service;
     }
     await sleep(200);

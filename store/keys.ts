@@ -1,3 +1,4 @@
+import { InvalidArtifactKeyError } from '../common/errors';
 import { hashOf } from '../core/hash';
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
@@ -5,10 +6,12 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._=+-]*$/;
 /** Rejects keys that could escape a prefix or a folder: '..', absolute paths, empty or odd segments. */
 export function assertValidKey(key: string): void {
   if (key.length === 0 || key.length > 900)
-    throw new Error(`invalid artifact key (length ${key.length}): ${key.slice(0, 80)}`);
+    throw new InvalidArtifactKeyError(`invalid artifact key (length ${key.length}): ${key.slice(0, 80)}`);
   for (const segment of key.split('/')) {
     if (!SEGMENT.test(segment) || segment === '..' || segment.includes('..')) {
-      throw new Error(`invalid artifact key "${key}": segment "${segment}" must match ${SEGMENT.source}`);
+      throw new InvalidArtifactKeyError(
+        `invalid artifact key "${key}": segment "${segment}" must match ${SEGMENT.source}`,
+      );
     }
   }
 }

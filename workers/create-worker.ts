@@ -32,6 +32,8 @@ export interface WorkerOptions {
   connection: NativeConnection;
   namespace?: string;
   store: ArtifactStore;
+  /** Local folder for report files (embedded mode). */
+  reportRoot?: string;
   kind: QueueKind;
   /** Override the queue name (tests use unique queues). */
   taskQueue?: string;
@@ -47,7 +49,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? (isCpu ? CPU_QUEUE : GPU_QUEUE),
     ...(isCpu ? { workflowBundle: await workflowBundle() } : {}),
-    activities: isCpu ? cpuActivities({ store: options.store }) : gpuActivities({ store: options.store }),
+    activities: isCpu ? cpuActivities(options) : gpuActivities(options),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? (isCpu ? 2 : 1),
     shutdownGraceTime: '10s',
   });

@@ -1,63 +1,224 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
   defineSignal,
+  executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { createDatasetActivities } from '../activities/dataset';
+import type { createReportActivities } from '../activities/report';
 import type { createStudyActivities } from '../activities/study';
+import type { createVariantActivities } from '../activities/variants';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
+import { GPU_QUEUE } from '../common/queues';
+import type { ModelSpec } from '../core/ml/model-spec';
+import type { StudyPlan } from '../core/spec/plan';
+import { mapLimit } from './concurrency';
+import { RunWorkflow, type RunSummary } from './run-workflow';
+
+type CpuActivities = ReturnType<typeof createStudyActivities> &
+  ReturnType<typeof createDatasetActivities> &
+  ReturnType<typeof createVariantActivities> &
+  ReturnType<typeof createReportActivities>;
+
+const RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+};
 
 // CPU activities run on the workflow's own task queue (`bgstudy` in production, a unique one in tests).
-const study = proxyActivities<ReturnType<typeof createStudyActivities>>({
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
-  },
-});
+const quick = proxyActivities<CpuActivities>({ startToCloseTimeout: '10 minutes', retry: RETRY });
+
+export const STAGES = ['register', 'dataset', 'variants', 'runs', 'report'] as const;
+export type Stage = (typeof STAGES)[number];
 
 export interface StageProgress {
   done: number;
   total: number;
+  /** Workflow time (ms since epoch) when the stage started / finished: enough for an ETA. */
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 export interface StudyProgress {
-  stage: 'register' | 'done';
-  stages: Record<string, StageProgress>;
+  stage: Stage | 'done' | 'cancelled' | 'failed';
+  stages: Partial<Record<Stage, StageProgress>>;
   studyHash?: string;
+  /** Workflow ids of the RunWorkflows in flight (query them with `runProgress`). */
+  running: string[];
 }
 
 export interface StudyResult {
+  status: 'completed' | 'cancelled';
   studyHash: string;
   specKey: string;
   workflowId: string;
+  resultsKey?: string;
+  reportKey?: string;
+  /** Local folder holding the report files, when the worker wrote one. */
+  reportDir?: string;
+  runs: number;
+}
+
+export interface StudyWorkflowOptions {
+  /** Task queue of training and evaluation (tests use a unique one). */
+  gpuTaskQueue?: string;
+  /**
+   * How long a silent long activity (no heartbeat) is presumed alive before it is retried elsewhere: the
+   * time a killed worker costs. Default 2 minutes (a batch or a shard must fit in it).
+   */
+  heartbeatTimeout?: Duration;
 }
 
 export const progressQuery = defineQuery<StudyProgress>('progress');
 /** Stops the study cleanly: no new stage starts, running ones are cancelled, stored artifacts stay. */
 export const cancelSignal = defineSignal('cancel');
 
-/** The whole study as one durable DAG. Each stage only passes artifact keys to the next. */
-export async function StudyWorkflow(spec: unknown): Promise<StudyResult> {
-  const progress: StudyProgress = { stage: 'register', stages: { register: { done: 0, total: 1 } } };
+/**
+ * The whole study as one durable DAG: register the spec -> prepare the dataset -> generate every variant ->
+ * one RunWorkflow per (model, train variant, seed) (train + evaluate on GPU workers) -> aggregate the report.
+ * Stages pass artifact keys only; every stage finds its stored output when rerun, so a rerun is cheap.
+ */
+export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions = {}): Promise<StudyResult> {
+  const heartbeatTimeout = options.heartbeatTimeout ?? '2 minutes';
+  // Data stages heartbeat after every shard; a retry keeps the shards already in the store.
+  const data = proxyActivities<CpuActivities>({
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout,
+    retry: RETRY,
+  });
+  const progress: StudyProgress = { stage: 'register', stages: {}, running: [] };
   setHandler(progressQuery, () => progress);
+  const scope = new CancellationScope();
+  setHandler(cancelSignal, () => scope.cancel());
+  const begin = (stage: Stage, total: number) => {
+    progress.stage = stage;
+    progress.stages[stage] = { done: 0, total, startedAt: Date.now() };
+  };
+  const step = (stage: Stage) => {
+    const s = progress.stages[stage]!;
+    s.done++;
+    if (s.done === s.total) s.finishedAt = Date.now();
+  };
 
-  const registered = await study.registerStudy(spec).catch((err: unknown) => {
+  begin('register', 1);
+  const registered = await quick.registerStudy(spec).catch((err: unknown) => {
     throw ApplicationFailure.nonRetryable(
       `study spec rejected: ${(err as Error).message}`,
       'SpecValidationError',
     );
   });
-  progress.studyHash = registered.studyHash;
-  progress.stages.register = { done: 1, total: 1 };
-  progress.stage = 'done';
+  const plan: StudyPlan = registered.plan;
+  progress.studyHash = plan.studyHash;
+  step('register');
+
+  const runs: RunSummary[] = [];
+  let cancelled = false;
+  let dataset: Awaited<ReturnType<CpuActivities['prepareDataset']>> | undefined;
+  const variantKeys: Record<string, string> = {};
+  try {
+    await scope.run(async () => {
+      begin('dataset', 1);
+      dataset = await data.prepareDataset(plan.dataset);
+      step('dataset');
+
+      begin('variants', plan.variants.length);
+      await mapLimit(plan.variants, plan.execution.variantConcurrency, async (v) => {
+        const made = await data.materializeVariant({
+          datasetManifestKey: dataset!.manifestKey,
+          variant: v.spec,
+          seed: v.seed,
+        });
+        variantKeys[v.id] = made.manifestKey;
+        step('variants');
+      });
+
+      begin('runs', plan.runs.length);
+      const original = plan.variants.find((v) => v.spec.name === 'original');
+      const byId = (id: string) => ({ variantId: id, manifestKey: variantKeys[id]! });
+      await mapLimit(plan.runs, plan.execution.runConcurrency, async (run) => {
+        const modelSpec: ModelSpec = {
+          arch: run.arch,
+          inputSize: run.inputSize,
+          numClasses: dataset!.classes.length,
+          seed: run.seed,
+        };
+        const childId = `${workflowInfo().workflowId}/run/${run.runId}`;
+        progress.running.push(childId);
+        const summary = await executeChild(RunWorkflow, {
+          workflowId: childId,
+          args: [
+            {
+              train: {
+                runId: run.runId,
+                label: run.label,
+                modelSpec,
+                trainManifestKey: variantKeys[run.trainVariantId]!,
+                valManifestKey: variantKeys[run.trainVariantId]!,
+                epochs: run.epochs,
+                batch: run.batch,
+                optimizer: run.optimizer,
+                augment: run.augment,
+                seed: run.seed,
+                checkpointEveryBatches: run.checkpointEveryBatches,
+              },
+              tests: plan.tests.map((t) => ({ label: t.label, variants: t.variantIds.map(byId) })),
+              challenge:
+                plan.challenge && original
+                  ? {
+                      foregroundManifestKey: variantKeys[original.id]!,
+                      backgroundManifestKey: variantKeys[plan.challenge.backgroundVariantId]!,
+                      backgrounds: plan.challenge.backgrounds,
+                      foregrounds: plan.challenge.foregrounds,
+                    }
+                  : false,
+              saliency: plan.saliency
+                ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
+                : false,
+              gpuTaskQueue: options.gpuTaskQueue ?? GPU_QUEUE,
+              heartbeatTimeout,
+            },
+          ],
+        });
+        progress.running = progress.running.filter((id) => id !== childId);
+        runs.push(summary);
+        step('runs');
+      });
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    cancelled = true;
+  }
+
+  // The report also covers a cancelled study's finished runs; it must not be cancelled itself.
+  begin('report', 1);
+  const report = await CancellationScope.nonCancellable(() =>
+    quick.aggregateResults({
+      plan,
+      specKey: registered.specKey,
+      dataset: dataset ?? null,
+      variantKeys,
+      runs: plan.runs.flatMap((r) => runs.filter((s) => s.runId === r.runId)),
+      cancelled,
+    }),
+  );
+  step('report');
+  progress.stage = cancelled ? 'cancelled' : 'done';
   return {
-    studyHash: registered.studyHash,
+    status: cancelled ? 'cancelled' : 'completed',
+    studyHash: plan.studyHash,
     specKey: registered.specKey,
     workflowId: workflowInfo().workflowId,
+    resultsKey: report.resultsKey,
+    reportKey: report.reportKey,
+    reportDir: report.reportDir,
+    runs: runs.length,
   };
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { registerData } from './data';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
+import { registerServices } from './services';
 import { registerStudyControl } from './study-control';
+import { registerVariants } from './variants';
 import { registerWorker } from './worker';
 
 /**
@@ -13,4 +16,7 @@ export function registerCommands(program: Command): void {
   registerStudyControl(program);
   registerSchedule(program);
   registerWorker(program);
+  registerServices(program);
+  registerData(program);
+  registerVariants(program);
 }

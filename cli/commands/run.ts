@@ -1,7 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Command } from 'commander';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { etaOf, runDetails } from '../../client/progress-details';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { parseStudySpec } from '../../core/spec/study-spec';
@@ -40,7 +42,10 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const workers: Worker[] = [await createWorker({ connection: nativeConnection, store, kind: 'cpu' })];
+  const reportRoot = path.join(config.homeDir, 'reports');
+  const workers: Worker[] = [
+    await createWorker({ connection: nativeConnection, store, reportRoot, kind: 'cpu' }),
+  ];
   if (Object.keys(gpuActivities({ store })).length > 0) {
     workers.push(await createWorker({ connection: nativeConnection, store, kind: 'gpu' }));
   }
@@ -68,16 +73,17 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
     let finished = false;
     void result.finally(() => (finished = true)).catch(() => undefined);
     while (!finished && !interrupted) {
-      view.update(
-        await handle.query(progressQuery).catch(() => ({ stage: 'register' as const, stages: {} })),
-      );
+      const progress = await handle.query(progressQuery).catch(() => undefined);
+      if (progress) view.update(progress, [etaOf(progress), ...(await runDetails(client, progress))]);
       await Promise.race([result.catch(() => undefined), sleep(1000)]);
     }
     if (interrupted) return;
-    view.update(await handle.query(progressQuery));
+    view.update(await handle.query(progressQuery), []);
     view.stop();
     const out = await result;
-    console.log(`study ${spec.name} finished: ${store.location}/${out.specKey}`);
+    console.log(`study ${spec.name} ${out.status}: ${out.runs} run(s)`);
+    console.log(`results: ${store.location}/${out.resultsKey ?? ''}`);
+    if (out.reportDir) console.log(`report: ${out.reportDir}`);
   } finally {
     view.stop();
     process.removeListener('SIGINT', onSigint);

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { connectClient } from '../../client/connect';
+import { etaOf, runDetails } from '../../client/progress-details';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { cancelSignal, progressQuery } from '../../workflows';
@@ -52,6 +53,9 @@ export function registerStudyControl(program: Command): void {
           console.log(`stage: ${progress.stage}`);
           for (const [stage, s] of Object.entries(progress.stages))
             console.log(`  ${stage.padEnd(10)} ${s.done}/${s.total}`);
+          const eta = etaOf(progress);
+          if (eta) console.log(eta);
+          for (const line of await runDetails(client, progress)) console.log(`  run ${line}`);
         }
       });
     });

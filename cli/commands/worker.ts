@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
+import { temporalConnectionOptions } from '../../client/connect';
 import { CPU_QUEUE, GPU_QUEUE } from '../../common/queues';
 import { loadConfig } from '../../config/config';
 import { createStore } from '../../store';
@@ -23,7 +24,7 @@ export function registerWorker(program: Command): void {
       installRuntime('INFO');
       const config = loadConfig();
       const store = createStore(config.store);
-      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
       const worker = await createWorker({
         connection,
         namespace: config.temporal.namespace,

@@ -74,6 +74,17 @@ function cudaGpuVisible(): boolean {
   return fs.existsSync('/proc/driver/nvidia/version') || fs.existsSync('/dev/nvidia0');
 }
 
+/** A GPU the OS exposes to user space: a DRM render node or an NVIDIA device (macOS always has Metal). */
+function gpuDeviceVisible(): boolean {
+  if (process.platform === 'darwin') return true;
+  if (fs.existsSync('/dev/nvidia0')) return true;
+  try {
+    return fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
 async function activate(tfName: string): Promise<void> {
   if (!(await tf.setBackend(tfName)))
     throw new BackendUnavailableError(`tfjs backend "${tfName}" failed to initialize`);
@@ -97,6 +108,10 @@ async function initOne(name: BackendName, options: BackendOptions, auto: boolean
       return { name, version: packageVersion('@tensorflow/tfjs-node'), details: { ...common() } };
     }
     case 'webgpu': {
+      // Probing Dawn without a GPU only finds a software adapter (refused in auto mode) and prints driver
+      // warnings, so auto mode skips it unless the OS exposes a GPU device.
+      if (auto && !options.allowSoftwareWebGpu && !gpuDeviceVisible())
+        throw new BackendUnavailableError('no GPU device (/dev/dri/renderD*, /dev/nvidia0) for WebGPU');
       const adapter = await initWebGpu({ allowSoftware: !auto || options.allowSoftwareWebGpu === true });
       return {
         name,

@@ -14,6 +14,8 @@ export interface ShardProgress {
   /** Input units (files, images) of this split handled so far. */
   unitsDone: number;
   units: number;
+  /** Images written to this split so far. */
+  imagesDone: number;
   /** True when this shard was found in the store (a resumed run). */
   reused: boolean;
 }
@@ -90,6 +92,7 @@ export async function writeSplit(
       shards,
       unitsDone: Math.min(units, (i + 1) * shardSize),
       units,
+      imagesDone: items.length,
       reused,
     });
   }

@@ -57,6 +57,13 @@ const fgMaskQuality = z
 
 const variantObjectSchema = z.union([simple, bgColor, bgBlur, bgReduced, fgMaskQuality]);
 
+const PARAM_SCHEMAS: Record<string, z.ZodType> = {
+  bg_color: bgColor,
+  bg_blur: bgBlur,
+  bg_reduced: bgReduced,
+  fg_mask_quality: fgMaskQuality,
+};
+
 /** One concrete variant: a name and one value per parameter, e.g. `{ name: 'bg_blur', sigma: 4 }`. */
 export const variantSpecSchema = z.union([
   z.enum(SIMPLE_VARIANTS).transform((name) => ({ name })),
@@ -86,4 +93,49 @@ export function variantLabel(spec: VariantSpec): string {
     .filter(([k]) => k !== 'name')
     .map(([k, v]) => `${k}=${String(v)}`);
   return params.length ? `${spec.name}(${params.join(',')})` : spec.name;
+}
+
+/** The eight variants of Xiao et al.'s ImageNet-9 release. */
+export const XIAO_VARIANTS = [
+  'original',
+  'only_bg_b',
+  'only_bg_t',
+  'no_fg',
+  'only_fg',
+  'mixed_same',
+  'mixed_rand',
+  'mixed_next',
+] as const;
+
+/** One of each variant with typical parameters (what `bgstudy variants <key> all` makes). */
+export const ALL_VARIANTS_DEFAULT: VariantSpecInput[] = [
+  ...XIAO_VARIANTS,
+  { name: 'bg_color', color: 'contrast' },
+  { name: 'bg_blur', sigma: 4 },
+  { name: 'bg_reduced', r: 0.1 },
+  { name: 'fg_mask_quality', op: 'bbox' },
+  'generic_bg',
+];
+
+/**
+ * Parses the command-line form of a variant: `name` or `name:key=value,key=value`
+ * (e.g. `bg_blur:sigma=4`, `fg_mask_quality:op=erode,k=2`); numbers are converted.
+ */
+export function parseVariantArg(arg: string): VariantSpec {
+  const [name, params] = arg.split(':', 2);
+  const obj: Record<string, unknown> = { name };
+  for (const kv of params ? params.split(',') : []) {
+    const [k, v] = kv.split('=', 2);
+    if (!k || v === undefined) throw new Error(`variant "${arg}": expected key=value, got "${kv}"`);
+    obj[k] = v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  if (!(ALL_VARIANT_NAMES as readonly string[]).includes(name ?? ''))
+    throw new Error(`unknown variant "${name}" (known: ${ALL_VARIANT_NAMES.join(', ')})`);
+  // parse against the one member schema of this name, so errors name the bad parameter
+  const parsed = (PARAM_SCHEMAS[name!] ?? simple).safeParse(obj);
+  if (!parsed.success)
+    throw new Error(
+      `variant "${arg}": ${parsed.error.issues.map((i) => `${i.path.join('.') || 'name'}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data as VariantSpec;
 }

@@ -40,22 +40,31 @@ describe('StudyWorkflow against the real Temporal dev server and S3', () => {
   });
 
   test('a study records its validated spec in the store; a second run reuses it', async () => {
-    const spec = { version: 1, name: uniqueId('slice') };
+    const spec = {
+      version: 1,
+      name: uniqueId('slice'),
+      dataset: { source: 'synthetic', classes: 3, perClass: { train: 6, val: 3 }, size: 16 },
+      variants: ['original', 'only_fg'],
+    };
     const workflowId = `${studyWorkflowId(parseStudySpec(spec))}-${taskQueue}`;
     const first = await (await startStudy(client, spec, { taskQueue, workflowId })).result();
     assert.equal(first.workflowId, workflowId);
-    assert.deepEqual(await getJson(store, first.specKey), spec);
+    assert.deepEqual(await getJson(store, first.specKey), parseStudySpec(spec));
     const second = await (await startStudy(client, spec, { taskQueue, workflowId })).result();
     assert.equal(second.specKey, first.specKey);
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     const completed = history.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
-    assert.equal(completed.length, 1, 'the rerun executed its one activity');
+    assert.equal(completed.length, 5, 'register, dataset, 2 variants, report');
   });
 
   test('a malformed spec is rejected before anything starts, naming the field', async () => {
     const workflowId = uniqueId('bad-spec');
     await assert.rejects(
-      startStudy(client, { version: 1, name: 'has spaces!' }, { taskQueue, workflowId }),
+      startStudy(
+        client,
+        { ...{ version: 1, dataset: { source: 'synthetic' }, variants: ['original'] }, name: 'has spaces!' },
+        { taskQueue, workflowId },
+      ),
       (err: unknown) => err instanceof SpecValidationError && /name: /.test(err.message),
     );
     await assert.rejects(client.workflow.getHandle(workflowId).describe(), /not found/i);

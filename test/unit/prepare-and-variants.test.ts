@@ -200,3 +200,21 @@ test('mixed_same and mixed_rand pair as specified; generic_bg uses the class-fre
   );
   assert.ok(gen.splits.val!.items.every((it) => it.bgFrom!.startsWith('generic/')));
 });
+
+test('worker threads give byte-identical variant shards', async () => {
+  const s1 = new FsArtifactStore(await tempDir());
+  const s2 = new FsArtifactStore(await tempDir());
+  const specs = ['mixed_rand', { name: 'bg_blur', sigma: 1.5 }] as const;
+  for (const [store, threads] of [
+    [s1, 1],
+    [s2, 2],
+  ] as const) {
+    const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
+    for (const variant of specs)
+      await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant, seed: 4 }, { threads });
+  }
+  const keys = await s1.list('variants/');
+  assert.equal(keys.filter((k) => k.endsWith('.bgraw')).length, 2 * 4);
+  assert.deepEqual(keys, await s2.list('variants/'));
+  for (const k of keys) assert.ok((await s1.get(k)).equals(await s2.get(k)), `${k} differs`);
+});

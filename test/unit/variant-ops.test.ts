@@ -4,7 +4,12 @@ import { syntheticSourceSchema } from '../../core/data/source-spec';
 import { drawSynthetic } from '../../core/data/synthetic';
 import { applyVariant, onlyBgT, rawImage, type RawImage } from '../../core/variants/ops';
 import { largestBackgroundRect, squaredDistanceTo } from '../../core/variants/morphology';
-import { PALETTE, variantSpecSchema, type VariantSpecInput } from '../../core/variants/variant-spec';
+import {
+  PALETTE,
+  parseVariantArg,
+  variantSpecSchema,
+  type VariantSpecInput,
+} from '../../core/variants/variant-spec';
 
 const spec = syntheticSourceSchema.parse({ source: 'synthetic', size: 32 });
 function sample(u: number): RawImage {
@@ -185,4 +190,23 @@ test('mixed_*: the foreground of the source on the only_bg_t of the donor', () =
   const bg = onlyBgT(donor);
   for (let i = 0; i < src.mask.length; i++)
     assert.deepEqual(px(out, i), src.mask[i] ? px(src.rgb, i) : px(bg, i));
+});
+
+test('variant specs: string and object forms, command-line form, clear errors', () => {
+  assert.deepEqual(variantSpecSchema.parse('mixed_rand'), { name: 'mixed_rand' });
+  assert.deepEqual(variantSpecSchema.parse({ name: 'fg_mask_quality', op: 'bbox', k: 3 }), {
+    name: 'fg_mask_quality',
+    op: 'bbox',
+    k: 0,
+  });
+  assert.deepEqual(parseVariantArg('bg_blur:sigma=4'), { name: 'bg_blur', sigma: 4 });
+  assert.deepEqual(parseVariantArg('fg_mask_quality:op=erode,k=2'), {
+    name: 'fg_mask_quality',
+    op: 'erode',
+    k: 2,
+  });
+  assert.deepEqual(parseVariantArg('bg_color'), { name: 'bg_color', color: 'contrast' });
+  assert.throws(() => parseVariantArg('bg_blur:sigma=x'), /sigma/);
+  assert.throws(() => parseVariantArg('bg_blurr'), /unknown variant "bg_blurr"/);
+  assert.throws(() => variantSpecSchema.parse({ name: 'bg_reduced', r: -1 }));
 });

@@ -1,0 +1,34 @@
+import { log } from '@temporalio/activity';
+import { ZodError } from 'zod';
+import { SpecValidationError } from '../common/errors';
+import { prepareDataset, type PreparedDataset } from '../core/data/prepare';
+import { sourceSpecSchema } from '../core/data/source-spec';
+import type { ArtifactStore } from '../store';
+import { shardHeartbeat } from './progress-heartbeat';
+
+/** Activities that turn a dataset source into the normalized sharded form in the store. */
+export function createDatasetActivities(deps: { store: ArtifactStore }) {
+  return {
+    /**
+     * Prepares (or finds) a dataset: returns its manifest key, hash, classes, counts and skipped files.
+     * Idempotent: an existing dataset returns at once; a retried one keeps its finished shards.
+     */
+    async prepareDataset(sourceSpec: unknown): Promise<PreparedDataset> {
+      let spec;
+      try {
+        spec = sourceSpecSchema.parse(sourceSpec);
+      } catch (err) {
+        if (err instanceof ZodError) throw new SpecValidationError(`invalid dataset source: ${err.message}`);
+        throw err;
+      }
+      const result = await prepareDataset(deps.store, spec, { onProgress: shardHeartbeat('prepareDataset') });
+      log.info('dataset ready', {
+        manifestKey: result.manifestKey,
+        counts: result.counts,
+        skipped: result.skippedCount,
+        reused: result.reused,
+      });
+      return result;
+    },
+  };
+}

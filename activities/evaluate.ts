@@ -1,0 +1,264 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type {
+  ChallengeInput,
+  ChallengeOutput,
+  EvaluateInput,
+  EvaluateOutput,
+  SaliencyInput,
+  SaliencyOutput,
+} from '../common/contracts';
+import { SpecValidationError } from '../common/errors';
+import { hashOf } from '../core/hash';
+import { openSampleSource } from '../core/data/sample-source';
+import { backgroundsChallenge, type ChallengeCursor, loadBackgroundPool } from '../core/ml/challenge';
+import { evaluateSource, type Predict } from '../core/ml/evaluate';
+import { loadModel, type ModelArtifact } from '../core/ml/model-artifact';
+import type { ModelSpec } from '../core/ml/model-spec';
+import {
+  backendInfo,
+  type ChallengeResult,
+  EVAL_CODE_VERSION,
+  RESULTS_SCHEMA,
+  type SaliencyResult,
+  type VariantEvaluation,
+} from '../core/ml/results';
+import { saliencyMaps, sampleGrid } from '../core/ml/saliency';
+import { saliencyGridPng } from '../core/ml/saliency-grid';
+import type { ArtifactStore } from '../store';
+import { getOrCreateJson } from '../store/json';
+import { activityHooks } from './activity-context';
+import { parseInput } from './parse-input';
+import { modelSpecSchema, type OpenSource } from './train';
+
+const base = { modelKey: z.string().min(1), modelSpec: modelSpecSchema };
+const evaluateInputSchema = z.object({
+  ...base,
+  manifestKey: z.string().min(1),
+  variantId: z.string().min(1),
+});
+const challengeInputSchema = z.object({
+  ...base,
+  foregroundManifestKey: z.string().min(1),
+  backgroundManifestKey: z.string().min(1),
+  /** 0: the whole pool / every foreground (as Xiao did). */
+  backgrounds: z.number().int().min(0),
+  foregrounds: z.number().int().min(0),
+});
+const saliencyInputSchema = z.object({
+  ...base,
+  manifestKey: z.string().min(1),
+  variantId: z.string().min(1),
+  samples: z.number().int().min(1).max(512),
+});
+
+/** Composites or images per forward pass. */
+const EVAL_BATCH = 64;
+
+/** `evals/<run hash>/<kind>-<hash of inputs and code version>.json`: one folder per trained model. */
+function evalKey(modelKey: string, kind: string, inputs: object): string {
+  const run = /^runs\/([^/]+)\//.exec(modelKey)?.[1] ?? hashOf(modelKey);
+  return `evals/${run}/${kind}-${hashOf({ ...inputs, modelKey, code: EVAL_CODE_VERSION })}`;
+}
+
+function predictor(model: tf.LayersModel, size: number): Predict {
+  return async (x, n) => {
+    const out = tf.tidy(
+      () => model.apply(tf.tensor4d(x, [n, size, size, 3]), { training: false }) as tf.Tensor,
+    );
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  };
+}
+
+/** Loads the model, checks it is the one the workflow means, and disposes it afterwards. */
+async function withModel<T>(
+  store: ArtifactStore,
+  modelKey: string,
+  spec: ModelSpec,
+  f: (model: tf.LayersModel, a: ModelArtifact) => Promise<T>,
+): Promise<T> {
+  const { model, artifact } = await loadModel(store, modelKey);
+  try {
+    if (hashOf(artifact.modelSpec) !== hashOf(spec)) {
+      throw new SpecValidationError(
+        `${modelKey} holds ${JSON.stringify(artifact.modelSpec)}, not ${JSON.stringify(spec)}`,
+      );
+    }
+    return await f(model, artifact);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A model can only be scored on data with its own label space. */
+function checkClasses(classes: string[], spec: ModelSpec, dataKey: string): void {
+  if (classes.length !== spec.numClasses) {
+    throw new SpecValidationError(
+      `${dataKey} has ${classes.length} classes, the model has ${spec.numClasses}`,
+    );
+  }
+}
+
+/**
+ * Evaluation activities (common/contracts.ts TrainEvalActivities). Each writes its full result JSON (core/ml/
+ * results.ts) once under `evals/<run hash>/` and returns its key with the headline numbers; a rerun returns the
+ * stored result. They run on whatever tfjs backend the worker initialized.
+ */
+export function createEvaluateActivities(deps: { store: ArtifactStore; openSource?: OpenSource }) {
+  const { store } = deps;
+  const openSource: OpenSource = deps.openSource ?? openSampleSource;
+
+  return {
+    /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
+    async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
+      const input = parseInput(evaluateInputSchema, raw, 'evaluateModel');
+      const resultKey = `${evalKey(input.modelKey, 'acc', { manifestKey: input.manifestKey, variantId: input.variantId })}.json`;
+      const hooks = activityHooks();
+      const { value } = await getOrCreateJson<VariantEvaluation>(store, resultKey, () =>
+        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+          const source = await openSource(store, input.manifestKey, 'val');
+          checkClasses(source.classes, modelSpec, input.manifestKey);
+          const e = await evaluateSource(predictor(model, modelSpec.inputSize), source, {
+            inputSize: modelSpec.inputSize,
+            numClasses: modelSpec.numClasses,
+            batchSize: EVAL_BATCH,
+            signal: hooks.signal,
+            onProgress: (done, total) => hooks.heartbeat({ done, total }),
+          });
+          return {
+            schema: RESULTS_SCHEMA,
+            kind: 'evaluation',
+            modelKey: input.modelKey,
+            variant: input.variantId,
+            dataKey: input.manifestKey,
+            split: 'val',
+            classes: source.classes,
+            ...e,
+            backend: backendInfo(),
+            codeVersion: EVAL_CODE_VERSION,
+          };
+        }),
+      );
+      return {
+        variantId: input.variantId,
+        n: value.n,
+        accuracy: value.accuracy,
+        // A class without test images has no accuracy: NaN here, null once serialized.
+        perClassAccuracy: value.perClass.map((c) => c.accuracy ?? NaN),
+        confusion: value.confusion,
+        resultKey,
+      };
+    },
+
+    /**
+     * Xiao's backgrounds challenge: `foregrounds` masked val images (evenly spread over the stored order) each on
+     * `backgrounds` val backgrounds of the pool, stopping at the first miss. Heartbeats its cursor after every
+     * foreground and resumes from it on retry.
+     */
+    async runChallenge(raw: ChallengeInput): Promise<ChallengeOutput> {
+      const input = parseInput(challengeInputSchema, raw, 'runChallenge');
+      const { modelSpec: _s, ...identity } = input;
+      const resultKey = `${evalKey(input.modelKey, 'challenge', identity)}.json`;
+      const hooks = activityHooks();
+      const { value } = await getOrCreateJson<ChallengeResult>(store, resultKey, () =>
+        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+          const { inputSize, numClasses } = modelSpec;
+          const [fg, bg] = await Promise.all([
+            openSource(store, input.foregroundManifestKey, 'val'),
+            openSource(store, input.backgroundManifestKey, 'val'),
+          ]);
+          checkClasses(fg.classes, modelSpec, input.foregroundManifestKey);
+          const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity);
+          const cursor = hooks.previousDetails as ChallengeCursor | undefined;
+          if (cursor)
+            hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
+          const out = await backgroundsChallenge(predictor(model, inputSize), fg, pool, {
+            inputSize,
+            numClasses,
+            batchSize: EVAL_BATCH,
+            maxForegrounds: input.foregrounds || undefined,
+            cursor,
+            signal: hooks.signal,
+            onProgress: (c) => hooks.heartbeat(c),
+          });
+          return {
+            schema: RESULTS_SCHEMA,
+            kind: 'challenge',
+            modelKey: input.modelKey,
+            foregroundsKey: input.foregroundManifestKey,
+            backgroundsKey: input.backgroundManifestKey,
+            ...out,
+            backend: backendInfo(),
+            codeVersion: EVAL_CODE_VERSION,
+          };
+        }),
+      );
+      return {
+        foregrounds: value.foregrounds,
+        backgrounds: value.backgrounds,
+        adversarialAccuracy: value.adversarialAccuracy,
+        cleanAccuracy: value.cleanAccuracy,
+        resultKey,
+      };
+    },
+
+    /**
+     * Gradient saliency on a fixed grid of `samples` val images (the first of each class in stored order,
+     * classes interleaved), the share of saliency inside each mask, and a PNG of images next to their maps.
+     */
+    async computeSaliency(raw: SaliencyInput): Promise<SaliencyOutput> {
+      const input = parseInput(saliencyInputSchema, raw, 'computeSaliency');
+      const key = evalKey(input.modelKey, 'saliency', {
+        manifestKey: input.manifestKey,
+        variantId: input.variantId,
+        samples: input.samples,
+      });
+      const resultKey = `${key}.json`;
+      const gridKey = `${key}.png`;
+      const { value } = await getOrCreateJson<SaliencyResult>(store, resultKey, () =>
+        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+          const { inputSize, numClasses } = modelSpec;
+          const source = await openSource(store, input.manifestKey, 'val');
+          checkClasses(source.classes, modelSpec, input.manifestKey);
+          const perClass = Math.ceil(input.samples / numClasses);
+          const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
+            0,
+            input.samples,
+          );
+          const out = await saliencyMaps(model, grid, inputSize);
+          // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
+          await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize), {
+            contentType: 'image/png',
+          });
+          return {
+            schema: RESULTS_SCHEMA,
+            kind: 'saliency',
+            modelKey: input.modelKey,
+            variant: input.variantId,
+            dataKey: input.manifestKey,
+            perClass,
+            gridKey,
+            ...out,
+            backend: backendInfo(),
+            codeVersion: EVAL_CODE_VERSION,
+          };
+        }),
+      );
+      return { variantId: input.variantId, foregroundShare: value.meanShare ?? NaN, gridKey, resultKey };
+    },
+  };
+}
+
+/** Class 0's first, class 1's first, ..., then every class's second, ...: a small grid still shows every class. */
+function interleaveByClass<T extends { label: number }>(items: T[]): T[] {
+  const rank = new Map<T, number>();
+  const seen = new Map<number, number>();
+  for (const it of items) {
+    const r = seen.get(it.label) ?? 0;
+    rank.set(it, r);
+    seen.set(it.label, r + 1);
+  }
+  return [...items].sort((a, b) => rank.get(a)! - rank.get(b)! || a.label - b.label);
+}

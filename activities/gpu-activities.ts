@@ -1,0 +1,32 @@
+import { log } from '@temporalio/activity';
+import type { TrainEvalActivities } from '../common/contracts';
+import { createTrainer } from '../core/backend/create-trainer';
+import { initBackend, type BackendInfo } from '../core/backend/select-backend';
+import type { ArtifactStore } from '../store';
+import { createEvaluateActivities } from './evaluate';
+import { createTrainActivities, type MakeTrainer } from './train';
+
+/**
+ * The `bgstudy-gpu` queue's activities (training and evaluation) on the fastest tfjs backend of this machine,
+ * chosen once per worker process (BGSTUDY_BACKEND overrides). On the CPU backends training goes data-parallel
+ * over worker threads (BGSTUDY_WORKERS, default every core).
+ */
+export function createGpuActivities(deps: {
+  store: ArtifactStore;
+  makeTrainer?: MakeTrainer;
+}): TrainEvalActivities {
+  let backend: Promise<BackendInfo> | undefined;
+  const ready = () => (backend ??= initBackend({ log: (l) => void log.info(l) }));
+  const makeTrainer: MakeTrainer =
+    deps.makeTrainer ??
+    (async (modelSpec, optimizer) =>
+      (await createTrainer({ modelSpec, optimizer, log: (l) => void log.info(l) })).trainer);
+  const train = createTrainActivities({ store: deps.store, makeTrainer });
+  const evaluate = createEvaluateActivities(deps);
+  return {
+    trainModel: async (input) => (await ready(), train.trainModel(input)),
+    evaluateModel: async (input) => (await ready(), evaluate.evaluateModel(input)),
+    runChallenge: async (input) => (await ready(), evaluate.runChallenge(input)),
+    computeSaliency: async (input) => (await ready(), evaluate.computeSaliency(input)),
+  };
+}

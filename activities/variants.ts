@@ -1,0 +1,44 @@
+import { log } from '@temporalio/activity';
+import { ZodError } from 'zod';
+import { ArtifactNotFoundError, SpecValidationError } from '../common/errors';
+import { materializeVariant, type MaterializedVariant } from '../core/variants/materialize';
+import { variantSpecSchema, type VariantSpecInput } from '../core/variants/variant-spec';
+import type { ArtifactStore } from '../store';
+import { shardHeartbeat } from './progress-heartbeat';
+
+export interface MaterializeVariantInput {
+  datasetManifestKey: string;
+  variant: VariantSpecInput;
+  /** Pairing seed of mixed_* and generic_bg. */
+  seed?: number;
+}
+
+/** Activities that generate background variants of a prepared dataset. */
+export function createVariantActivities(deps: { store: ArtifactStore }) {
+  return {
+    /** Generates (or finds) one variant of every split; returns its manifest key and counts. */
+    async materializeVariant(input: MaterializeVariantInput): Promise<MaterializedVariant> {
+      let variant;
+      try {
+        variant = variantSpecSchema.parse(input.variant);
+      } catch (err) {
+        if (err instanceof ZodError) throw new SpecValidationError(`invalid variant spec: ${err.message}`);
+        throw err;
+      }
+      if ((await deps.store.stat(input.datasetManifestKey)) === undefined)
+        throw new ArtifactNotFoundError(input.datasetManifestKey);
+      const result = await materializeVariant(
+        deps.store,
+        { ...input, variant },
+        { onProgress: shardHeartbeat(`materializeVariant ${variant.name}`) },
+      );
+      log.info('variant ready', {
+        manifestKey: result.manifestKey,
+        label: result.label,
+        counts: result.counts,
+        reused: result.reused,
+      });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { loadConfig } from '../../config/config';
+import type { DataManifest, ManifestSplit } from '../../core/data/manifest';
+import { prepareDataset } from '../../core/data/prepare';
+import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-spec';
+import { createStore, getJson } from '../../store';
+import { shardProgressPrinter } from '../shard-progress';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`);
+  return n;
+};
+
+/** `bgstudy data synth|import|show`: put a dataset into the store in its normalized sharded form. */
+export function registerData(program: Command): void {
+  const data = program
+    .command('data')
+    .description(
+      'prepare datasets: the synthetic ground truth, ImageNet-9, Pixel-ImageNet, your own folders',
+    );
+
+  data
+    .command('synth')
+    .description(
+      'generate the synthetic dataset (shapes on backgrounds whose family predicts the class with strength p)',
+    )
+    .option('--classes <n>', 'number of classes (2..12)', int, 9)
+    .option('--train <n>', 'training images per class', int, 200)
+    .option('--val <n>', 'validation images per class', int, 50)
+    .option('--size <px>', 'image side', int, 64)
+    .option('-p, --bg-correlation <p>', 'background-class correlation in [0, 1]', num, 0.9)
+    .option('--seed <n>', 'seed', int, 1)
+    .option('--generic <n>', 'images in the class-free background pool (generic_bg)', int, 100)
+    .option('--object-scale <min,max>', 'object radius as a fraction of the side', '0.3,0.42')
+    .option('--bg-contrast <d>', 'RGB distance between a background’s two colours', num, 60)
+    .option('--no-tar', 'write only the raw training shards (no PNG tar shards)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (o: {
+        classes: number;
+        train: number;
+        val: number;
+        size: number;
+        bgCorrelation: number;
+        seed: number;
+        generic: number;
+        objectScale: string;
+        bgContrast: number;
+        tar: boolean;
+        json?: boolean;
+      }) => {
+        const [min, max] = o.objectScale.split(',').map(Number);
+        await prepare(
+          {
+            source: 'synthetic',
+            classes: o.classes,
+            perClass: { train: o.train, val: o.val },
+            size: o.size,
+            bgCorrelation: o.bgCorrelation,
+            seed: o.seed,
+            genericCount: o.generic,
+            objectScale: { min: min!, max: max ?? min! },
+            bgContrast: o.bgContrast,
+          },
+          o,
+        );
+      },
+    );
+
+  data
+    .command('import')
+    .description('import images + foreground masks from local folders')
+    .argument('<source>', 'folder | in9 | pixel-imagenet, or a JSON file with a full source spec')
+    .option('--path <dir>', 'folder, in9: the data root')
+    .option('--mask-path <dir>', 'folder: the mask tree (same layout as --path)')
+    .option('--images <dir>', 'pixel-imagenet: ImageNet images, <dir>/<wnid>/*.JPEG')
+    .option('--masks <dir>', 'pixel-imagenet: Pixel-ImageNet masks, <dir>/<wnid>/*.png')
+    .option('--wnids <list>', 'pixel-imagenet: comma-separated WordNet ids, in label order')
+    .option('--classes <list>', 'folder: comma-separated class folders, in label order (others are skipped)')
+    .option('--variant <name>', 'in9: which variant folder holds the images', 'original')
+    .option('--size <px>', 'resize (cover) to a square of this side', int)
+    .option('--max-per-class <n>', 'at most n images per class and split', int)
+    .option('--val-fraction <f>', 'folder, pixel-imagenet: share of each class held out for val', num)
+    .option('--generic-path <dir>', 'a folder of class-free background images for generic_bg')
+    .option('--no-tar', 'write only the raw training shards')
+    .option('--json', 'print the result as JSON')
+    .action(async (source: string, o: Record<string, string | number | boolean | undefined>) => {
+      const common = {
+        size: o.size,
+        maxPerClass: o.maxPerClass,
+        genericPath: o.genericPath,
+        valFraction: o.valFraction,
+      };
+      const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : undefined);
+      let spec: unknown;
+      if (source.endsWith('.json')) spec = JSON.parse(await readFile(source, 'utf8'));
+      else if (source === 'folder')
+        spec = { source, path: o.path, maskPath: o.maskPath, classes: list(o.classes), ...common };
+      else if (source === 'in9')
+        spec = {
+          source,
+          path: o.path,
+          variant: o.variant,
+          size: o.size,
+          maxPerClass: o.maxPerClass,
+          genericPath: o.genericPath,
+        };
+      else if (source === 'pixel-imagenet')
+        spec = { source, imagesPath: o.images, masksPath: o.masks, wnids: list(o.wnids), ...common };
+      else throw new Error(`unknown source "${source}" (folder, in9, pixel-imagenet or a .json spec)`);
+      const parsed = sourceSpecSchema.safeParse(spec);
+      if (!parsed.success)
+        throw new Error(
+          `invalid ${source} source: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+      await prepare(parsed.data, o as { tar: boolean; json?: boolean });
+    });
+
+  data
+    .command('show')
+    .description('summarize a dataset or variant manifest in the store')
+    .argument('<manifestKey>', 'e.g. datasets/<hash>/manifest.json')
+    .option('--skipped', 'list every skipped file')
+    .action(async (key: string, o: { skipped?: boolean }) => {
+      const store = createStore(loadConfig().store);
+      try {
+        const m = await getJson<DataManifest>(store, key);
+        console.log(
+          `${m.kind} ${m.hash} (dataset ${m.datasetHash}), ${m.classes.length} classes: ${m.classes.join(', ')}`,
+        );
+        for (const [split, d] of Object.entries(m.splits) as [
+          ManifestSplit,
+          NonNullable<DataManifest['splits']['train']>,
+        ][]) {
+          const perClass = new Array<number>(m.classes.length).fill(0);
+          for (const it of d.items) if (it.label >= 0) perClass[it.label]!++;
+          console.log(
+            `  ${split}: ${d.count} images in ${d.shards.length} shards${split === 'generic' ? '' : `; per class ${perClass.join('/')}`}`,
+          );
+        }
+        console.log(`  skipped: ${m.skipped.length}`);
+        for (const s of o.skipped ? m.skipped : m.skipped.slice(0, 10))
+          console.log(`    ${s.file}: ${s.reason}`);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+async function prepare(spec: SourceSpecInput, o: { tar: boolean; json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const store = createStore(config.store);
+  const progress = shardProgressPrinter('dataset');
+  try {
+    const r = await prepareDataset(store, spec, { tar: o.tar, onProgress: progress.onProgress });
+    progress.stop();
+    if (o.json) {
+      console.log(JSON.stringify(r, null, 1));
+      return;
+    }
+    console.log(
+      `${r.reused ? 'found' : 'prepared'} dataset ${r.datasetHash}: ${r.classes.length} classes, ${Object.entries(
+        r.counts,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    console.log(`manifest: ${store.location}/${r.manifestKey}`);
+    if (r.skippedCount) {
+      console.log(`skipped ${r.skippedCount} file(s):`);
+      for (const s of r.skipped) console.log(`  ${s.file}: ${s.reason}`);
+      if (r.skippedCount > r.skipped.length)
+        console.log(`  ... (bgstudy data show ${r.manifestKey} --skipped)`);
+    }
+  } finally {
+    progress.stop();
+    await store.close();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Payloads between workflows and the training/evaluation activities (task queue `bgstudy-gpu`): artifact keys
+ * and small JSON only. Workflows import these types; activities/train.ts and activities/evaluate.ts
+ * implement them.
+ */
+import type { ModelSpec } from '../core/ml/model-spec';
+import type { OptimizerSpec } from '../core/ml/trainer';
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAcc: number;
+  valLoss: number;
+  valAcc: number;
+}
+
+export interface TrainRunInput {
+  runId: string;
+  label: string;
+  modelSpec: ModelSpec;
+  trainManifestKey: string;
+  /** Validation curve source: the same variant's val split. */
+  valManifestKey: string;
+  epochs: number;
+  batch: number;
+  optimizer: OptimizerSpec;
+  augment: boolean;
+  seed: number;
+  checkpointEveryBatches: number;
+}
+
+export interface TrainRunOutput {
+  runId: string;
+  /** Final weights (a tfjs model artifact prefix in the store). */
+  modelKey: string;
+  curves: EpochMetrics[];
+  /** e.g. "wasm (2 workers)", with versions. */
+  backend: string;
+  /** Where the last attempt started: 0/0 for a fresh run; the checkpoint it resumed from otherwise. */
+  resumedFrom: { epoch: number; batch: number } | null;
+  /** Batches trained by the attempt that finished (resume cost is total - this). */
+  batchesTrainedThisAttempt: number;
+  batchesTotal: number;
+  reused: boolean;
+}
+
+export interface EvaluateInput {
+  modelKey: string;
+  modelSpec: ModelSpec;
+  manifestKey: string;
+  variantId: string;
+}
+
+export interface EvaluateOutput {
+  variantId: string;
+  n: number;
+  accuracy: number;
+  perClassAccuracy: number[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  resultKey: string;
+}
+
+export interface ChallengeInput {
+  modelKey: string;
+  modelSpec: ModelSpec;
+  /** Foregrounds with masks: the original val split. */
+  foregroundManifestKey: string;
+  /** Background pool: only_bg_t val. */
+  backgroundManifestKey: string;
+  backgrounds: number;
+  foregrounds: number;
+}
+
+export interface ChallengeOutput {
+  foregrounds: number;
+  backgrounds: number;
+  /** Share of foregrounds classified correctly on every background. */
+  adversarialAccuracy: number;
+  /** Share classified correctly on their own original image. */
+  cleanAccuracy: number;
+  resultKey: string;
+}
+
+export interface SaliencyInput {
+  modelKey: string;
+  modelSpec: ModelSpec;
+  manifestKey: string;
+  variantId: string;
+  samples: number;
+}
+
+export interface SaliencyOutput {
+  variantId: string;
+  /** Mean share of saliency mass inside the foreground mask. */
+  foregroundShare: number;
+  /** PNG grid of images and maps. */
+  gridKey: string;
+  resultKey: string;
+}
+
+export interface TrainEvalActivities {
+  trainModel(input: TrainRunInput): Promise<TrainRunOutput>;
+  evaluateModel(input: EvaluateInput): Promise<EvaluateOutput>;
+  runChallenge(input: ChallengeInput): Promise<ChallengeOutput>;
+  computeSaliency(input: SaliencyInput): Promise<SaliencyOutput>;
+}

@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { countNonzero } from './mask-stats';
+import { npyToMask } from './npy';
+
+/** A file we could not use, and why: becomes one `skipped` entry of the manifest. */
+export class BadInputError extends Error {
+  override name = 'BadInputError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
+export const MASK_EXTENSIONS = ['.png', '.npy'];
+
+export function isImageFile(file: string): boolean {
+  return IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase());
+}
+
+export interface DecodedPair {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+  mask: Uint8Array;
+}
+
+/**
+ * Decodes an image and its mask into the normalized form (8-bit sRGB, 0/255 mask), optionally resized to a
+ * `size` square (cover + centre crop; the mask with nearest neighbour, so it stays binary and aligned).
+ * Throws BadInputError naming the file for: undecodable or truncated images and masks, a mask whose size
+ * differs from the image's, an empty mask, an all-foreground mask.
+ */
+export async function decodeImageAndMask(
+  imageFile: string,
+  maskFile: string,
+  size?: number,
+): Promise<DecodedPair> {
+  // decode at full size (no metadata() call: ~1 ms each at 224 px) and resize the raw pixels afterwards, so the
+  // mask size check sees the image's true size and image and mask go through the same geometry
+  const img = await readFile(imageFile)
+    .then((input) =>
+      sharp(input, { failOn: 'truncated' })
+        .removeAlpha()
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+    )
+    .catch((err: Error) => {
+      throw new BadInputError(imageFile, `cannot decode image: ${err.message}`);
+    });
+  const { width, height, channels } = img.info;
+  if (channels !== 3) throw new BadInputError(imageFile, `decoded to ${channels} channels, expected 3`);
+  const raw = await decodeMask(maskFile);
+  if (raw.width !== width || raw.height !== height) {
+    throw new BadInputError(
+      maskFile,
+      `mask is ${raw.width}x${raw.height} but its image ${path.basename(imageFile)} is ${width}x${height}`,
+    );
+  }
+  let rgb = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length);
+  let mask = raw.mask;
+  if (size && (width !== size || height !== size)) {
+    rgb = new Uint8Array(
+      await sharp(img.data, { raw: { width, height, channels: 3 } })
+        .resize(size, size, { fit: 'cover', position: 'centre' })
+        .raw()
+        .toBuffer(),
+    );
+    const resized = await sharp(raw.mask, { raw: { width, height, channels: 1 } })
+      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'nearest' })
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    mask = new Uint8Array(resized.length);
+    for (let i = 0; i < resized.length; i++) mask[i] = resized[i]! > 127 ? 255 : 0;
+  }
+  const fg = countNonzero(mask);
+  if (fg === 0) throw new BadInputError(maskFile, 'mask has no foreground pixels');
+  if (fg === mask.length) throw new BadInputError(maskFile, 'mask has no background pixels (all foreground)');
+  return { width: size ?? width, height: size ?? height, rgb, mask };
+}
+
+/** A mask file (.png: any channel layout, foreground above half the maximum; .npy: see npy.ts) as 0/255. */
+export async function decodeMask(file: string): Promise<{ width: number; height: number; mask: Uint8Array }> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (err) {
+    throw new BadInputError(file, `cannot read mask: ${(err as Error).message}`);
+  }
+  if (path.extname(file).toLowerCase() === '.npy') {
+    try {
+      return npyToMask(buf, file);
+    } catch (err) {
+      throw new BadInputError(file, `cannot read mask: ${(err as Error).message}`);
+    }
+  }
+  const out = await sharp(buf, { failOn: 'truncated' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: Error) => {
+      throw new BadInputError(file, `cannot decode mask: ${err.message}`);
+    });
+  let max = 0;
+  for (const v of out.data) if (v > max) max = v;
+  const mask = new Uint8Array(out.data.length);
+  for (let i = 0; i < mask.length; i++) mask[i] = max > 0 && out.data[i]! > max / 2 ? 255 : 0;
+  return { width: out.info.width, height: out.info.height, mask };
+}

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { DatasetPlan } from './dataset-plan';
+import {
+  interleaveByLabel,
+  isDir,
+  listClassTree,
+  listGeneric,
+  listSorted,
+  splitByFraction,
+  stemOf,
+} from './listing';
+import type { SkippedFile } from './manifest';
+import { type RealEntry, realPlan } from './real-plan';
+import type { Split } from './sample';
+import type { FolderSource } from './source-spec';
+
+/**
+ * `folder`: `<path>/<class>/<image>` (split by valFraction, seeded) or `<path>/{train,val}/<class>/<image>`,
+ * with masks in the same tree under `maskPath`.
+ */
+export async function folderPlan(spec: FolderSource): Promise<DatasetPlan> {
+  if (!(await isDir(spec.path))) throw new Error(`folder source: ${spec.path} is not a folder`);
+  if (!(await isDir(spec.maskPath)))
+    throw new Error(`folder source: mask folder ${spec.maskPath} is not a folder`);
+  const presplit = await isDir(path.join(spec.path, 'train'));
+  const roots: { split: Split | undefined; images: string; masks: string }[] = presplit
+    ? (['train', 'val'] as const).map((s) => ({
+        split: s,
+        images: path.join(spec.path, s),
+        masks: path.join(spec.maskPath, s),
+      }))
+    : [{ split: undefined, images: spec.path, masks: spec.maskPath }];
+  const present = [];
+  for (const r of roots) if (await isDir(r.images)) present.push(r);
+
+  let classes = spec.classes;
+  if (!classes) {
+    const names = new Set<string>();
+    for (const r of present) for (const e of await listSorted(r.images)) if (e.dir) names.add(e.name);
+    classes = [...names].sort();
+  }
+  const labels = new Map(classes.map((c, i) => [c, i]));
+  const entries: RealEntry[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const r of present) {
+    const listed = await listClassTree({
+      split: r.split,
+      imageRoot: r.images,
+      maskRoot: r.masks,
+      labelOf: (f) => labels.get(f),
+      knownClasses: classes.join(', '),
+      maxPerClass: spec.maxPerClass,
+    });
+    skipped.push(...listed.skipped);
+    for (const [folder, { label, images, masks }] of listed.byFolder) {
+      const pairs = images.map((image, i) => ({ image, mask: masks[i]! }));
+      const bySplit = r.split
+        ? { [r.split]: pairs }
+        : splitByFraction(pairs, spec.valFraction, spec.seed, folder);
+      for (const split of ['train', 'val'] as const) {
+        for (const p of bySplit[split] ?? [])
+          entries.push({ split, label, id: `${split}/${folder}/${stemOf(p.image)}`, ...p });
+      }
+    }
+  }
+  const generic = await listGeneric(spec.genericPath);
+  return realPlan({
+    classes,
+    entries: interleaveByLabel(entries),
+    generic: generic.files,
+    skipped: [...skipped, ...generic.skipped],
+    size: spec.size,
+  });
+}

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import type { DatasetPlan } from './dataset-plan';
+import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
+import type { SkippedFile } from './manifest';
+import { type RealEntry, realPlan } from './real-plan';
+import type { In9Source } from './source-spec';
+
+const CLASS_FOLDER = /^(\d+)_(.+)$/;
+
+/**
+ * `in9`: MadryLab/backgrounds_challenge's layout, `<path>/<variant>/{train,val}/<NN_class>/<file>`, with the
+ * foreground masks at `<path>/fg_mask/{train,val}/<NN_class>/<stem>.npy` (PNG masks are accepted too).
+ * Class names drop the `NN_` prefix (`00_dog` -> `dog`); labels follow the folder order.
+ */
+export async function in9Plan(spec: In9Source): Promise<DatasetPlan> {
+  const root = path.join(spec.path, spec.variant);
+  if (!(await isDir(root)))
+    throw new Error(
+      `in9 source: ${root} is not a folder (expected <path>/${spec.variant}/{train,val}/NN_class/)`,
+    );
+  const folders = new Set<string>();
+  for (const split of spec.splits) {
+    const dir = path.join(root, split);
+    if (!(await isDir(dir))) throw new Error(`in9 source: ${dir} is not a folder`);
+    for (const e of await listSorted(dir)) if (e.dir && CLASS_FOLDER.test(e.name)) folders.add(e.name);
+  }
+  const classFolders = [...folders].sort();
+  const labels = new Map(classFolders.map((f, i) => [f, i]));
+  const entries: RealEntry[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const split of spec.splits) {
+    const listed = await listClassTree({
+      split,
+      imageRoot: path.join(root, split),
+      maskRoot: path.join(spec.path, 'fg_mask', split),
+      labelOf: (f) => labels.get(f),
+      knownClasses: 'folders named NN_class',
+      maxPerClass: spec.maxPerClass,
+    });
+    skipped.push(...listed.skipped);
+    for (const [folder, { label, images, masks }] of listed.byFolder) {
+      images.forEach((image, i) =>
+        entries.push({ split, label, id: `${split}/${folder}/${stemOf(image)}`, image, mask: masks[i]! }),
+      );
+    }
+  }
+  const generic = await listGeneric(spec.genericPath);
+  return realPlan({
+    classes: classFolders.map((f) => CLASS_FOLDER.exec(f)![2]!),
+    entries: interleaveByLabel(entries),
+    generic: generic.files,
+    skipped: [...skipped, ...generic.skipped],
+    size: spec.size,
+  });
+}

@@ -1,0 +1,124 @@
+import { stat } from 'node:fs/promises';
+import type { DatasetPlan, SplitPlan } from './dataset-plan';
+import { BadInputError, decodeImageAndMask } from './decode';
+import type { SkippedFile } from './manifest';
+import type { Sample, Split } from './sample';
+
+/** One image of a real dataset, found by a reader's listing. */
+export interface RealEntry {
+  split: Split;
+  label: number;
+  id: string;
+  image: string;
+  mask: string;
+}
+
+/** Images decoded at once: sharp runs each on a libuv thread, so a few in flight use every core. */
+const IN_FLIGHT = 4;
+
+/**
+ * The plan shared by folder, in9 and pixel-imagenet: decode each listed (image, mask) pair; a bad pair becomes a
+ * `skipped` entry naming the file, and the rest go on. `generic` images (no masks) form the generic_bg pool.
+ */
+export async function realPlan(args: {
+  classes: string[];
+  entries: RealEntry[];
+  generic: string[];
+  skipped: SkippedFile[];
+  size?: number;
+}): Promise<DatasetPlan> {
+  const { size } = args;
+  const splits: SplitPlan[] = [];
+  for (const split of ['train', 'val'] as const) {
+    const entries = args.entries.filter((e) => e.split === split);
+    if (entries.length === 0) continue;
+    splits.push({
+      split,
+      units: entries.length,
+      make: async (start, end) => {
+        const results = await mapLimited(entries.slice(start, end), IN_FLIGHT, async (e) => {
+          try {
+            const d = await decodeImageAndMask(e.image, e.mask, size);
+            return { sample: { id: e.id, label: e.label, ...d } satisfies Sample };
+          } catch (err) {
+            if (err instanceof BadInputError) return { skipped: { file: err.file, reason: err.reason } };
+            throw err;
+          }
+        });
+        return {
+          samples: results.flatMap((r) => (r.sample ? [r.sample] : [])),
+          skipped: results.flatMap((r) => (r.skipped ? [r.skipped] : [])),
+        };
+      },
+    });
+  }
+  if (args.generic.length) {
+    const files = args.generic;
+    splits.push({
+      split: 'generic',
+      units: files.length,
+      make: async (start, end) => {
+        const results = await mapLimited(files.slice(start, end), IN_FLIGHT, async (file) => {
+          try {
+            return { sample: await decodeBackground(file, size) };
+          } catch (err) {
+            return { skipped: { file, reason: `cannot decode background: ${(err as Error).message}` } };
+          }
+        });
+        return {
+          samples: results.flatMap((r) => (r.sample ? [r.sample] : [])),
+          skipped: results.flatMap((r) => (r.skipped ? [r.skipped] : [])),
+        };
+      },
+    });
+  }
+  const files = [...args.entries.flatMap((e) => [e.image, e.mask]), ...args.generic];
+  return {
+    classes: args.classes,
+    fingerprint: await fingerprint(files),
+    splits,
+    skipped: args.skipped,
+    approxSize: size ?? 224,
+  };
+}
+
+async function decodeBackground(file: string, size?: number): Promise<Sample> {
+  const sharp = (await import('sharp')).default;
+  let pipe = sharp(file, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
+  if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
+  const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+  const id = `generic/${file
+    .split('/')
+    .slice(-1)[0]!
+    .replace(/\.[^.]+$/, '')}`;
+  return {
+    id,
+    label: -1,
+    width: info.width,
+    height: info.height,
+    rgb: new Uint8Array(data),
+    mask: new Uint8Array(info.width * info.height),
+  };
+}
+
+/** Names, sizes and modification times of the input files: a changed folder is a new dataset. */
+async function fingerprint(files: string[]): Promise<string[]> {
+  const stats = await mapLimited(files, 32, async (f) => {
+    const s = await stat(f).catch(() => undefined);
+    return s ? `${f}:${s.size}:${Math.floor(s.mtimeMs)}` : `${f}:missing`;
+  });
+  return stats;
+}
+
+export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

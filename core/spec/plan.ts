@@ -1,0 +1,169 @@
+import { SpecValidationError } from '../../common/errors';
+import type { SourceSpec } from '../data/source-spec';
+import { hashOf } from '../hash';
+import type { Architecture } from '../ml/model-spec';
+import type { OptimizerSpec } from '../ml/trainer';
+import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
+import { formatIssues, type StudySpec } from './study-spec';
+
+/** One variant to generate: a concrete spec and, for paired variants, the pairing seed. */
+export interface PlannedVariant {
+  /** Unique in the plan: the label, plus `#seed` for paired variants. */
+  id: string;
+  /** e.g. `bg_blur(sigma=2)`; the column name in reports. */
+  label: string;
+  spec: VariantSpec;
+  seed: number;
+}
+
+/** One (model, train variant, seed) training run and what it is tested on. */
+export interface PlannedRun {
+  runId: string;
+  label: string;
+  arch: Architecture;
+  inputSize: number;
+  seed: number;
+  trainVariantId: string;
+  trainLabel: string;
+  epochs: number;
+  batch: number;
+  optimizer: OptimizerSpec;
+  augment: boolean;
+  checkpointEveryBatches: number;
+}
+
+/** A report column: a test variant, evaluated on each of its pairings and averaged. */
+export interface PlannedTest {
+  label: string;
+  variantIds: string[];
+}
+
+export interface StudyPlan {
+  studyHash: string;
+  name: string;
+  title: string;
+  dataset: SourceSpec;
+  variants: PlannedVariant[];
+  runs: PlannedRun[];
+  tests: PlannedTest[];
+  challenge: false | { backgrounds: number; foregrounds: number; backgroundVariantId: string };
+  saliency: false | { samples: number };
+  compareWithPaper: boolean;
+  execution: StudySpec['execution'];
+}
+
+/** Expands `{ name, p: [a, b], q: c }` into one object per combination of list values. */
+function expandSweep(entry: StudySpec['variants'][number]): unknown[] {
+  if (typeof entry === 'string') return [entry];
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [k, v] of Object.entries(entry)) {
+    const values = Array.isArray(v) ? v : [v];
+    combos = combos.flatMap((c) => values.map((x) => ({ ...c, [k]: x })));
+  }
+  return combos;
+}
+
+function datasetSize(dataset: SourceSpec): number {
+  return 'size' in dataset && typeof dataset.size === 'number' ? dataset.size : 224;
+}
+
+/**
+ * Turns a validated spec into the concrete work of a study: every variant instance, every training run and
+ * every test column. Pure and deterministic; the workflow receives it from the registerStudy activity.
+ */
+export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const byLabel = new Map<string, VariantSpec>();
+  spec.variants.forEach((entry, i) => {
+    for (const raw of expandSweep(entry)) {
+      const parsed = variantSpecSchema.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues)
+          problems.push({ path: ['variants', i, ...issue.path.map(String)], message: issue.message });
+        continue;
+      }
+      byLabel.set(variantLabel(parsed.data), parsed.data);
+    }
+  });
+  if (spec.evaluate.challenge && ![...byLabel.values()].some((v) => v.name === 'only_bg_t')) {
+    byLabel.set('only_bg_t', { name: 'only_bg_t' });
+  }
+
+  const labels = [...byLabel.keys()];
+  const select = (names: string[], path: (string | number)[]): string[] => {
+    const out: string[] = [];
+    names.forEach((n, j) => {
+      const hits = labels.filter((l) => l === n || byLabel.get(l)!.name === n);
+      if (hits.length === 0)
+        problems.push({
+          path: [...path, j],
+          message: `"${n}" is not among the variants (${labels.join(', ')})`,
+        });
+      for (const h of hits) if (!out.includes(h)) out.push(h);
+    });
+    return out;
+  };
+
+  const variants: PlannedVariant[] = [];
+  const addVariant = (label: string, seed: number): string => {
+    const spec1 = byLabel.get(label)!;
+    const paired = usesPairing(spec1.name);
+    const id = paired ? `${label}#${seed}` : label;
+    if (!variants.some((v) => v.id === id))
+      variants.push({ id, label, spec: spec1, seed: paired ? seed : 0 });
+    return id;
+  };
+
+  const runs: PlannedRun[] = [];
+  spec.train.forEach((t, i) => {
+    for (const trainLabel of select(t.on, ['train', i, 'on'])) {
+      for (const seed of Array.isArray(t.seed) ? t.seed : [t.seed]) {
+        const trainVariantId = addVariant(trainLabel, spec.pairingSeed);
+        const body = {
+          arch: t.model,
+          inputSize: t.inputSize ?? datasetSize(spec.dataset),
+          seed,
+          trainVariantId,
+          trainLabel,
+          epochs: t.epochs,
+          batch: t.batch,
+          optimizer: t.optimizer,
+          augment: t.augment,
+          checkpointEveryBatches: t.checkpointEveryBatches,
+        };
+        const runId = hashOf({ dataset: spec.dataset, run: body, variant: byLabel.get(trainLabel) });
+        if (runs.some((r) => r.runId === runId)) continue;
+        runs.push({ runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
+      }
+    }
+  });
+
+  const testLabels = spec.evaluate.on === 'all' ? labels : select(spec.evaluate.on, ['evaluate', 'on']);
+  const tests: PlannedTest[] = testLabels.map((label) => {
+    const repeats = usesPairing(byLabel.get(label)!.name) ? spec.evaluate.pairingRepeats : 1;
+    const variantIds = Array.from({ length: repeats }, (_, r) =>
+      addVariant(label, spec.pairingSeed + 1000 * (r + 1)),
+    );
+    return { label, variantIds };
+  });
+  // Listed but neither trained on nor tested: still generated (e.g. for sample grids).
+  for (const label of labels)
+    if (!variants.some((v) => v.label === label)) addVariant(label, spec.pairingSeed);
+
+  if (problems.length) throw new SpecValidationError(`invalid study spec:\n${formatIssues(problems)}`);
+  return {
+    studyHash,
+    name: spec.name,
+    title: spec.report.title ?? spec.description ?? spec.name,
+    dataset: spec.dataset,
+    variants,
+    runs,
+    tests,
+    challenge: spec.evaluate.challenge
+      ? { ...spec.evaluate.challenge, backgroundVariantId: addVariant('only_bg_t', spec.pairingSeed) }
+      : false,
+    saliency: spec.evaluate.saliency,
+    compareWithPaper: spec.report.compareWithPaper,
+    execution: spec.execution,
+  };
+}

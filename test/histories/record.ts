@@ -1,0 +1,77 @@
+/**
+ * Records workflow histories for the replay test (test/integration/replay.test.ts): runs a small study against
+ * a fresh dev server with in-process workers and saves the history of the study and of each of its runs.
+ * Rerun after an intentional workflow change that is versioned with `patched()`, and commit the new files
+ * beside the old ones (old histories must keep replaying).
+ *
+ *   npx tsx test/histories/record.ts <name> <spec.json>
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import os from 'node:os';
+import path from 'node:path';
+import { startStudy } from '../../client/start-study';
+import { ensureBinary, TEMPORAL } from '../../infra/binaries';
+import { startTemporalDevServer } from '../../infra/temporal-server';
+import { FsArtifactStore } from '../../store/fs-store';
+import { createWorker } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
+import { gpuActivities } from '../../workers/activities';
+
+async function main(): Promise<void> {
+  const [name, specFile] = process.argv.slice(2);
+  if (!name || !specFile) throw new Error('usage: record.ts <name> <spec.json>');
+  installRuntime();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'bgstudy-record-'));
+  const server = await startTemporalDevServer({
+    dbFile: path.join(work, 't.db'),
+    logDir: work,
+    headless: true,
+  });
+  const store = new FsArtifactStore(path.join(work, 'store'));
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const workers = [await createWorker({ connection: native, store, kind: 'cpu', taskQueue: 'record' })];
+  if (Object.keys(gpuActivities({ store })).length) {
+    workers.push(await createWorker({ connection: native, store, kind: 'gpu', taskQueue: 'record-gpu' }));
+  }
+  const running = workers.map((w) => w.run());
+  try {
+    const spec = JSON.parse(await readFile(specFile, 'utf8')) as unknown;
+    const handle = await startStudy(client, spec, {
+      taskQueue: 'record',
+      workflowId: `record-${name}`,
+      workflowOptions: { gpuTaskQueue: 'record-gpu' },
+    });
+    await handle.result();
+    const ids = [handle.workflowId];
+    for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}/"` }))
+      ids.push(wf.workflowId);
+    for (const [i, id] of ids.entries()) {
+      // The CLI's JSON is the format historyFromJSON (and the Temporal UI's download) uses.
+      const { stdout } = await promisify(execFile)(
+        await ensureBinary(TEMPORAL),
+        ['workflow', 'show', '--address', server.address, '-w', id, '-o', 'json'],
+        { maxBuffer: 256 * 1024 * 1024 },
+      );
+      const file = path.join(__dirname, `${name}${i === 0 ? '' : `-run${i}`}.json`);
+      await writeFile(file, stdout);
+      console.log(`${id} -> ${file}`);
+    }
+  } finally {
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+    await connection.close();
+    await native.close();
+    await server.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

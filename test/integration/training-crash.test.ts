@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { startStudy } from '../../client/start-study';
+import type { TrainRunOutput } from '../../common/contracts';
+import type { StudyResults } from '../../core/report/results';
+import { getJson } from '../../store';
+import { S3ArtifactStore } from '../../store/s3-store';
+import { progressQuery } from '../../workflows';
+import { testServices, uniqueId } from '../helpers/env';
+import { activityRecords } from '../helpers/history';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
+
+/**
+ * The GPU-queue worker is SIGKILLed in the middle of training; a new one takes the retry, resumes from the
+ * newest checkpoint in S3, and the study completes with every artifact. The batches redone are at most one
+ * checkpoint interval.
+ */
+const services = testServices();
+let connection: Connection;
+let client: Client;
+const workers: WorkerProcess[] = [];
+
+before(async () => {
+  connection = await Connection.connect({ address: services.temporalAddress });
+  client = new Client({ connection });
+});
+after(async () => {
+  await Promise.all(workers.map((w) => w.kill()));
+  await connection?.close();
+});
+
+test('SIGKILL of the training worker: training resumes from the last checkpoint and the study completes', async () => {
+  const interval = 4;
+  const taskQueue = uniqueId('crash');
+  const gpuTaskQueue = `${taskQueue}-gpu`;
+  const prefix = uniqueId('crash');
+  const s3 = { ...services.s3, prefix };
+  const worker = (queue: 'cpu' | 'gpu', label: string) => {
+    const w = spawnWorker({
+      queue,
+      taskQueue: queue === 'cpu' ? taskQueue : gpuTaskQueue,
+      temporalAddress: services.temporalAddress,
+      s3,
+      name: `${taskQueue}-${label}`,
+    });
+    workers.push(w);
+    return w;
+  };
+  worker('cpu', 'cpu');
+  const firstGpu = worker('gpu', 'gpu1');
+  const spec = {
+    version: 1,
+    name: 'crash',
+    dataset: { source: 'synthetic', classes: 3, perClass: { train: 200, val: 12 }, size: 16, seed: 5 },
+    variants: ['original', 'only_bg_t'],
+    train: [{ model: 'small_cnn', on: ['original'], epochs: 3, batch: 8, checkpointEveryBatches: interval }],
+    evaluate: { on: ['original', 'only_bg_t'] },
+  };
+  const handle = await startStudy(client, spec, {
+    taskQueue,
+    workflowId: `${taskQueue}-study`,
+    workflowOptions: { gpuTaskQueue, heartbeatTimeout: '5s' },
+  });
+
+  // Wait until training is past its first checkpoints, then kill the worker without warning.
+  let killedAt: { epoch: number; batch: number; batchesPerEpoch: number } | undefined;
+  const deadline = Date.now() + 240_000;
+  while (!killedAt && Date.now() < deadline) {
+    const progress = await handle.query(progressQuery).catch(() => undefined);
+    const runId = progress?.running[0];
+    if (runId) {
+      const d = await client.workflow
+        .getHandle(runId)
+        .describe()
+        .catch(() => undefined);
+      const payload = d?.raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel')
+        ?.heartbeatDetails?.payloads?.[0];
+      const hb = payload
+        ? defaultPayloadConverter.fromPayload<{ epoch: number; batch: number; batchesPerEpoch: number }>(
+            payload,
+          )
+        : undefined;
+      if (hb && hb.epoch * hb.batchesPerEpoch + hb.batch >= 3 * interval) {
+        await firstGpu.kill();
+        killedAt = hb;
+      }
+    }
+    await sleep(100);
+  }
+  assert.ok(killedAt, 'training passed its third checkpoint while the test watched');
+  // What the dead worker left: checkpoints every `interval` batches (and at epoch ends).
+  const store = new S3ArtifactStore(s3);
+  const checkpoints = (await store.list('runs/'))
+    .map((k) => /\/ckpt\/(\d{4})-(\d{6})\/checkpoint\.json$/.exec(k))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ epoch: Number(m[1]), batch: Number(m[2]) }));
+  assert.ok(checkpoints.length >= 2, `checkpoints before the kill: ${JSON.stringify(checkpoints)}`);
+  const index = (c: { epoch: number; batch: number }) => c.epoch * killedAt.batchesPerEpoch + c.batch;
+  const newest = checkpoints.reduce((a, b) => (index(b) > index(a) ? b : a));
+  worker('gpu', 'gpu2');
+
+  const result = await handle.result();
+  assert.equal(result.status, 'completed');
+  const results = await getJson<StudyResults>(store, result.resultsKey!);
+  assert.equal(results.rows.length, 1);
+  assert.equal(results.rows[0]!.curves.length, 3, 'all three epochs are in the curves');
+  for (const c of ['original', 'only_bg_t']) assert.ok(Number.isFinite(results.rows[0]!.accuracy[c]), c);
+  assert.ok(await store.stat(results.rows[0]!.modelKey), 'the final model is in the store');
+  await store.close();
+
+  const runWorkflowId = `${handle.workflowId}/run/${results.rows[0]!.runId}`;
+  const train = (await activityRecords(client, runWorkflowId)).get('trainModel')!;
+  assert.equal(train.completed, 1);
+  assert.ok(train.failedAttempts >= 1, 'the killed attempt was retried');
+  const out = train.results[0] as TrainRunOutput;
+  assert.ok(out.resumedFrom, 'the retry resumed from a checkpoint');
+  // The retry started at the newest checkpoint the dead worker wrote; checkpoints are `interval` batches
+  // apart, so at most `interval` batches were redone.
+  assert.deepEqual(
+    out.resumedFrom,
+    newest,
+    `resumed at the newest checkpoint (killed near ${JSON.stringify(killedAt)})`,
+  );
+  assert.ok(index(newest) > 0, 'not from scratch');
+  const sorted = checkpoints.map(index).sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++)
+    assert.ok(sorted[i]! - sorted[i - 1]! <= interval, 'checkpoint spacing');
+  assert.ok(index(killedAt) - index(newest) <= interval, 'the heartbeat at the kill was within one interval');
+});

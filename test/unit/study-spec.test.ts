@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { SpecValidationError } from '../../common/errors';
+import { planStudy } from '../../core/spec/plan';
+import { parseStudySpec } from '../../core/spec/study-spec';
+import { PRESETS_DIR } from '../../cli/spec-file';
+
+const base = {
+  version: 1,
+  name: 'unit',
+  dataset: { source: 'synthetic', classes: 3, perClass: { train: 4, val: 2 }, size: 16 },
+  variants: ['original', 'mixed_rand', { name: 'bg_blur', sigma: [2, 8] }],
+  train: [{ on: ['original', 'bg_blur'], epochs: 1 }],
+};
+
+test('every preset is a valid spec with a plan', () => {
+  const presets = readdirSync(PRESETS_DIR).filter((f) => f.endsWith('.json'));
+  assert.ok(
+    presets.length >= 3,
+    `expected the quick, xiao-in9 and slides presets, found ${presets.join(', ')}`,
+  );
+  for (const file of presets) {
+    const plan = planStudy(parseStudySpec(JSON.parse(readFileSync(path.join(PRESETS_DIR, file), 'utf8'))));
+    assert.ok(plan.variants.length > 0 && plan.tests.length > 0, file);
+  }
+});
+
+test('sweeps expand, bare names select every instance, paired test variants repeat', () => {
+  const plan = planStudy(parseStudySpec({ ...base, evaluate: { pairingRepeats: 2 } }));
+  assert.deepEqual(
+    plan.runs.map((r) => r.trainLabel),
+    ['original', 'bg_blur(sigma=2)', 'bg_blur(sigma=8)'],
+  );
+  const mixed = plan.tests.find((t) => t.label === 'mixed_rand');
+  assert.equal(mixed?.variantIds.length, 2);
+  assert.equal(new Set(mixed?.variantIds).size, 2, 'distinct pairings');
+  assert.deepEqual(plan.tests.find((t) => t.label === 'original')?.variantIds, ['original']);
+  assert.equal(plan.runs[0]?.inputSize, 16, 'input size defaults to the dataset size');
+  // The plan is a pure function of the spec.
+  assert.deepEqual(planStudy(parseStudySpec(base)), planStudy(parseStudySpec(base)));
+});
+
+test('defaults make two spellings of one study the same study', () => {
+  const explicit = {
+    ...base,
+    pairingSeed: 1,
+    train: [{ on: ['original', 'bg_blur'], epochs: 1, batch: 32, model: 'small_cnn' }],
+  };
+  assert.equal(planStudy(parseStudySpec(explicit)).studyHash, planStudy(parseStudySpec(base)).studyHash);
+});
+
+test('errors name the field', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...base, version: 2 }, /version/],
+    [{ ...base, name: 'a b' }, /name: /],
+    [{ ...base, train: [{ on: ['original'], epochs: 0 }] }, /train\.0\.epochs/],
+    [{ ...base, dataset: { source: 'synthetic', bgCorrelation: 2 } }, /dataset\.bgCorrelation/],
+    [{ ...base, variants: ['nope'] }, /variants\.0/],
+  ];
+  for (const [spec, pattern] of cases) {
+    assert.throws(
+      () => parseStudySpec(spec),
+      (e: unknown) => e instanceof SpecValidationError && pattern.test(e.message),
+    );
+  }
+  assert.throws(
+    () => planStudy(parseStudySpec({ ...base, train: [{ on: ['only_fg'] }] })),
+    (e: unknown) =>
+      e instanceof SpecValidationError &&
+      /train\.0\.on\.0: "only_fg" is not among the variants/.test(e.message),
+  );
+  assert.throws(
+    () => planStudy(parseStudySpec({ ...base, variants: [{ name: 'bg_blur', sigma: [-1] }] })),
+    (e: unknown) => e instanceof SpecValidationError && /variants\.0\.sigma/.test(e.message),
+  );
+});
+
+test('the challenge brings its background pool with it', () => {
+  const plan = planStudy(parseStudySpec({ ...base, evaluate: { challenge: { backgrounds: 5 } } }));
+  assert.ok(plan.challenge);
+  assert.ok(
+    plan.variants.some(
+      (v) => v.id === (plan.challenge as { backgroundVariantId: string }).backgroundVariantId,
+    ),
+  );
+});

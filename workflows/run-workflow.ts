@@ -1,0 +1,128 @@
+import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type {
+  ChallengeOutput,
+  EvaluateOutput,
+  SaliencyOutput,
+  TrainEvalActivities,
+  TrainRunInput,
+  TrainRunOutput,
+} from '../common/contracts';
+import { NON_RETRYABLE_ERRORS } from '../common/errors';
+import { GPU_QUEUE } from '../common/queues';
+import { mapLimit } from './concurrency';
+
+export interface RunWorkflowInput {
+  train: TrainRunInput;
+  /** Test columns: label -> the manifest keys of its pairings (averaged). */
+  tests: { label: string; variants: { variantId: string; manifestKey: string }[] }[];
+  challenge:
+    | false
+    | {
+        foregroundManifestKey: string;
+        backgroundManifestKey: string;
+        backgrounds: number;
+        foregrounds: number;
+      };
+  saliency: false | { samples: number; variants: { variantId: string; manifestKey: string }[] };
+  gpuTaskQueue?: string;
+  heartbeatTimeout?: Duration;
+}
+
+export interface RunSummary {
+  runId: string;
+  label: string;
+  train: TrainRunOutput;
+  /** label -> mean accuracy over its pairings, with each pairing's evaluation. */
+  tests: { label: string; accuracy: number; evaluations: EvaluateOutput[] }[];
+  challenge: ChallengeOutput | null;
+  saliency: SaliencyOutput[];
+}
+
+export interface RunProgress {
+  phase: 'train' | 'evaluate' | 'challenge' | 'saliency' | 'done';
+  evaluationsDone: number;
+  evaluationsTotal: number;
+}
+
+export const runProgressQuery = defineQuery<RunProgress>('runProgress');
+
+const RETRY: RetryPolicy = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+};
+
+function gpu(taskQueue: string, heartbeatTimeout: Duration) {
+  return {
+    // Training heartbeats after every batch; a worker lost for two minutes is presumed dead, and the retry
+    // resumes from the newest checkpoint in the store.
+    train: proxyActivities<TrainEvalActivities>({
+      taskQueue,
+      startToCloseTimeout: '48 hours',
+      heartbeatTimeout,
+      retry: RETRY,
+    }),
+    evaluate: proxyActivities<TrainEvalActivities>({
+      taskQueue,
+      startToCloseTimeout: '12 hours',
+      heartbeatTimeout,
+      retry: RETRY,
+    }),
+  };
+}
+
+/**
+ * One (model, train variant, seed) run: train, then evaluate on every test column, the backgrounds challenge
+ * and saliency. A child of StudyWorkflow, so each run has its own bounded history.
+ */
+export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> {
+  const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE, input.heartbeatTimeout ?? '2 minutes');
+  const evaluationsTotal = input.tests.reduce((n, t) => n + t.variants.length, 0);
+  const progress: RunProgress = { phase: 'train', evaluationsDone: 0, evaluationsTotal };
+  setHandler(runProgressQuery, () => progress);
+
+  const trained = await train.trainModel(input.train);
+  const { modelSpec } = input.train;
+
+  progress.phase = 'evaluate';
+  const tests = await mapLimit(input.tests, 2, async (t) => {
+    const evaluations = await mapLimit(t.variants, 1, async (v) => {
+      const out = await evaluate.evaluateModel({
+        modelKey: trained.modelKey,
+        modelSpec,
+        manifestKey: v.manifestKey,
+        variantId: v.variantId,
+      });
+      progress.evaluationsDone++;
+      return out;
+    });
+    const accuracy = evaluations.reduce((s, e) => s + e.accuracy, 0) / evaluations.length;
+    return { label: t.label, accuracy, evaluations };
+  });
+
+  let challenge: ChallengeOutput | null = null;
+  if (input.challenge) {
+    progress.phase = 'challenge';
+    challenge = await evaluate.runChallenge({ modelKey: trained.modelKey, modelSpec, ...input.challenge });
+  }
+
+  const saliency: SaliencyOutput[] = [];
+  if (input.saliency) {
+    progress.phase = 'saliency';
+    for (const v of input.saliency.variants) {
+      saliency.push(
+        await evaluate.computeSaliency({
+          modelKey: trained.modelKey,
+          modelSpec,
+          manifestKey: v.manifestKey,
+          variantId: v.variantId,
+          samples: input.saliency.samples,
+        }),
+      );
+    }
+  }
+  progress.phase = 'done';
+  return { runId: input.train.runId, label: input.train.label, train: trained, tests, challenge, saliency };
+}
