@@ -28,7 +28,7 @@ export function wasmConv2d(backend: BackendWasm): Conv2dFn {
   return fn;
 }
 
-interface Phase {
+export interface Phase {
   /** Residue of (input index + pad) modulo the stride: which taps this phase meets. */
   r: number;
   /** Taps met (r, r + stride, ...). */
@@ -41,7 +41,13 @@ interface Phase {
 }
 
 /** The phases of one spatial axis, or null when one would need a negative padding (then: dilation). */
-function phases(size: number, outSize: number, k: number, stride: number, pad: number): Phase[] | null {
+export function phases(
+  size: number,
+  outSize: number,
+  k: number,
+  stride: number,
+  pad: number,
+): Phase[] | null {
   const out: Phase[] = [];
   for (let r = 0; r < stride; r++) {
     const taps = r < k ? Math.ceil((k - r) / stride) : 0;
