@@ -41,7 +41,14 @@ function reduceLeading(
   const h = heap(backend);
   const src = heapIndex(backend, x);
   const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  // Four rows per pass: a quarter of the accumulator loads and stores.
+  for (; r + 4 <= rows; r += 4) {
+    const o = src + r * cols;
+    for (let c = 0; c < cols; c++)
+      acc[c]! += h[o + c]! + h[o + cols + c]! + h[o + 2 * cols + c]! + h[o + 3 * cols + c]!;
+  }
+  for (; r < rows; r++) {
     const o = src + r * cols;
     for (let c = 0; c < cols; c++) acc[c]! += h[o + c]!;
   }
