@@ -79,7 +79,7 @@ function torchReference(arch: Architecture, size: number, threads: number): Row 
   if (!r.ok) return { label: 'PyTorch (reference)', note: `did not run: ${r.err}` };
   const j = JSON.parse(r.out) as { torch: string; threads: number; train_ips: number; eval_ips: number };
   return {
-    label: `PyTorch ${j.torch} (${j.threads} threads)`,
+    label: `PyTorch ${j.torch} (${j.threads} thread${j.threads === 1 ? '' : 's'})`,
     trainIps: j.train_ips,
     evalIps: j.eval_ips,
     note: 'reference',
