@@ -64,6 +64,9 @@ export interface StudyResult {
   reportKey?: string;
   /** Local folder holding the report files, when the worker wrote one. */
   reportDir?: string;
+  /** report.html in the store, and on the worker's disk when it wrote a local copy. */
+  htmlKey?: string;
+  htmlPath?: string;
   runs: number;
 }
 
@@ -219,6 +222,8 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
     resultsKey: report.resultsKey,
     reportKey: report.reportKey,
     reportDir: report.reportDir,
+    htmlKey: report.htmlKey,
+    htmlPath: report.htmlPath,
     runs: runs.length,
   };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerData } from './data';
+import { registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerServices } from './services';
@@ -14,6 +15,7 @@ import { registerWorker } from './worker';
 export function registerCommands(program: Command): void {
   registerRun(program);
   registerStudyControl(program);
+  registerReport(program);
   registerSchedule(program);
   registerWorker(program);
   registerServices(program);

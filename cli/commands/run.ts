@@ -83,7 +83,7 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
     const out = await result;
     console.log(`study ${spec.name} ${out.status}: ${out.runs} run(s)`);
     console.log(`results: ${store.location}/${out.resultsKey ?? ''}`);
-    if (out.reportDir) console.log(`report: ${out.reportDir}`);
+    console.log(`report: ${out.htmlPath ?? `${store.location}/${out.htmlKey ?? ''}`}`);
   } finally {
     view.stop();
     process.removeListener('SIGINT', onSigint);

@@ -51,6 +51,9 @@ async function main(): Promise<void> {
     const ids = [handle.workflowId];
     for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}/"` }))
       ids.push(wf.workflowId);
+    // Replays need each history's original workflow id (child ids derive from it): kept in workflow-ids.json.
+    const indexFile = path.join(__dirname, 'workflow-ids.json');
+    const index = JSON.parse(await readFile(indexFile, 'utf8').catch(() => '{}')) as Record<string, string>;
     for (const [i, id] of ids.entries()) {
       // The CLI's JSON is the format historyFromJSON (and the Temporal UI's download) uses.
       const { stdout } = await promisify(execFile)(
@@ -60,8 +63,10 @@ async function main(): Promise<void> {
       );
       const file = path.join(__dirname, `${name}${i === 0 ? '' : `-run${i}`}.json`);
       await writeFile(file, stdout);
+      index[path.basename(file)] = id;
       console.log(`${id} -> ${file}`);
     }
+    await writeFile(indexFile, `${JSON.stringify(index, null, 2)}\n`);
   } finally {
     for (const w of workers) w.shutdown();
     await Promise.all(running);

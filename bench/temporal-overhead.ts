@@ -1,0 +1,197 @@
+/**
+ * `npm run bench:temporal`: what durability costs. The same study runs twice on fresh local stores:
+ * (a) its activities called in a plain loop in this process, in the workflow's order and concurrency;
+ * (b) StudyWorkflow on a local Temporal dev server with in-process workers.
+ * Overhead = (b - a) / a. (The resume cost after a killed worker is bounded and asserted by
+ * test/integration/training-crash.test.ts: at most one checkpoint interval of batches is redone.)
+ * Options: --preset NAME | --spec FILE (default: the quick preset). Writes the "temporal" section of bench/RESULTS.md.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { readSpecFile } from '../cli/spec-file';
+import { startStudy } from '../client/start-study';
+import { parseStudySpec } from '../core/spec/study-spec';
+import type { ModelSpec } from '../core/ml/model-spec';
+import { startTemporalDevServer } from '../infra/temporal-server';
+import { FsArtifactStore } from '../store/fs-store';
+import { cpuActivities, gpuActivities } from '../workers/activities';
+import { createWorker } from '../workers/create-worker';
+import { installRuntime } from '../workers/runtime';
+import { mapLimit } from '../workflows/concurrency';
+import { machineLine, writeSection } from './results-file';
+
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+/** Runs one activity function with a mock activity context (heartbeats go nowhere), as a plain call would. */
+async function call<R>(fn: () => Promise<R>): Promise<R> {
+  return new MockActivityEnvironment().run(fn);
+}
+
+/** The workflow's DAG as a plain loop: same activities, same order, same concurrency limits. */
+async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
+  const store = new FsArtifactStore(path.join(root, 'store'));
+  const cpu = cpuActivities({ store });
+  const gpu = gpuActivities({ store });
+  const t0 = performance.now();
+  const { plan, specKey } = await call(() => cpu.registerStudy(rawSpec));
+  const dataset = await call(() => cpu.prepareDataset(plan.dataset));
+  const keys: Record<string, string> = {};
+  await mapLimit(plan.variants, plan.execution.variantConcurrency, async (v) => {
+    keys[v.id] = (
+      await call(() =>
+        cpu.materializeVariant({
+          datasetManifestKey: dataset.manifestKey,
+          variant: v.spec,
+          seed: v.seed,
+        }),
+      )
+    ).manifestKey;
+  });
+  const original = plan.variants.find((v) => v.spec.name === 'original');
+  await mapLimit(plan.runs, plan.execution.runConcurrency, async (run) => {
+    const modelSpec: ModelSpec = {
+      arch: run.arch,
+      inputSize: run.inputSize,
+      numClasses: dataset.classes.length,
+      seed: run.seed,
+    };
+    const trained = await call(() =>
+      gpu.trainModel({
+        runId: run.runId,
+        label: run.label,
+        modelSpec,
+        trainManifestKey: keys[run.trainVariantId]!,
+        valManifestKey: keys[run.trainVariantId]!,
+        epochs: run.epochs,
+        batch: run.batch,
+        optimizer: run.optimizer,
+        augment: run.augment,
+        seed: run.seed,
+        checkpointEveryBatches: run.checkpointEveryBatches,
+      }),
+    );
+    await mapLimit(plan.tests, 2, async (t) => {
+      for (const id of t.variantIds) {
+        await call(() =>
+          gpu.evaluateModel({
+            modelKey: trained.modelKey,
+            modelSpec,
+            manifestKey: keys[id]!,
+            variantId: id,
+          }),
+        );
+      }
+    });
+    const challenge = plan.challenge;
+    if (challenge && original) {
+      await call(() =>
+        gpu.runChallenge({
+          modelKey: trained.modelKey,
+          modelSpec,
+          foregroundManifestKey: keys[original.id]!,
+          backgroundManifestKey: keys[challenge.backgroundVariantId]!,
+          backgrounds: challenge.backgrounds,
+          foregrounds: challenge.foregrounds,
+        }),
+      );
+    }
+    const saliency = plan.saliency;
+    if (saliency) {
+      for (const t of plan.tests) {
+        await call(() =>
+          gpu.computeSaliency({
+            modelKey: trained.modelKey,
+            modelSpec,
+            manifestKey: keys[t.variantIds[0]!]!,
+            variantId: t.variantIds[0]!,
+            samples: saliency.samples,
+          }),
+        );
+      }
+    }
+  });
+  await call(() =>
+    cpu.aggregateResults({ plan, specKey, dataset, variantKeys: keys, runs: [], cancelled: false }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+async function underWorkflow(rawSpec: unknown, root: string): Promise<number> {
+  const server = await startTemporalDevServer({
+    dbFile: path.join(root, 'temporal.db'),
+    logDir: root,
+    headless: true,
+  });
+  const store = new FsArtifactStore(path.join(root, 'store'));
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const workers: Worker[] = [
+    await createWorker({ connection: native, store, kind: 'cpu', taskQueue: 'bench' }),
+    await createWorker({ connection: native, store, kind: 'gpu', taskQueue: 'bench-gpu' }),
+  ];
+  const running = workers.map((w) => w.run());
+  try {
+    const t0 = performance.now();
+    await (
+      await startStudy(client, rawSpec, {
+        taskQueue: 'bench',
+        workflowId: 'bench',
+        workflowOptions: { gpuTaskQueue: 'bench-gpu' },
+      })
+    ).result();
+    return (performance.now() - t0) / 1000;
+  } finally {
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+    await connection.close();
+    await native.close();
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  installRuntime();
+  const specFile = opt('spec');
+  const spec = parseStudySpec(await readSpecFile({ spec: specFile, preset: opt('preset') ?? 'quick' }));
+  const label = specFile ? path.basename(specFile) : `preset ${opt('preset') ?? 'quick'}`;
+  const work = await mkdtemp(path.join(os.tmpdir(), 'bgstudy-bench-'));
+  try {
+    const load0 = os.loadavg()[0]!.toFixed(2);
+    console.log(`plain loop (${label})...`);
+    const plain = await plainLoop(spec, path.join(work, 'plain'));
+    console.log(`  ${plain.toFixed(1)} s\nunder the workflow...`);
+    const wf = await underWorkflow(spec, path.join(work, 'workflow'));
+    console.log(`  ${wf.toFixed(1)} s`);
+    const overhead = ((wf - plain) / plain) * 100;
+    const md = [
+      '## Temporal overhead (`npm run bench:temporal`)',
+      '',
+      `Measured ${new Date().toISOString()} on ${machineLine()}; study: ${label} (${spec.train.length} train entries), local file store, training backend chosen automatically.`,
+      `Load average ${load0} at start, ${os.loadavg()[0]!.toFixed(2)} at end${Number(load0) > 2.5 ? ' (other processes were using the cores: treat as indicative)' : ''}.`,
+      '',
+      '| how | wall time (s) |',
+      '|---|---|',
+      `| activities in a plain loop (same order and concurrency) | ${plain.toFixed(1)} |`,
+      `| StudyWorkflow on a local dev server, in-process workers | ${wf.toFixed(1)} |`,
+      `| **overhead** | **${overhead.toFixed(1)} %** (goal < 5 %) |`,
+    ].join('\n');
+    writeSection('temporal', md);
+    console.log(md);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

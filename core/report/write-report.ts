@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ArtifactStore } from '../../store/artifact-store';
+import { renderHtmlReport } from './html-report';
+import { loadReportAssets, type ReportAssets } from './report-assets';
+import { resultsCsv, resultsMarkdown, type StudyResults } from './results';
+
+export const REPORT_FILES = {
+  results: 'results.json',
+  csv: 'results.csv',
+  markdown: 'report.md',
+  html: 'report.html',
+} as const;
+
+export interface WrittenReport {
+  /** Store prefix of the report files: `reports/<studyHash>`. */
+  prefix: string;
+  /** Store keys (written only with `toStore`). */
+  keys: Record<keyof typeof REPORT_FILES, string>;
+  /** Local folder and report.html path (when `localDir` was given). */
+  localDir?: string;
+  htmlPath?: string;
+  /** Images the page could not embed (also listed in the page). */
+  problems: string[];
+}
+
+export function reportPrefix(studyHash: string): string {
+  return `reports/${studyHash}`;
+}
+
+/** Local folder name of a study's report: `<name>-<studyHash>`. */
+export function reportFolderName(r: StudyResults): string {
+  return `${r.study.name}-${r.study.studyHash}`;
+}
+
+/**
+ * Renders every report file of a study (results.json, results.csv, report.md, report.html with images read from
+ * the store) and writes them to `reports/<studyHash>/` in the store (`toStore`) and/or to `localDir`.
+ */
+export async function writeStudyReport(
+  store: ArtifactStore,
+  results: StudyResults,
+  options: { toStore: boolean; localDir?: string; assets?: ReportAssets },
+): Promise<WrittenReport> {
+  const assets = options.assets ?? (await loadReportAssets(store, results));
+  const bodies: Record<keyof typeof REPORT_FILES, string> = {
+    results: JSON.stringify(results, null, 1),
+    csv: resultsCsv(results),
+    markdown: resultsMarkdown(results),
+    html: await renderHtmlReport(results, assets),
+  };
+  const types: Record<keyof typeof REPORT_FILES, string> = {
+    results: 'application/json',
+    csv: 'text/csv',
+    markdown: 'text/markdown',
+    html: 'text/html; charset=utf-8',
+  };
+  const prefix = reportPrefix(results.study.studyHash);
+  const names = Object.keys(REPORT_FILES) as (keyof typeof REPORT_FILES)[];
+  const keys = Object.fromEntries(
+    names.map((n) => [n, `${prefix}/${REPORT_FILES[n]}`]),
+  ) as WrittenReport['keys'];
+  if (options.toStore) for (const n of names) await store.put(keys[n], bodies[n], { contentType: types[n] });
+  let htmlPath: string | undefined;
+  if (options.localDir) {
+    await mkdir(options.localDir, { recursive: true });
+    for (const n of names) await writeFile(path.join(options.localDir, REPORT_FILES[n]), bodies[n]);
+    htmlPath = path.join(options.localDir, REPORT_FILES.html);
+  }
+  return { prefix, keys, localDir: options.localDir, htmlPath, problems: assets.problems };
+}
