@@ -148,6 +148,7 @@ export class ParallelTrainer implements StepTrainer {
   }
 
   private checkPixels(x: Float32Array, n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`batch must hold at least one image, got n=${n}`);
     const s = this.modelSpec.inputSize;
     if (x.length !== n * s * s * 3)
       throw new Error(`batch of ${n} needs ${n * s * s * 3} pixel values at ${s}px, got ${x.length}`);

@@ -1,7 +1,9 @@
 /**
  * DepthwiseConv2dNativeBackpropInput / ...BackpropFilter for the wasm backend, which ships neither
- * (MobileNetV2 needs both to train). Depthwise convolutions are a small share of the work, so these are
- * direct loops over the wasm heap (no copies), with any stride, padding, dilation and channel multiplier.
+ * (MobileNetV2 needs both to train). The input gradient with channel multiplier 1 and no dilation (every
+ * MobileNetV2 layer) runs as the backend's XNNPACK depthwise convolution of dy with the flipped filter, by
+ * stride phases as in wasm-conv2d-backprop-input.ts; every other case, and the filter gradient, are direct
+ * loops over the wasm heap (no copies), with any stride, padding, dilation and channel multiplier.
  * NHWC, as the depthwise op itself requires.
  */
 import {
@@ -17,7 +19,8 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heap, heapIndex } from './wasm-heap';
+import { phases } from './wasm-conv2d-backprop-input';
+import { free, heap, heapIndex, tensorId, wasmModule } from './wasm-heap';
 
 type Shape4 = [number, number, number, number];
 
@@ -68,6 +71,72 @@ function forEachTap(
       }
 }
 
+type DepthwiseFn = (...args: number[]) => void;
+const depthwiseFns = new WeakMap<BackendWasm, DepthwiseFn>();
+
+/** The backend's compiled depthwise convolution, which takes explicit (asymmetric) paddings. */
+function wasmDepthwise(backend: BackendWasm): DepthwiseFn {
+  let fn = depthwiseFns.get(backend);
+  if (!fn) {
+    fn = wasmModule(backend).cwrap('DepthwiseConv2dNative', null, Array<string>(19).fill('number'));
+    depthwiseFns.set(backend, fn);
+  }
+  return fn;
+}
+
+/** dx by stride phases with XNNPACK (multiplier 1, dilation 1); false where a phase needs negative padding. */
+function inputByPhases(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  c: backend_util.Conv2DInfo,
+  out: TensorInfo,
+): boolean {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = c;
+  const { filterWidth: KW, strideHeight: sh, strideWidth: sw } = c;
+  const rows = phases(H, OH, c.filterHeight, sh, c.padInfo.top);
+  const cols = phases(W, OW, KW, sw, c.padInfo.left);
+  if (!rows || !cols) return false;
+  heap(backend).fill(0, heapIndex(backend, out), heapIndex(backend, out) + N * H * W * C);
+  for (const ph of rows)
+    for (const pw of cols) {
+      if (ph.taps === 0 || pw.taps === 0 || ph.count <= 0 || pw.count <= 0) continue; // meets no tap: stays 0
+      // Flipped sub-filter: sub[th, tw, c] = W[rh + sh*(Jh-1-th), rw + sw*(Jw-1-tw), c].
+      const sub = backend.makeOutput([ph.taps, pw.taps, C, 1], 'float32');
+      const part = backend.makeOutput([N, ph.count, pw.count, C], 'float32');
+      let h = heap(backend);
+      const f = heapIndex(backend, filter);
+      const sb = heapIndex(backend, sub);
+      for (let th = 0; th < ph.taps; th++)
+        for (let tw = 0; tw < pw.taps; tw++) {
+          const s = f + ((ph.r + sh * (ph.taps - 1 - th)) * KW + (pw.r + sw * (pw.taps - 1 - tw))) * C;
+          h.copyWithin(sb + (th * pw.taps + tw) * C, s, s + C);
+        }
+      // prettier-ignore
+      wasmDepthwise(backend)(
+        tensorId(backend, dy), N, OH, OW,
+        tensorId(backend, sub), ph.taps, pw.taps,
+        ph.padBefore, pw.padAfter, ph.padAfter, pw.padBefore, 0 /* explicit padding */,
+        1, 1, 1, 1,
+        C, C, tensorId(backend, part),
+      );
+      h = heap(backend);
+      const src = heapIndex(backend, part);
+      const dst = heapIndex(backend, out);
+      for (let n = 0; n < N; n++)
+        for (let u = 0; u < ph.count; u++) {
+          const ih = (ph.qMin + u) * sh + ph.r - c.padInfo.top;
+          for (let v = 0; v < pw.count; v++) {
+            const iw = (pw.qMin + v) * sw + pw.r - c.padInfo.left;
+            const s = src + ((n * ph.count + u) * pw.count + v) * C;
+            h.copyWithin(dst + ((n * H + ih) * W + iw) * C, s, s + C);
+          }
+        }
+      free(backend, sub, part);
+    }
+  return true;
+}
+
 function backpropInput(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
   backend: BackendWasm;
@@ -78,6 +147,13 @@ function backpropInput(args: {
   const C = c.inChannels;
   const M = c.outChannels / C;
   const out = backend.makeOutput(attrs.inputShape, 'float32');
+  if (
+    M === 1 &&
+    c.dilationHeight === 1 &&
+    c.dilationWidth === 1 &&
+    inputByPhases(backend, inputs.dy, inputs.filter, c, out)
+  )
+    return out;
   const h = heap(backend);
   const dx = heapIndex(backend, out);
   const dy = heapIndex(backend, inputs.dy);

@@ -74,14 +74,16 @@ export function free(backend: BackendWasm, ...ts: TensorInfo[]): void {
   for (const t of ts) backend.disposeData(t.dataId);
 }
 
-/** dst[i, j] = src[j, i] for a rows x cols row-major matrix (small matrices: filters, weight gradients). */
-export function transpose2d(
-  src: Float32Array,
-  rows: number,
-  cols: number,
-  dst: Float32Array,
-  dstOffset = 0,
-): void {
-  for (let i = 0; i < rows; i++)
-    for (let j = 0; j < cols; j++) dst[dstOffset + j * rows + i] = src[i * cols + j]!;
+/** Cache-blocked transpose of a rows x cols matrix at heap offset src into dst (cols x rows). */
+export function transposeBlock(h: Float32Array, src: number, rows: number, cols: number, dst: number): void {
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B)
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const r1 = Math.min(rows, r0 + B);
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) {
+        const sr = src + r * cols;
+        for (let c = c0; c < c1; c++) h[dst + c * rows + r] = h[sr + c]!;
+      }
+    }
 }

@@ -150,6 +150,9 @@ export const convCases: Case[] = [
   { kind: 'conv', n: 2, h: 12, w: 12, ci: 32, co: 64, kh: 3, kw: 3, strides: [1, 1], pad: 'same' },
   // Padding wider than the filter: Conv2DBackpropInput falls back to the stock kernel.
   { kind: 'conv', n: 2, h: 5, w: 5, ci: 3, co: 4, kh: 1, kw: 1, strides: [1, 1], pad: 1 },
+  { kind: 'conv', n: 2, h: 6, w: 6, ci: 3, co: 4, kh: 1, kw: 1, strides: [2, 2], pad: 1 },
+  // Stride 3 with a 2-tap filter: some phases meet no tap at all (their dx is 0).
+  { kind: 'conv', n: 2, h: 10, w: 8, ci: 4, co: 5, kh: 2, kw: 2, strides: [3, 3], pad: 'valid' },
 ];
 
 export const depthwiseCases: Case[] = [

@@ -53,7 +53,7 @@ test('wasm MaxPoolGrad matches the cpu backend', async (t) => {
     );
 });
 
-test('wasm Sum over leading axes and BatchMatMul with a tiny inner dimension match the cpu backend', async () => {
+test('wasm Sum/Mean over leading axes, Tile of a row and BatchMatMul with a tiny inner dimension match cpu', async () => {
   registerWasmTrainingKernels();
   const xv = values(4 * 5 * 6 * 3, 21);
   const wv = values(3 * 2, 22);
@@ -65,11 +65,16 @@ test('wasm Sum over leading axes and BatchMatMul with a tiny inner dimension mat
       tf.sum(x, [0, 1, 2]),
       tf.sum(x, [0, 1], true),
       tf.sum(x, [1, 2]), // not leading: the stock kernel
+      tf.mean(x, [0, 1, 2]),
+      tf.mean(x, [0], true),
+      tf.tile(tf.tensor4d(wv.slice(0, 3), [1, 1, 1, 3]), [4, 5, 7, 1]), // 140 copies: doubling with a remainder
+      tf.tile(tf.tensor2d(wv, [2, 3]), [2, 2]), // stock
       tf.matMul(x.reshape([120, 3]), tf.tensor2d(wv, [3, 2])),
       tf.matMul(x.reshape([4, 30, 3]), tf.tensor3d(wv, [1, 3, 2])),
     ];
     assert.deepEqual(outs[1]!.shape, [1, 1, 6, 3]);
-    assert.deepEqual(outs[4]!.shape, [4, 30, 2]);
+    assert.deepEqual(outs[8]!.shape, [4, 30, 2]);
+    assert.deepEqual(outs[5]!.shape, [4, 5, 7, 3]);
     results[name] = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
     tf.dispose([x, ...outs]);
   }
