@@ -1,20 +1,11 @@
 import path from 'node:path';
-import type { PreparedDataset } from '../core/data/prepare';
 import { buildResults } from '../core/report/results';
 import { reportFolderName, writeStudyReport } from '../core/report/write-report';
-import type { StudyPlan } from '../core/spec/plan';
 import type { ArtifactStore } from '../store';
 import { activityHooks } from './activity-context';
-import type { RunSummary } from '../workflows/run-workflow';
 
-export interface AggregateInput {
-  plan: StudyPlan;
-  specKey: string;
-  dataset: PreparedDataset | null;
-  variantKeys: Record<string, string>;
-  runs: RunSummary[];
-  cancelled: boolean;
-}
+/** The plan, the dataset, every variant's key and the finished runs: what results.json is built from. */
+export type AggregateInput = Parameters<typeof buildResults>[0];
 
 export interface AggregateOutput {
   resultsKey: string;

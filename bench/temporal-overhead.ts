@@ -15,13 +15,14 @@ import path from 'node:path';
 import { readSpecFile } from '../cli/spec-file';
 import { startStudy } from '../client/start-study';
 import { parseStudySpec } from '../core/spec/study-spec';
-import type { ModelSpec } from '../core/ml/model-spec';
 import { startTemporalDevServer } from '../infra/temporal-server';
 import { FsArtifactStore } from '../store/fs-store';
 import { cpuActivities, gpuActivities } from '../workers/activities';
 import { createWorker } from '../workers/create-worker';
 import { installRuntime } from '../workers/runtime';
 import { mapLimit } from '../workflows/concurrency';
+import { runInputOf } from '../workflows/run-inputs';
+import type { RunSummary } from '../workflows/run-workflow';
 import { machineLine, writeSection } from './results-file';
 
 const args = process.argv.slice(2);
@@ -55,71 +56,50 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
       )
     ).manifestKey;
   });
-  const original = plan.variants.find((v) => v.spec.name === 'original');
+  // The inputs the workflow hands each RunWorkflow, then RunWorkflow's steps in its order.
+  const runs: RunSummary[] = [];
   await mapLimit(plan.runs, plan.execution.runConcurrency, async (run) => {
-    const modelSpec: ModelSpec = {
-      arch: run.arch,
-      inputSize: run.inputSize,
-      numClasses: dataset.classes.length,
-      seed: run.seed,
-    };
-    const trained = await call(() =>
-      gpu.trainModel({
-        runId: run.runId,
-        label: run.label,
-        modelSpec,
-        trainManifestKey: keys[run.trainVariantId]!,
-        valManifestKey: keys[run.trainVariantId]!,
-        epochs: run.epochs,
-        batch: run.batch,
-        optimizer: run.optimizer,
-        augment: run.augment,
-        seed: run.seed,
-        checkpointEveryBatches: run.checkpointEveryBatches,
-      }),
-    );
-    await mapLimit(plan.tests, 2, async (t) => {
-      for (const id of t.variantIds) {
-        await call(() =>
-          gpu.evaluateModel({
-            modelKey: trained.modelKey,
-            modelSpec,
-            manifestKey: keys[id]!,
-            variantId: id,
-          }),
+    const input = runInputOf(plan, run, keys, dataset.classes.length, {
+      gpuTaskQueue: '',
+      heartbeatTimeout: 0,
+    });
+    const { modelSpec } = input.train;
+    const trained = await call(() => gpu.trainModel(input.train));
+    const tests = await mapLimit(input.tests, 2, async (t) => {
+      const evaluations = [];
+      for (const v of t.variants) {
+        evaluations.push(
+          await call(() => gpu.evaluateModel({ modelKey: trained.modelKey, modelSpec, ...v })),
         );
       }
+      return {
+        label: t.label,
+        accuracy: evaluations.reduce((a, e) => a + e.accuracy, 0) / evaluations.length,
+        evaluations,
+      };
     });
-    const challenge = plan.challenge;
-    if (challenge && original) {
-      await call(() =>
-        gpu.runChallenge({
-          modelKey: trained.modelKey,
-          modelSpec,
-          foregroundManifestKey: keys[original.id]!,
-          backgroundManifestKey: keys[challenge.backgroundVariantId]!,
-          backgrounds: challenge.backgrounds,
-          foregrounds: challenge.foregrounds,
-        }),
-      );
-    }
-    const saliency = plan.saliency;
-    if (saliency) {
-      for (const t of plan.tests) {
+    const challengeIn = input.challenge;
+    const challenge = challengeIn
+      ? await call(() => gpu.runChallenge({ modelKey: trained.modelKey, modelSpec, ...challengeIn }))
+      : null;
+    const saliency = [];
+    const saliencyIn = input.saliency;
+    for (const v of saliencyIn ? saliencyIn.variants : []) {
+      saliency.push(
         await call(() =>
           gpu.computeSaliency({
             modelKey: trained.modelKey,
             modelSpec,
-            manifestKey: keys[t.variantIds[0]!]!,
-            variantId: t.variantIds[0]!,
-            samples: saliency.samples,
+            ...v,
+            samples: saliencyIn ? saliencyIn.samples : 0,
           }),
-        );
-      }
+        ),
+      );
     }
+    runs.push({ runId: run.runId, label: run.label, train: trained, tests, challenge, saliency });
   });
   await call(() =>
-    cpu.aggregateResults({ plan, specKey, dataset, variantKeys: keys, runs: [], cancelled: false }),
+    cpu.aggregateResults({ plan, specKey, dataset, variantKeys: keys, runs, cancelled: false }),
   );
   return (performance.now() - t0) / 1000;
 }

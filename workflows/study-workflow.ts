@@ -16,9 +16,9 @@ import type { createStudyActivities } from '../activities/study';
 import type { createVariantActivities } from '../activities/variants';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
 import { GPU_QUEUE } from '../common/queues';
-import type { ModelSpec } from '../core/ml/model-spec';
 import type { StudyPlan } from '../core/spec/plan';
 import { mapLimit } from './concurrency';
+import { runInputOf } from './run-inputs';
 import { RunWorkflow, type RunSummary } from './run-workflow';
 
 type CpuActivities = ReturnType<typeof createStudyActivities> &
@@ -144,50 +144,16 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
       });
 
       begin('runs', plan.runs.length);
-      const original = plan.variants.find((v) => v.spec.name === 'original');
-      const byId = (id: string) => ({ variantId: id, manifestKey: variantKeys[id]! });
       await mapLimit(plan.runs, plan.execution.runConcurrency, async (run) => {
-        const modelSpec: ModelSpec = {
-          arch: run.arch,
-          inputSize: run.inputSize,
-          numClasses: dataset!.classes.length,
-          seed: run.seed,
-        };
         const childId = `${workflowInfo().workflowId}/run/${run.runId}`;
         progress.running.push(childId);
         const summary = await executeChild(RunWorkflow, {
           workflowId: childId,
           args: [
-            {
-              train: {
-                runId: run.runId,
-                label: run.label,
-                modelSpec,
-                trainManifestKey: variantKeys[run.trainVariantId]!,
-                valManifestKey: variantKeys[run.trainVariantId]!,
-                epochs: run.epochs,
-                batch: run.batch,
-                optimizer: run.optimizer,
-                augment: run.augment,
-                seed: run.seed,
-                checkpointEveryBatches: run.checkpointEveryBatches,
-              },
-              tests: plan.tests.map((t) => ({ label: t.label, variants: t.variantIds.map(byId) })),
-              challenge:
-                plan.challenge && original
-                  ? {
-                      foregroundManifestKey: variantKeys[original.id]!,
-                      backgroundManifestKey: variantKeys[plan.challenge.backgroundVariantId]!,
-                      backgrounds: plan.challenge.backgrounds,
-                      foregrounds: plan.challenge.foregrounds,
-                    }
-                  : false,
-              saliency: plan.saliency
-                ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
-                : false,
+            runInputOf(plan, run, variantKeys, dataset!.classes.length, {
               gpuTaskQueue: options.gpuTaskQueue ?? GPU_QUEUE,
               heartbeatTimeout,
-            },
+            }),
           ],
         });
         progress.running = progress.running.filter((id) => id !== childId);

@@ -1,0 +1,49 @@
+import type { Duration } from '@temporalio/common';
+import type { ModelSpec } from '../core/ml/model-spec';
+import type { PlannedRun, StudyPlan } from '../core/spec/plan';
+import type { RunWorkflowInput } from './run-workflow';
+
+/**
+ * What one planned run needs once the variants exist: its model, its training data and every test column, as
+ * artifact keys. Pure, so the workflow and bench/temporal-overhead.ts (the same study without Temporal) agree.
+ */
+export function runInputOf(
+  plan: StudyPlan,
+  run: PlannedRun,
+  variantKeys: Record<string, string>,
+  numClasses: number,
+  queues: { gpuTaskQueue: string; heartbeatTimeout: Duration },
+): RunWorkflowInput {
+  const modelSpec: ModelSpec = { arch: run.arch, inputSize: run.inputSize, numClasses, seed: run.seed };
+  const original = plan.variants.find((v) => v.spec.name === 'original');
+  const byId = (id: string) => ({ variantId: id, manifestKey: variantKeys[id]! });
+  return {
+    train: {
+      runId: run.runId,
+      label: run.label,
+      modelSpec,
+      trainManifestKey: variantKeys[run.trainVariantId]!,
+      valManifestKey: variantKeys[run.trainVariantId]!,
+      epochs: run.epochs,
+      batch: run.batch,
+      optimizer: run.optimizer,
+      augment: run.augment,
+      seed: run.seed,
+      checkpointEveryBatches: run.checkpointEveryBatches,
+    },
+    tests: plan.tests.map((t) => ({ label: t.label, variants: t.variantIds.map(byId) })),
+    challenge:
+      plan.challenge && original
+        ? {
+            foregroundManifestKey: variantKeys[original.id]!,
+            backgroundManifestKey: variantKeys[plan.challenge.backgroundVariantId]!,
+            backgrounds: plan.challenge.backgrounds,
+            foregrounds: plan.challenge.foregrounds,
+          }
+        : false,
+    saliency: plan.saliency
+      ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
+      : false,
+    ...queues,
+  };
+}
