@@ -39,7 +39,10 @@ export interface WorkerOptions {
   kind: QueueKind;
   /** Override the queue name (tests use unique queues). */
   taskQueue?: string;
-  /** Activities run at once on this worker; training is memory-heavy, so the GPU queue defaults to 1. */
+  /**
+   * Activities run at once on this worker (env BGSTUDY_CPU_ACTIVITIES / BGSTUDY_GPU_ACTIVITIES); training is
+   * memory-heavy and already uses every core, so the GPU queue defaults to 1.
+   */
   maxConcurrentActivities?: number;
 }
 
@@ -52,7 +55,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? (isCpu ? CPU_QUEUE : GPU_QUEUE),
     ...(isCpu ? { workflowBundle: await workflowBundle() } : {}),
     activities: isCpu ? cpuActivities(options) : gpuActivities(options),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? (isCpu ? 2 : 1),
+    maxConcurrentActivityTaskExecutions:
+      options.maxConcurrentActivities ??
+      Number(process.env[isCpu ? 'BGSTUDY_CPU_ACTIVITIES' : 'BGSTUDY_GPU_ACTIVITIES'] ?? (isCpu ? 2 : 1)),
     shutdownGraceTime: '10s',
   });
 }
