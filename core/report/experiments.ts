@@ -1,4 +1,4 @@
-import { PALETTE } from '../variants/variant-spec';
+import { PALETTE, XIAO_VARIANTS as XIAO } from '../variants/variant-spec';
 import type { ResultRow, StudyResults } from './results';
 import { parseVariantLabel } from './variant-label';
 
@@ -41,16 +41,7 @@ export interface ExperimentSection {
 }
 
 /** The upstream backgrounds_challenge variants (Xiao et al. Table 2's columns), in the paper's order. */
-export const XIAO_VARIANTS = [
-  'original',
-  'only_bg_b',
-  'only_bg_t',
-  'no_fg',
-  'only_fg',
-  'mixed_same',
-  'mixed_rand',
-  'mixed_next',
-];
+export const XIAO_VARIANTS: readonly string[] = XIAO;
 
 const INFO: Record<ExperimentFactor, { title: string; claim: string; sweep?: [string, string] }> = {
   xiao: {
