@@ -40,6 +40,33 @@ export interface Phase {
   padAfter: number;
 }
 
+/**
+ * Writes one phase's result (N x ph.count x pw.count x C, at `src`) into its strided places of the NHWC
+ * output (N x H x W x C, at `dst`): rows (qMin + u) * sh + r - top, columns likewise.
+ */
+export function scatterPhase(
+  h: Float32Array,
+  src: number,
+  dst: number,
+  ph: Phase,
+  pw: Phase,
+  g: { N: number; H: number; W: number; C: number; sh: number; sw: number; top: number; left: number },
+): void {
+  const { N, H, W, C, sh, sw, top, left } = g;
+  for (let n = 0; n < N; n++)
+    for (let u = 0; u < ph.count; u++) {
+      const ih = (ph.qMin + u) * sh + ph.r - top;
+      for (let v = 0; v < pw.count; v++) {
+        const iw = (pw.qMin + v) * sw + pw.r - left;
+        const s = src + ((n * ph.count + u) * pw.count + v) * C;
+        const d = dst + ((n * H + ih) * W + iw) * C;
+        // copyWithin pays off for long rows; a plain loop is faster for a few channels.
+        if (C >= 32) h.copyWithin(d, s, s + C);
+        else for (let i = 0; i < C; i++) h[d + i] = h[s + i]!;
+      }
+    }
+}
+
 /** The phases of one spatial axis, or null when one would need a negative padding (then: dilation). */
 export function phases(
   size: number,
@@ -81,7 +108,7 @@ function byPhases(
       // Sub-filter, flipped and transposed: sub[th, tw, co, ci] = W[rh + sh*(Jh-1-th), rw + sw*(Jw-1-tw), ci, co].
       const sub = backend.makeOutput([ph.taps, pw.taps, CO, CI], 'float32');
       const part = backend.makeOutput([N, ph.count, pw.count, CI], 'float32');
-      let h = heap(backend);
+      const h = heap(backend);
       const f = heapIndex(backend, filter);
       const sb = heapIndex(backend, sub);
       for (let th = 0; th < ph.taps; th++)
@@ -98,20 +125,16 @@ function byPhases(
         1, 1, 1, 1,
         CO, CI, tensorId(backend, part),
       );
-      h = heap(backend);
-      const src = heapIndex(backend, part);
-      const dst = heapIndex(backend, out);
-      for (let n = 0; n < N; n++)
-        for (let u = 0; u < ph.count; u++) {
-          const ih = (ph.qMin + u) * sh + ph.r - c.padInfo.top;
-          for (let v = 0; v < pw.count; v++) {
-            const iw = (pw.qMin + v) * sw + pw.r - c.padInfo.left;
-            const s = src + ((n * ph.count + u) * pw.count + v) * CI;
-            const d = dst + ((n * H + ih) * W + iw) * CI;
-            if (CI >= 32) h.copyWithin(d, s, s + CI);
-            else for (let i = 0; i < CI; i++) h[d + i] = h[s + i]!;
-          }
-        }
+      scatterPhase(heap(backend), heapIndex(backend, part), heapIndex(backend, out), ph, pw, {
+        N,
+        H,
+        W,
+        C: CI,
+        sh,
+        sw,
+        top: c.padInfo.top,
+        left: c.padInfo.left,
+      });
       free(backend, sub, part);
     }
   return true;

@@ -19,7 +19,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { phases } from './wasm-conv2d-backprop-input';
+import { phases, scatterPhase } from './wasm-conv2d-backprop-input';
 import { free, heap, heapIndex, tensorId, wasmModule } from './wasm-heap';
 
 type Shape4 = [number, number, number, number];
@@ -104,7 +104,7 @@ function inputByPhases(
       // Flipped sub-filter: sub[th, tw, c] = W[rh + sh*(Jh-1-th), rw + sw*(Jw-1-tw), c].
       const sub = backend.makeOutput([ph.taps, pw.taps, C, 1], 'float32');
       const part = backend.makeOutput([N, ph.count, pw.count, C], 'float32');
-      let h = heap(backend);
+      const h = heap(backend);
       const f = heapIndex(backend, filter);
       const sb = heapIndex(backend, sub);
       for (let th = 0; th < ph.taps; th++)
@@ -120,18 +120,16 @@ function inputByPhases(
         1, 1, 1, 1,
         C, C, tensorId(backend, part),
       );
-      h = heap(backend);
-      const src = heapIndex(backend, part);
-      const dst = heapIndex(backend, out);
-      for (let n = 0; n < N; n++)
-        for (let u = 0; u < ph.count; u++) {
-          const ih = (ph.qMin + u) * sh + ph.r - c.padInfo.top;
-          for (let v = 0; v < pw.count; v++) {
-            const iw = (pw.qMin + v) * sw + pw.r - c.padInfo.left;
-            const s = src + ((n * ph.count + u) * pw.count + v) * C;
-            h.copyWithin(dst + ((n * H + ih) * W + iw) * C, s, s + C);
-          }
-        }
+      scatterPhase(heap(backend), heapIndex(backend, part), heapIndex(backend, out), ph, pw, {
+        N,
+        H,
+        W,
+        C,
+        sh,
+        sw,
+        top: c.padInfo.top,
+        left: c.padInfo.left,
+      });
       free(backend, sub, part);
     }
   return true;
