@@ -8,7 +8,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { parseStudySpec } from '../core/spec/study-spec';
 import { startTemporalDevServer } from '../infra/temporal-server';
 import { FsArtifactStore } from '../store/fs-store';
 import { cpuActivities, gpuActivities } from '../workers/activities';
-import { createWorker } from '../workers/create-worker';
+import { startInProcessWorkers } from '../workers/in-process';
 import { installRuntime } from '../workers/runtime';
 import { mapLimit } from '../workflows/concurrency';
 import { runInputOf } from '../workflows/run-inputs';
@@ -114,11 +114,12 @@ async function underWorkflow(rawSpec: unknown, root: string): Promise<number> {
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const workers: Worker[] = [
-    await createWorker({ connection: native, store, kind: 'cpu', taskQueue: 'bench' }),
-    await createWorker({ connection: native, store, kind: 'gpu', taskQueue: 'bench-gpu' }),
-  ];
-  const running = workers.map((w) => w.run());
+  const workers = await startInProcessWorkers({
+    connection: native,
+    store,
+    taskQueue: 'bench',
+    gpuTaskQueue: 'bench-gpu',
+  });
   try {
     const t0 = performance.now();
     await (
@@ -130,8 +131,7 @@ async function underWorkflow(rawSpec: unknown, root: string): Promise<number> {
     ).result();
     return (performance.now() - t0) / 1000;
   } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.all(running);
+    await workers.stop();
     await connection.close();
     await native.close();
     await server.stop();

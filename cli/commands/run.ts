@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,9 +10,8 @@ import { parseStudySpec } from '../../core/spec/study-spec';
 import { ensureLocalTemporal } from '../../infra/local-temporal';
 import { createStore } from '../../store';
 import { s3PrefixOpener } from '../../store/s3-prefix-opener';
-import { createWorker } from '../../workers/create-worker';
+import { startInProcessWorkers } from '../../workers/in-process';
 import { installRuntime } from '../../workers/runtime';
-import { gpuActivities } from '../../workers/activities';
 import { progressQuery } from '../../workflows';
 import { ProgressView } from '../progress-view';
 import { readSpecFile } from '../spec-file';
@@ -44,27 +43,20 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const reportRoot = path.join(config.homeDir, 'reports');
-  const workers: Worker[] = [
-    await createWorker({
-      connection: nativeConnection,
-      store,
-      reportRoot,
-      cacheDir: path.join(config.homeDir, 'cache'),
-      openS3: s3PrefixOpener(config.store),
-      kind: 'cpu',
-    }),
-  ];
-  if (Object.keys(gpuActivities({ store })).length > 0) {
-    workers.push(await createWorker({ connection: nativeConnection, store, kind: 'gpu' }));
-  }
-  const running = workers.map((w) => w.run());
+  const workers = await startInProcessWorkers({
+    connection: nativeConnection,
+    store,
+    reportRoot,
+    cacheDir: path.join(config.homeDir, 'cache'),
+    openS3: s3PrefixOpener(config.store),
+  });
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
     console.error(
       '\ninterrupted: stopping workers; the study stays in Temporal and resumes when you run this again',
     );
-    for (const w of workers) w.shutdown();
+    void workers.stop();
   };
   process.once('SIGINT', onSigint);
   const view = new ProgressView();
@@ -95,8 +87,7 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   } finally {
     view.stop();
     process.removeListener('SIGINT', onSigint);
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.allSettled(running);
+    await workers.stop().catch((err: unknown) => console.error(err));
     await connection.close();
     await nativeConnection.close();
     await store.close();

@@ -17,9 +17,8 @@ import { startStudy } from '../../client/start-study';
 import { ensureBinary, TEMPORAL } from '../../infra/binaries';
 import { startTemporalDevServer } from '../../infra/temporal-server';
 import { FsArtifactStore } from '../../store/fs-store';
-import { createWorker } from '../../workers/create-worker';
+import { startInProcessWorkers } from '../../workers/in-process';
 import { installRuntime } from '../../workers/runtime';
-import { gpuActivities } from '../../workers/activities';
 
 async function main(): Promise<void> {
   const [name, specFile] = process.argv.slice(2);
@@ -35,11 +34,12 @@ async function main(): Promise<void> {
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const workers = [await createWorker({ connection: native, store, kind: 'cpu', taskQueue: 'record' })];
-  if (Object.keys(gpuActivities({ store })).length) {
-    workers.push(await createWorker({ connection: native, store, kind: 'gpu', taskQueue: 'record-gpu' }));
-  }
-  const running = workers.map((w) => w.run());
+  const workers = await startInProcessWorkers({
+    connection: native,
+    store,
+    taskQueue: 'record',
+    gpuTaskQueue: 'record-gpu',
+  });
   try {
     const spec = JSON.parse(await readFile(specFile, 'utf8')) as unknown;
     const handle = await startStudy(client, spec, {
@@ -68,8 +68,7 @@ async function main(): Promise<void> {
     }
     await writeFile(indexFile, `${JSON.stringify(index, null, 2)}\n`);
   } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.all(running);
+    await workers.stop();
     await connection.close();
     await native.close();
     await server.stop();

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { startStudy } from '../../client/start-study';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
 import { S3ArtifactStore } from '../../store/s3-store';
 import { cancelSignal, progressQuery } from '../../workflows';
-import { createWorker } from '../../workers/create-worker';
+import { startInProcessWorkers, type InProcessWorkers } from '../../workers/in-process';
 import { installRuntime } from '../../workers/runtime';
 import { testServices, uniqueId } from '../helpers/env';
 
@@ -18,8 +18,7 @@ let native: NativeConnection;
 let connection: Connection;
 let client: Client;
 let store: S3ArtifactStore;
-let workers: Worker[];
-let running: Promise<void>[];
+let workers: InProcessWorkers | undefined;
 
 before(async () => {
   installRuntime();
@@ -27,15 +26,15 @@ before(async () => {
   connection = await Connection.connect({ address: services.temporalAddress });
   client = new Client({ connection });
   store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('cancel') });
-  workers = [
-    await createWorker({ connection: native, store, kind: 'cpu', taskQueue }),
-    await createWorker({ connection: native, store, kind: 'gpu', taskQueue: `${taskQueue}-gpu` }),
-  ];
-  running = workers.map((w) => w.run());
+  workers = await startInProcessWorkers({
+    connection: native,
+    store,
+    taskQueue,
+    gpuTaskQueue: `${taskQueue}-gpu`,
+  });
 });
 after(async () => {
-  for (const w of workers ?? []) w.shutdown();
-  await Promise.all(running ?? []);
+  await workers?.stop();
   await connection?.close();
   await native?.close();
   await store?.close();
