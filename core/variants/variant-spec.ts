@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-/** Variant names, as the upstream backgrounds_challenge folders spell them, plus the slides' extensions. */
-export const SIMPLE_VARIANTS = [
+/** The eight variants of Xiao et al.'s ImageNet-9 release, as its folders spell them. */
+export const XIAO_VARIANTS = [
   'original',
   'only_bg_b',
   'only_bg_t',
@@ -10,8 +10,10 @@ export const SIMPLE_VARIANTS = [
   'mixed_same',
   'mixed_rand',
   'mixed_next',
-  'generic_bg',
 ] as const;
+
+/** Variants without parameters: Xiao's, plus the slides' generic backgrounds. */
+export const SIMPLE_VARIANTS = [...XIAO_VARIANTS, 'generic_bg'] as const;
 export const PALETTE = {
   black: [0, 0, 0],
   white: [255, 255, 255],
@@ -94,18 +96,6 @@ export function variantLabel(spec: VariantSpec): string {
     .map(([k, v]) => `${k}=${String(v)}`);
   return params.length ? `${spec.name}(${params.join(',')})` : spec.name;
 }
-
-/** The eight variants of Xiao et al.'s ImageNet-9 release. */
-export const XIAO_VARIANTS = [
-  'original',
-  'only_bg_b',
-  'only_bg_t',
-  'no_fg',
-  'only_fg',
-  'mixed_same',
-  'mixed_rand',
-  'mixed_next',
-] as const;
 
 /** One of each variant with typical parameters (what `bgstudy variants <key> all` makes). */
 export const ALL_VARIANTS_DEFAULT: VariantSpecInput[] = [
