@@ -1,3 +1,4 @@
+import type { MaskSpec } from '../masks/mask-spec';
 import type { ManifestSplit, SkippedFile } from './manifest';
 import type { ShardBatch } from './shard-writer';
 
@@ -18,4 +19,10 @@ export interface DatasetPlan {
   skipped: SkippedFile[];
   /** Expected image side, for the shard size. */
   approxSize: number;
+  /** Real sources: the mask section in force (summarized into the manifest's `masks`). */
+  masks?: MaskSpec;
+  /** At most this many units per shard (e.g. when GrabCut makes each shard slow). */
+  maxShardSize?: number;
+  /** Releases what the plan holds (worker threads). */
+  close?: () => Promise<void>;
 }

@@ -21,14 +21,15 @@ import type { FolderSource } from './source-spec';
  */
 export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promise<DatasetPlan> {
   if (!(await isDir(spec.path))) throw new Error(`folder source: ${spec.path} is not a folder`);
-  if (!(await isDir(spec.maskPath)))
-    throw new Error(`folder source: mask folder ${spec.maskPath} is not a folder`);
+  const maskPath = spec.maskPath;
+  if (maskPath !== undefined && !(await isDir(maskPath)))
+    throw new Error(`folder source: mask folder ${maskPath} is not a folder`);
   const presplit = await isDir(path.join(spec.path, 'train'));
-  const roots: { split: Split | undefined; images: string; masks: string }[] = presplit
+  const roots: { split: Split | undefined; images: string; masks: string | undefined }[] = presplit
     ? (['train', 'val'] as const).map((s) => ({
         split: s,
         images: path.join(spec.path, s),
-        masks: path.join(spec.maskPath, s),
+        masks: maskPath === undefined ? undefined : path.join(maskPath, s),
       }))
     : [{ split: undefined, images: spec.path, masks: spec.maskPath }];
   const present = [];
@@ -54,7 +55,7 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
     });
     skipped.push(...listed.skipped);
     for (const [folder, { label, images, masks }] of listed.byFolder) {
-      const pairs = images.map((image, i) => ({ image, mask: masks[i]! }));
+      const pairs = images.map((image, i) => ({ image, mask: masks[i] }));
       const bySplit = r.split
         ? { [r.split]: pairs }
         : splitByFraction(pairs, spec.valFraction, spec.seed, folder);
@@ -73,5 +74,7 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
     generic: generic.files,
     skipped: [...skipped, ...generic.skipped],
     size: spec.size,
+    masks: spec.masks,
+    context: ctx,
   });
 }

@@ -66,5 +66,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
     generic: generic.files,
     skipped: [...skipped, ...generic.skipped],
     size: spec.size,
+    masks: spec.masks,
+    context: ctx,
   });
 }

@@ -40,16 +40,17 @@ export const stemOf = (file: string) => path.basename(file, path.extname(file));
 export async function listClassTree(args: {
   split: Split | undefined;
   imageRoot: string;
-  maskRoot: string;
+  /** Without a mask tree (masks made from boxes), images are listed alone. */
+  maskRoot?: string;
   labelOf: (folder: string) => number | undefined;
   knownClasses: string;
   maxPerClass?: number;
 }): Promise<{
-  byFolder: Map<string, { label: number; images: string[]; masks: string[] }>;
+  byFolder: Map<string, { label: number; images: string[]; masks: (string | undefined)[] }>;
   skipped: SkippedFile[];
 }> {
   const skipped: SkippedFile[] = [];
-  const byFolder = new Map<string, { label: number; images: string[]; masks: string[] }>();
+  const byFolder = new Map<string, { label: number; images: string[]; masks: (string | undefined)[] }>();
   for (const entry of await listSorted(args.imageRoot)) {
     const full = path.join(args.imageRoot, entry.name);
     if (!entry.dir) {
@@ -65,7 +66,7 @@ export async function listClassTree(args: {
       continue;
     }
     const images: string[] = [];
-    const masks: string[] = [];
+    const masks: (string | undefined)[] = [];
     for (const f of await listSorted(full)) {
       const file = path.join(full, f.name);
       if (f.dir) {
@@ -76,9 +77,9 @@ export async function listClassTree(args: {
         skipped.push({ file, reason: `not an image file (extension "${path.extname(f.name) || 'none'}")` });
         continue;
       }
-      const maskDir = path.join(args.maskRoot, entry.name);
-      const mask = await findWithExtension(maskDir, stemOf(f.name), MASK_EXTENSIONS);
-      if (!mask) {
+      const maskDir = args.maskRoot === undefined ? undefined : path.join(args.maskRoot, entry.name);
+      const mask = maskDir && (await findWithExtension(maskDir, stemOf(f.name), MASK_EXTENSIONS));
+      if (maskDir && !mask) {
         skipped.push({
           file,
           reason: `no mask (looked for ${path.join(maskDir, stemOf(f.name))}${MASK_EXTENSIONS.join('|')})`,
@@ -87,7 +88,7 @@ export async function listClassTree(args: {
       }
       if (args.maxPerClass !== undefined && images.length >= args.maxPerClass) break;
       images.push(file);
-      masks.push(mask);
+      masks.push(mask || undefined);
     }
     byFolder.set(entry.name, { label, images, masks });
   }

@@ -1,3 +1,4 @@
+import type { MaskInfo, MaskSummary } from '../masks/mask-summary';
 import type { Split } from './sample';
 
 /** Foreground bounding box, half-open: columns x0..x1-1, rows y0..y1-1. */
@@ -18,6 +19,10 @@ export interface ItemMeta {
   bgFrom?: string;
   /** Synthetic data: the background family drawn (ground truth for the background signal). */
   bgFamily?: string;
+  /** Per mask source computed for this image: sanity checks, and IoU against the provided mask. */
+  masks?: MaskInfo;
+  /** Problems found and worked around (e.g. a box clipped to the image). */
+  notes?: string[];
 }
 
 export interface ShardRef {
@@ -39,6 +44,9 @@ export interface SplitData {
 export interface SkippedFile {
   file: string;
   reason: string;
+  /** An image skipped for its masks: the item id and what the checks found. */
+  id?: string;
+  masks?: MaskInfo;
 }
 
 /** Splits a manifest can hold; `generic` is the class-free background pool used by generic_bg. */
@@ -64,6 +72,8 @@ export interface DataManifest {
   /** For a variant: the validated variant spec and the pairing seed. */
   variant?: unknown;
   seed?: number;
+  /** For a real dataset: the mask sources, their sanity checks and IoU (core/masks/mask-summary.ts). */
+  masks?: MaskSummary;
 }
 
 export function datasetPrefix(hash: string): string {

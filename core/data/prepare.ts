@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { putJson, tryGetJson } from '../../store/json';
 import { hashOf } from '../hash';
+import { type MaskSummary, summarizeMasks, truncateMaskSummary } from '../masks/mask-summary';
+import { maskSourcesOf } from '../masks/mask-spec';
 import type { DatasetPlan } from './dataset-plan';
 import type { FetchProgress } from './fetch-archive';
 import type { S3PrefixOpener } from './fetch-s3-prefix';
@@ -32,6 +34,8 @@ export interface PrepareOptions {
   onFetchProgress?: (p: FetchProgress) => void;
   /** Opens s3:// source prefixes (e.g. an S3ArtifactStore on the same endpoint as the artifact store). */
   openS3?: S3PrefixOpener;
+  /** GrabCut worker threads (masks from boxes); default min(4, available cores). */
+  maskThreads?: number;
 }
 
 /** The small JSON a prepare returns (and an activity passes on): keys and counts, never pixels. */
@@ -45,6 +49,8 @@ export interface PreparedDataset {
   skipped: SkippedFile[];
   /** True when the dataset was already in the store. */
   reused: boolean;
+  /** Real sources: mask sources, checks and IoU, with the first 20 flagged masks (all are in the manifest). */
+  masks?: MaskSummary;
 }
 
 /** Content address of a dataset: code version, parsed spec and a fingerprint of the input files. */
@@ -67,14 +73,32 @@ export async function prepareDataset(
     cacheDir: options.cacheDir ?? path.join(os.tmpdir(), 'bgstudy-cache'),
     onFetchProgress: options.onFetchProgress,
     openS3: options.openS3,
+    store,
+    maskThreads: options.maskThreads,
   });
+  try {
+    return await prepareFromPlan(store, spec, plan, options);
+  } finally {
+    await plan.close?.();
+  }
+}
+
+async function prepareFromPlan(
+  store: ArtifactStore,
+  spec: SourceSpec,
+  plan: DatasetPlan,
+  options: PrepareOptions,
+): Promise<PreparedDataset> {
   const hash = datasetHashOf(spec, plan.fingerprint);
   const prefix = datasetPrefix(hash);
   const manifestKey = manifestKeyOf(prefix);
   const existing = await tryGetJson<DataManifest>(store, manifestKey);
   if (existing) return summarize(manifestKey, existing, true);
 
-  const shardSize = options.shardSize ?? defaultShardSize(plan.approxSize, plan.approxSize);
+  const shardSize = Math.min(
+    options.shardSize ?? defaultShardSize(plan.approxSize, plan.approxSize),
+    plan.maxShardSize ?? Infinity,
+  );
   const splits: DataManifest['splits'] = {};
   const skipped = [...plan.skipped];
   for (const sp of plan.splits) {
@@ -104,6 +128,19 @@ export async function prepareDataset(
     codeVersion: DATA_CODE_VERSION,
     source: spec,
   };
+  if (plan.masks) {
+    const m = plan.masks;
+    const sources = maskSourcesOf(m, spec.source !== 'folder' || spec.maskPath !== undefined);
+    manifest.masks = summarizeMasks({
+      use: m.use,
+      sources,
+      boxes: sources.some((s) => s !== 'provided') ? (m.boxes?.format ?? 'mask') : undefined,
+      grabcut: sources.includes('grabcut') ? m.grabcut : undefined,
+      checks: m.checks,
+      items: (['train', 'val'] as const).flatMap((sp) => splits[sp]?.items ?? []),
+      skipped,
+    });
+  }
   await putJson(store, manifestKey, manifest);
   return summarize(manifestKey, manifest, false);
 }
@@ -120,5 +157,6 @@ export function summarize(manifestKey: string, m: DataManifest, reused: boolean)
     skippedCount: m.skipped.length,
     skipped: m.skipped.slice(0, 20),
     reused,
+    ...(m.masks ? { masks: truncateMaskSummary(m.masks) } : {}),
   };
 }

@@ -4,10 +4,11 @@ import { mirrorS3Prefix, type S3PrefixOpener } from './fetch-s3-prefix';
 import { folderPlan } from './folder-reader';
 import { in9Plan } from './in9-reader';
 import { pixelImagenetPlan } from './pixel-imagenet-reader';
+import type { MaskStageContext } from './real-plan';
 import type { SourceSpec } from './source-spec';
 import { syntheticPlan } from './synthetic-plan';
 
-export interface ReaderContext {
+export interface ReaderContext extends MaskStageContext {
   /** Where downloaded archives are kept and extracted. */
   cacheDir: string;
   onFetchProgress?: (p: FetchProgress) => void;

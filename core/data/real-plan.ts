@@ -1,19 +1,30 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import os from 'node:os';
 import sharp from 'sharp';
+import type { ArtifactStore } from '../../store/artifact-store';
+import { attachBoxes } from '../masks/attach-boxes';
+import { GrabCutPool } from '../masks/grabcut-pool';
+import { makeMaskedBatch, type MaskedEntry } from '../masks/masked-batch';
+import { type MaskSpec, resolveMaskSpec } from '../masks/mask-spec';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
-import { BadInputError, decodeImageAndMask } from './decode';
 import type { SkippedFile } from './manifest';
 import type { Sample, Split } from './sample';
 
-/** One image of a real dataset, found by a reader's listing. */
-export interface RealEntry {
+/** One image of a real dataset, found by a reader's listing (mask: absent when masks come from boxes). */
+export interface RealEntry extends MaskedEntry {
   split: Split;
-  label: number;
-  id: string;
-  image: string;
-  mask: string;
 }
+
+/** Where the mask stage keeps GrabCut batches and how many threads it runs GrabCut on. */
+export interface MaskStageContext {
+  store?: ArtifactStore;
+  /** GrabCut worker threads; default min(4, available cores). */
+  maskThreads?: number;
+}
+
+/** Shard size when GrabCut runs: a shard's work stays well inside a heartbeat interval. */
+const GRABCUT_SHARD_SIZE = 100;
 
 /** Images decoded at once: sharp runs each on a libuv thread, so a few in flight use every core. */
 const IN_FLIGHT = 4;
@@ -32,30 +43,31 @@ export async function realPlan(args: {
   root: string;
   /** Include modification times (false for extracted archives, whose content the URL and checksum pin). */
   mtimes?: boolean;
+  /** The source's `masks` section (default: its provided masks, checked). */
+  masks?: MaskSpec;
+  context?: MaskStageContext;
 }): Promise<DatasetPlan> {
   const { size } = args;
+  const maskSpec = resolveMaskSpec(args.masks);
+  const attached = await attachBoxes(args.entries, maskSpec, args.classes);
+  const grabcut = maskSpec.use === 'grabcut' || maskSpec.compare.includes('grabcut');
+  let pool: GrabCutPool | undefined;
+  const threads = args.context?.maskThreads ?? Math.min(4, os.availableParallelism());
   const splits: SplitPlan[] = [];
   for (const split of ['train', 'val'] as const) {
-    const entries = args.entries.filter((e) => e.split === split);
+    const entries = attached.entries.filter((e) => e.split === split);
     if (entries.length === 0) continue;
     splits.push({
       split,
       units: entries.length,
-      make: async (start, end) => {
-        const results = await mapLimited(entries.slice(start, end), IN_FLIGHT, async (e) => {
-          try {
-            const d = await decodeImageAndMask(e.image, e.mask, size);
-            return { sample: { id: e.id, label: e.label, ...d } satisfies Sample };
-          } catch (err) {
-            if (err instanceof BadInputError) return { skipped: { file: err.file, reason: err.reason } };
-            throw err;
-          }
-        });
-        return {
-          samples: results.flatMap((r) => (r.sample ? [r.sample] : [])),
-          skipped: results.flatMap((r) => (r.skipped ? [r.skipped] : [])),
-        };
-      },
+      make: (start, end) =>
+        makeMaskedBatch(entries.slice(start, end), {
+          spec: maskSpec,
+          size,
+          store: args.context?.store,
+          grabcut: () => (pool ??= new GrabCutPool(threads)),
+          inFlight: IN_FLIGHT,
+        }),
     });
   }
   if (args.generic.length) {
@@ -78,13 +90,23 @@ export async function realPlan(args: {
       },
     });
   }
-  const files = [...args.entries.flatMap((e) => [e.image, e.mask]), ...args.generic];
+  const files = [
+    ...attached.entries.flatMap((e) => (e.mask ? [e.image, e.mask] : [e.image])),
+    ...attached.files,
+    ...args.generic,
+  ];
   return {
     classes: args.classes,
     fingerprint: await fingerprint(files, args.root, args.mtimes ?? true),
     splits,
-    skipped: args.skipped,
+    skipped: [...args.skipped, ...attached.skipped],
     approxSize: size ?? 224,
+    masks: maskSpec,
+    ...(grabcut ? { maxShardSize: GRABCUT_SHARD_SIZE } : {}),
+    close: async () => {
+      await pool?.close();
+      pool = undefined;
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maskSpecSchema } from '../masks/mask-spec';
 
 /**
  * Dataset sources, as a study spec or `bgstudy data ...` names them. Each is turned into the same normalized
@@ -59,6 +60,8 @@ const realCommon = {
   maxPerClass: z.number().int().min(1).optional(),
   /** A folder of class-free background images: the pool generic_bg pastes onto. */
   genericPath: z.string().min(1).optional(),
+  /** Which masks the dataset uses (provided, grabcut or box), what it compares, boxes, checks (core/masks). */
+  masks: maskSpecSchema.optional(),
 };
 
 export const folderSourceSchema = z
@@ -66,8 +69,11 @@ export const folderSourceSchema = z
     source: z.literal('folder'),
     /** `<path>/<class>/<image>`, or `<path>/{train,val}/<class>/<image>` when a train folder exists. */
     path: z.string().min(1),
-    /** The same tree with one mask per image (`<stem>.png`, or `.npy`), 255/1/true = foreground. */
-    maskPath: z.string().min(1),
+    /**
+     * The same tree with one mask per image (`<stem>.png`, or `.npy`), 255/1/true = foreground. May be omitted
+     * when `masks` makes the masks from annotated boxes (use grabcut or box).
+     */
+    maskPath: z.string().min(1).optional(),
     /** Allowed class folders, in label order; other folders are skipped and reported. Default: all, sorted. */
     classes: z.array(z.string().min(1)).min(2).optional(),
     /** Without train/val folders: the share of each class that goes to val (seeded). */
@@ -75,7 +81,17 @@ export const folderSourceSchema = z
     seed: z.number().int().min(0).default(1),
     ...realCommon,
   })
-  .strict();
+  .strict()
+  .refine(
+    (s) =>
+      s.maskPath !== undefined ||
+      (s.masks !== undefined &&
+        s.masks.use !== 'provided' &&
+        !s.masks.compare.includes('provided') &&
+        s.masks.boxes !== undefined &&
+        s.masks.boxes.format !== 'mask'),
+    'folder needs maskPath, unless masks.use is grabcut or box with masks.boxes from annotations (voc-xml, csv, json)',
+  );
 
 export const in9SourceSchema = z
   .object({
