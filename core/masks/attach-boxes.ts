@@ -82,7 +82,7 @@ export async function attachBoxes<E extends MaskedEntry>(
         skipped.push({ file: e.image, reason: `no boxes for ${keys.join(' or ')} in ${boxes.file}` });
       continue;
     }
-    kept.push({ ...e, boxes: table.boxes.get(key) as Box[], boxFile: boxes.file });
+    kept.push({ ...e, boxes: table.boxes.get(key), boxFile: boxes.file });
   }
   return { entries: kept, skipped, files: [boxes.file] };
 }

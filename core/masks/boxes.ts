@@ -78,7 +78,7 @@ export async function readBoxTable(
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`boxes file ${file}: cannot read (${(err as Error).message})`);
+    throw new Error(`boxes file ${file}: cannot read (${(err as Error).message})`, { cause: err });
   }
   const boxes = new Map<string, Box[]>();
   const problems: { file: string; reason: string }[] = [];
@@ -97,7 +97,7 @@ export async function readBoxTable(
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new Error(`boxes file ${file}: not valid JSON (${(err as Error).message})`);
+      throw new Error(`boxes file ${file}: not valid JSON (${(err as Error).message})`, { cause: err });
     }
     if (!doc || typeof doc !== 'object' || Array.isArray(doc))
       throw new Error(`boxes file ${file}: expected an object of image -> [[xmin, ymin, xmax, ymax], ...]`);
@@ -130,7 +130,7 @@ export async function readBoxTable(
     }
     add(
       key,
-      cols.slice(1).map((c) => cells[c!]),
+      cols.slice(1).map((c) => cells[c]),
       `line ${n + 1}`,
     );
   }

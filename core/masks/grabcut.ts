@@ -104,7 +104,7 @@ export function grabCutWith(cv: OpenCv, job: GrabCutJob): Uint8Array {
   } catch (err) {
     // OpenCV.js throws C++ exceptions as numbers (pointers)
     if (typeof err === 'number')
-      throw new Error(`OpenCV: ${cv.exceptionFromPtr?.(err)?.msg ?? `exception ${err}`}`);
+      throw new Error(`OpenCV: ${cv.exceptionFromPtr?.(err)?.msg ?? `exception ${err}`}`, { cause: err });
     throw err;
   } finally {
     for (const m of mats) m.delete();

@@ -133,7 +133,7 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
     }
     if (masks.provided)
       for (const s of sources(d))
-        if (s !== 'provided' && masks[s]) info[s]!.iou = maskIoU(masks[s]!, masks.provided);
+        if (s !== 'provided' && masks[s]) info[s]!.iou = maskIoU(masks[s], masks.provided);
 
     const used = info[spec.use];
     const file = spec.use === 'provided' && d.e.mask ? d.e.mask : d.e.image;
