@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SkippedFile } from '../data/manifest';
 import { findWithExtension } from '../data/listing';
 import { BadInputError } from '../data/decode';
-import { type Box, boxKeys, objectsOfClass, parseVocXml, readBoxTable } from './boxes';
+import { boxKeys, objectsOfClass, parseVocXml, readBoxTable } from './boxes';
 import type { MaskSpec } from './mask-spec';
 import type { MaskedEntry } from './masked-batch';
 
