@@ -31,7 +31,6 @@ interface OpenCv {
   CV_8UC1: number;
   CV_8UC3: number;
   GC_INIT_WITH_MASK: number;
-  onRuntimeInitialized?: () => void;
 }
 
 // OpenCV's GrabCut classes
@@ -39,19 +38,33 @@ const GC_BGD = 0;
 const GC_PR_BGD = 2;
 const GC_PR_FGD = 3;
 
-let loading: Promise<OpenCv> | undefined;
+let loading: Promise<{ cv: OpenCv }> | undefined;
 
-/** Loads OpenCV.js (WASM, embedded in the package: nothing is downloaded) once per thread. */
-export function loadOpenCv(): Promise<OpenCv> {
-  loading ??= (async () => {
-    const mod = (await import('@techstark/opencv-js')) as unknown as { default?: unknown };
-    let cv = (mod.default ?? mod) as OpenCv | Promise<OpenCv>;
-    if (cv instanceof Promise) cv = await cv;
-    const ready = cv;
-    if (typeof ready.matFromArray !== 'function')
-      await new Promise<void>((resolve) => (ready.onRuntimeInitialized = resolve));
-    return ready;
-  })();
+/**
+ * Loads OpenCV.js (WASM, embedded in the package: nothing is downloaded) once per thread, lazily: a dataset
+ * without GrabCut never pays for it. Required, not imported: the Emscripten module is a thenable that resolves
+ * to itself, so awaiting it (or an ES namespace holding its `then`) never settles. Its `then` is removed once
+ * the runtime is ready, and it is handed on wrapped.
+ */
+export function loadOpenCv(): Promise<{ cv: OpenCv }> {
+  loading ??= new Promise((resolve) => {
+    // Emscripten installs process handlers that abort on any uncaught exception or unhandled rejection of the
+    // host; they are removed again so loading OpenCV changes nothing about the process it runs in
+    const events = ['uncaughtException', 'unhandledRejection'];
+    const listeners = (e: string) => process.listeners(e as 'uncaughtException') as unknown[];
+    const before = events.map((e) => new Set(listeners(e)));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cv = require('@techstark/opencv-js') as OpenCv & { then?: (f: () => void) => void };
+    events.forEach((e, i) => {
+      for (const l of listeners(e))
+        if (!before[i]!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+    });
+    // `then` calls back at once when the runtime is ready, or once it is
+    cv.then!(() => {
+      delete cv.then;
+      resolve({ cv });
+    });
+  });
   return loading;
 }
 
@@ -112,5 +125,5 @@ export function grabCutWith(cv: OpenCv, job: GrabCutJob): Uint8Array {
 }
 
 export async function grabCutMask(job: GrabCutJob): Promise<Uint8Array> {
-  return grabCutWith(await loadOpenCv(), job);
+  return grabCutWith((await loadOpenCv()).cv, job);
 }
