@@ -51,14 +51,14 @@ export async function attachBoxes<E extends MaskedEntry>(
       files.push(file);
       try {
         const ann = parseVocXml(await readFile(file, 'utf8'), file);
-        const names = [folder, classes[e.label] ?? ''];
+        const names = [...new Set([folder, classes[e.label] ?? ''])].filter(Boolean);
         const found = boxes.objects === 'any' ? ann.objects.map((o) => o.box) : objectsOfClass(ann, names);
         if (found.length === 0) {
           without(e);
           const seen = [...new Set(ann.objects.map((o) => o.name))];
           skipped.push({
             file,
-            reason: `no object named ${names.filter(Boolean).join(' or ')} (objects: ${seen.join(', ') || 'none'})`,
+            reason: `no object named ${names.join(' or ')} (objects: ${seen.join(', ') || 'none'})`,
           });
           continue;
         }
