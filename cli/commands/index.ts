@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerData } from './data';
+import { registerMasks } from './masks';
 import { registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
@@ -20,5 +21,6 @@ export function registerCommands(program: Command): void {
   registerWorker(program);
   registerServices(program);
   registerData(program);
+  registerMasks(program);
   registerVariants(program);
 }

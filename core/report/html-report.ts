@@ -11,6 +11,7 @@ import {
   saliencyShareChart,
 } from './charts';
 import { selectExperiments, type ExperimentSection } from './experiments';
+import { masksHtml } from './mask-section';
 import { escapeHtml as esc } from './html-escape';
 import { XIAO_2021 } from './paper-reference';
 import { EMPTY_ASSETS, type ReportAssets } from './report-assets';
@@ -309,6 +310,7 @@ ${compare ? paperTableHtml(results.columns) : ''}
     ['samples', 'Sample images per variant', samplesHtml(assets)],
     ['saliency', 'Saliency', saliency],
     ['per-class', 'Per-class accuracy and confusion', perClass],
+    ['masks', 'Masks: sources, checks and IoU', masksHtml(results.dataset?.masks)],
     ['skipped', 'Skipped inputs', skippedHtml(results, assets.problems)],
     ['runs', 'Runs', runsHtml(results)],
   ];

@@ -1,6 +1,7 @@
 import type { EpochMetrics } from '../../common/contracts';
 import type { PreparedDataset } from '../data/prepare';
 import type { StudyPlan } from '../spec/plan';
+import { masksMarkdown } from './mask-section';
 import type { RunSummary } from '../../workflows/run-workflow';
 
 /** One (model, train variant, seed) row of the Xiao-style table, with everything measured about it. */
@@ -44,7 +45,7 @@ export interface StudyResults {
   };
   dataset: Pick<
     PreparedDataset,
-    'manifestKey' | 'datasetHash' | 'classes' | 'counts' | 'skippedCount' | 'skipped'
+    'manifestKey' | 'datasetHash' | 'classes' | 'counts' | 'skippedCount' | 'skipped' | 'masks'
   > | null;
   source: StudyPlan['dataset'];
   columns: string[];
@@ -129,6 +130,7 @@ export function buildResults(input: {
           counts: d.counts,
           skippedCount: d.skippedCount,
           skipped: d.skipped,
+          ...(d.masks ? { masks: d.masks } : {}),
         }
       : null,
     source: plan.dataset,
@@ -185,6 +187,7 @@ export function resultsMarkdown(r: StudyResults): string {
       `| ${[row.arch, row.trainVariant, row.seed, ...r.columns.map((c) => pct(row.accuracy[c])), pct(row.bgGap), pct(row.challenge?.adversarialAccuracy)].join(' | ')} |`,
     );
   }
+  lines.push(...masksMarkdown(r.dataset?.masks));
   if (r.dataset && r.dataset.skippedCount > 0) {
     lines.push(
       '',
