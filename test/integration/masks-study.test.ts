@@ -1,0 +1,140 @@
+/**
+ * Masks where there are none, end to end: a folder dataset with ImageNet-style box annotations and no masks goes
+ * through a whole (tiny) study on the real Temporal dev server and S3; GrabCut makes its masks, and the report
+ * shows the mask checks. A second study on the same images with reference masks shows the IoU of each source.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { startStudy } from '../../client/start-study';
+import type { StudyResults } from '../../core/report/results';
+import { getJson } from '../../store';
+import { S3ArtifactStore } from '../../store/s3-store';
+import { createWorker } from '../../workers/create-worker';
+import { installRuntime } from '../../workers/runtime';
+import { drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
+import { tempDir, testServices, uniqueId } from '../helpers/env';
+
+describe('a dataset with boxes but no masks through a whole study', () => {
+  const services = testServices();
+  const taskQueue = uniqueId('masks');
+  const gpuTaskQueue = `${taskQueue}-gpu`;
+  let nativeConnection: NativeConnection;
+  let connection: Connection;
+  let client: Client;
+  let store: S3ArtifactStore;
+  let workers: Worker[];
+  let running: Promise<void>[];
+  let root: string;
+
+  before(async () => {
+    installRuntime();
+    nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
+    connection = await Connection.connect({ address: services.temporalAddress });
+    client = new Client({ connection });
+    store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('masks') });
+    const reportRoot = await tempDir('masks-report-');
+    workers = [
+      await createWorker({ connection: nativeConnection, store, kind: 'cpu', taskQueue, reportRoot }),
+      await createWorker({ connection: nativeConnection, store, kind: 'gpu', taskQueue: gpuTaskQueue }),
+    ];
+    running = workers.map((w) => w.run());
+    // two classes of drawn objects on textured backgrounds, 32 px, with VOC annotations (and masks, used by
+    // the second study only); one annotation is malformed
+    root = await tempDir('masks-data-');
+    const objects = drawnObjects(16, 32, 11);
+    for (const [i, o] of objects.entries()) {
+      const cls = i % 2 ? 'n00000002' : 'n00000001';
+      const xml = vocXml(32, 32, [{ name: cls, box: o.box }]);
+      await writeDrawn(root, cls, `im${i}`, o, { mask: o.mask, xml });
+    }
+    await writeFile(path.join(root, 'boxes/n00000001/im4.xml'), '<annotation><object><name>n00000001');
+  });
+
+  after(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await Promise.allSettled(running ?? []);
+    await connection?.close();
+    await nativeConnection?.close();
+    await store?.close();
+  });
+
+  const run = async (name: string, spec: Record<string, unknown>) => {
+    const handle = await startStudy(
+      client,
+      { version: 1, name: uniqueId(name), ...spec },
+      { taskQueue, workflowId: uniqueId(`${taskQueue}-${name}`), workflowOptions: { gpuTaskQueue } },
+    );
+    const study = await handle.result();
+    assert.equal(study.status, 'completed');
+    const results = await getJson<StudyResults>(store, study.resultsKey!);
+    const md = (await store.get(study.reportKey!)).toString('utf8');
+    const html = (await store.get(study.htmlKey!)).toString('utf8');
+    return { study, results, md, html };
+  };
+
+  const boxes = () => ({ format: 'voc-xml', path: path.join(root, 'boxes') });
+
+  test('GrabCut masks from the boxes: trained, evaluated on only_fg; the report shows the mask checks', async () => {
+    const { results, md, html, study } = await run('boxes', {
+      dataset: {
+        source: 'folder',
+        path: path.join(root, 'images'),
+        valFraction: 0.5,
+        masks: { use: 'grabcut', compare: ['box'], boxes: boxes(), grabcut: { iterations: 3 } },
+      },
+      variants: ['original', 'only_fg'],
+      train: [{ model: 'small_cnn', on: ['original'], epochs: 1, batch: 8 }],
+      evaluate: { on: ['original', 'only_fg'], pairingRepeats: 1 },
+    });
+    assert.equal(study.runs, 1);
+    const d = results.dataset!;
+    assert.equal((d.counts.train ?? 0) + (d.counts.val ?? 0), 15);
+    assert.ok(
+      d.skipped.some(
+        (s) => s.file.endsWith('boxes/n00000001/im4.xml') && s.reason.startsWith('malformed XML'),
+      ),
+      JSON.stringify(d.skipped),
+    );
+    const masks = d.masks!;
+    assert.equal(masks.use, 'grabcut');
+    assert.deepEqual(
+      masks.perSource.map((p) => [p.source, p.masks, p.iou]),
+      [
+        ['grabcut', 15, undefined],
+        ['box', 15, undefined],
+      ],
+    );
+    assert.ok(masks.perSource[0]!.meanFg > 0.05 && masks.perSource[0]!.meanFg < masks.perSource[1]!.meanFg);
+    const row = results.rows[0]!;
+    for (const c of ['original', 'only_fg']) assert.ok(row.accuracy[c]! >= 0 && row.accuracy[c]! <= 1, c);
+    assert.match(md, /## Masks\n\nused: grabcut; boxes from voc-xml; GrabCut 3 iterations, margin 0;/);
+    assert.match(md, /\| grabcut \(used\) \| 15 \| 0 \| [\d.]+ \| [^|]+ \| – \|/);
+    assert.ok(html.includes('<section id="masks">') && html.includes('id="mask-table"'));
+    assert.ok(html.includes('data-source="grabcut"') && html.includes('data-source="box"'));
+    if (study.reportDir)
+      assert.match(await readFile(path.join(study.reportDir, 'report.md'), 'utf8'), /## Masks/);
+  });
+
+  test('with reference masks: the report shows the IoU of the GrabCut and box masks against them', async () => {
+    const { results, html } = await run('iou', {
+      dataset: {
+        source: 'folder',
+        path: path.join(root, 'images'),
+        maskPath: path.join(root, 'masks'),
+        valFraction: 0.5,
+        masks: { use: 'provided', compare: ['grabcut', 'box'], boxes: boxes(), grabcut: { iterations: 3 } },
+      },
+      variants: ['only_fg'],
+    });
+    const per = Object.fromEntries(results.dataset!.masks!.perSource.map((p) => [p.source, p]));
+    assert.equal(per.provided!.masks, 16, 'the malformed annotation costs only the box sources that image');
+    assert.equal(per.grabcut!.iou!.n, 15);
+    assert.ok(per.grabcut!.iou!.mean >= 0.8, `GrabCut IoU ${per.grabcut!.iou!.mean}`);
+    assert.ok(per.grabcut!.iou!.mean > per.box!.iou!.mean, 'GrabCut closer to the truth than the box');
+    assert.ok(html.includes(`data-source="grabcut" data-iou="${per.grabcut!.iou!.mean}"`));
+  });
+});
