@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { MaskSpec } from '../masks/mask-spec';
 import type { DatasetPlan } from './dataset-plan';
 import type { FetchProgress } from './fetch-archive';
 import { mirrorS3Prefix, type S3PrefixOpener } from './fetch-s3-prefix';
@@ -34,6 +36,27 @@ async function localize(
       throw new Error(`${spec.source}: ${field} ${value} needs S3 access (bgstudy and the workers pass it)`);
     out[field] = await mirrorS3Prefix(value, ctx.openS3, ctx.cacheDir, ctx.onFetchProgress);
     mirrored = true;
+  }
+  const boxes = (out.masks as MaskSpec | undefined)?.boxes;
+  if (boxes && (boxes.format === 'voc-xml' || boxes.format === 'csv' || boxes.format === 'json')) {
+    const where = boxes.format === 'voc-xml' ? boxes.path : boxes.file;
+    if (where.startsWith('s3://')) {
+      if (!ctx.openS3) throw new Error(`${spec.source}: masks.boxes ${where} needs S3 access`);
+      // a table file is mirrored with its folder (prefixes are what the mirror copies)
+      const local =
+        boxes.format === 'voc-xml'
+          ? await mirrorS3Prefix(where, ctx.openS3, ctx.cacheDir, ctx.onFetchProgress)
+          : path.join(
+              await mirrorS3Prefix(path.posix.dirname(where), ctx.openS3, ctx.cacheDir, ctx.onFetchProgress),
+              path.posix.basename(where),
+            );
+      const masks = out.masks as MaskSpec;
+      out.masks = {
+        ...masks,
+        boxes: boxes.format === 'voc-xml' ? { ...boxes, path: local } : { ...boxes, file: local },
+      };
+      mirrored = true;
+    }
   }
   return { spec: out as SourceSpec, mirrored };
 }

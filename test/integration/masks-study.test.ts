@@ -4,7 +4,7 @@
  * shows the mask checks. A second study on the same images with reference masks shows the IoU of each source.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -29,6 +29,7 @@ describe('a dataset with boxes but no masks through a whole study', () => {
   let workers: Worker[];
   let running: Promise<void>[];
   let root: string;
+  const s3Boxes = uniqueId('masks-boxes');
 
   before(async () => {
     installRuntime();
@@ -37,8 +38,19 @@ describe('a dataset with boxes but no masks through a whole study', () => {
     client = new Client({ connection });
     store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('masks') });
     const reportRoot = await tempDir('masks-report-');
+    const cacheDir = await tempDir('masks-cache-');
+    const openS3 = (bucket: string, prefix: string) =>
+      new S3ArtifactStore({ ...services.s3, bucket, prefix });
     workers = [
-      await createWorker({ connection: nativeConnection, store, kind: 'cpu', taskQueue, reportRoot }),
+      await createWorker({
+        connection: nativeConnection,
+        store,
+        kind: 'cpu',
+        taskQueue,
+        reportRoot,
+        cacheDir,
+        openS3,
+      }),
       await createWorker({ connection: nativeConnection, store, kind: 'gpu', taskQueue: gpuTaskQueue }),
     ];
     running = workers.map((w) => w.run());
@@ -52,6 +64,12 @@ describe('a dataset with boxes but no masks through a whole study', () => {
       await writeDrawn(root, cls, `im${i}`, o, { mask: o.mask, xml });
     }
     await writeFile(path.join(root, 'boxes/n00000001/im4.xml'), '<annotation><object><name>n00000001');
+    // the same annotations in S3, for the second study
+    const upload = new S3ArtifactStore({ ...services.s3, prefix: s3Boxes });
+    for (const cls of ['n00000001', 'n00000002'])
+      for (const f of await readdir(path.join(root, 'boxes', cls)))
+        await upload.put(`${cls}/${f}`, await readFile(path.join(root, 'boxes', cls, f)));
+    await upload.close();
   });
 
   after(async () => {
@@ -119,14 +137,19 @@ describe('a dataset with boxes but no masks through a whole study', () => {
       assert.match(await readFile(path.join(study.reportDir, 'report.md'), 'utf8'), /## Masks/);
   });
 
-  test('with reference masks: the report shows the IoU of the GrabCut and box masks against them', async () => {
+  test('with reference masks (boxes from s3://): the report shows the IoU of GrabCut and box masks against them', async () => {
     const { results, html } = await run('iou', {
       dataset: {
         source: 'folder',
         path: path.join(root, 'images'),
         maskPath: path.join(root, 'masks'),
         valFraction: 0.5,
-        masks: { use: 'provided', compare: ['grabcut', 'box'], boxes: boxes(), grabcut: { iterations: 3 } },
+        masks: {
+          use: 'provided',
+          compare: ['grabcut', 'box'],
+          boxes: { format: 'voc-xml', path: `s3://${services.s3.bucket}/${s3Boxes}` },
+          grabcut: { iterations: 3 },
+        },
       },
       variants: ['only_fg'],
     });
