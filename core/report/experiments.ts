@@ -70,7 +70,8 @@ const INFO: Record<ExperimentFactor, { title: string; claim: string; sweep?: [st
   },
   fg_mask_quality: {
     title: 'Foreground mask quality',
-    claim: 'Does better segmentation give better accuracy? only_fg with eroded, dilated or box masks.',
+    claim:
+      'Does better segmentation give better accuracy? only_fg with eroded, dilated, GrabCut or box masks (mask IoU: the Masks section).',
   },
   generic_bg: {
     title: 'Generic backgrounds',
@@ -108,7 +109,7 @@ function orderOf(factor: ExperimentFactor, label: string): number {
   if (factor === 'fg_mask_quality') {
     // from the tightest mask to the loosest: erode k (large first), dilate k, then the bounding box
     const k = Number(params.k ?? 0);
-    return params.op === 'erode' ? -k : params.op === 'dilate' ? k : 1e6;
+    return params.op === 'erode' ? -k : params.op === 'dilate' ? k : params.op === 'grabcut' ? 1e5 : 1e6;
   }
   return XIAO_VARIANTS.indexOf(label);
 }

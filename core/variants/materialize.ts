@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson, putJson, tryGetJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
@@ -13,6 +14,9 @@ import {
 import { decodeRawShard } from '../data/raw-shard';
 import type { Sample } from '../data/sample';
 import { type ProgressCallback, writeSplit } from '../data/shard-writer';
+import { boxMask } from '../masks/boxes';
+import { cachedGrabCut } from '../masks/grabcut-cache';
+import { GrabCutPool } from '../masks/grabcut-pool';
 import type { RawImage } from './ops';
 import { windowedPairing } from './pairing';
 import { VariantPool } from './variant-pool';
@@ -92,6 +96,7 @@ export async function materializeVariant(
   const cacheBytes = options.cacheBytes ?? 1024 * 1024 * 1024;
   const cache = new ShardCache(store, cacheBytes);
   const pool = options.pool ?? new VariantPool(options.threads ?? 1);
+  let grabcut: GrabCutPool | undefined;
   const splits: DataManifest['splits'] = {};
   try {
     for (const split of ['train', 'val'] as const) {
@@ -134,6 +139,15 @@ export async function materializeVariant(
               extras.push({});
             }
           }
+          const masks = jobs.map((j) => j.src.mask);
+          if (spec.name === 'fg_mask_quality' && spec.op === 'grabcut') {
+            grabcut ??= new GrabCutPool(Math.min(4, os.availableParallelism()));
+            const gc = await grabCutMasks(store, grabcut, jobs, spec.k);
+            jobs.forEach((j, k) => {
+              j.src = { ...j.src, mask: gc.masks[k]! };
+              if (gc.errors[k]) extras[k]!.notes = [`GrabCut failed (${gc.errors[k]}); the box was used`];
+            });
+          }
           const outputs = await pool.apply(spec, jobs);
           const samples: Sample[] = sources.map((s, j) => ({
             id: s.id,
@@ -141,7 +155,7 @@ export async function materializeVariant(
             width: s.width,
             height: s.height,
             rgb: outputs[j]!,
-            mask: jobs[j]!.src.mask,
+            mask: masks[j]!,
           }));
           return { samples, extras, skipped: [] };
         },
@@ -150,6 +164,7 @@ export async function materializeVariant(
     }
   } finally {
     if (!options.pool) await pool.close();
+    await grabcut?.close();
   }
   const manifest: DataManifest = {
     version: 1,
@@ -185,6 +200,35 @@ function summary(
     classes: m.classes,
     counts,
     reused,
+  };
+}
+
+/**
+ * GrabCut masks from each image's mask box (content-keyed batches, shared with datasets that compare GrabCut
+ * masks on the same images). Where GrabCut fails the box is used, and the item's notes say so.
+ */
+async function grabCutMasks(
+  store: ArtifactStore,
+  pool: GrabCutPool,
+  jobs: { src: RawImage }[],
+  iterations: number,
+): Promise<{ masks: Uint8Array[]; errors: (string | undefined)[] }> {
+  const { results } = await cachedGrabCut(
+    store,
+    pool,
+    jobs.map(({ src }) => ({
+      width: src.width,
+      height: src.height,
+      rgb: src.rgb,
+      boxes: [src.bbox],
+      params: { iterations, margin: 0 },
+    })),
+  );
+  return {
+    masks: results.map(
+      (r, k) => r.mask ?? boxMask([jobs[k]!.src.bbox], jobs[k]!.src.width, jobs[k]!.src.height),
+    ),
+    errors: results.map((r) => r.error),
   };
 }
 

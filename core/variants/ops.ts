@@ -184,12 +184,15 @@ export function applyVariant(spec: VariantSpec, src: RawImage, donor?: RawImage)
       return keepWhere(src.rgb, keep);
     }
     case 'fg_mask_quality': {
+      // grabcut: materialize.ts hands in the GrabCut mask as the source's mask (GrabCut needs OpenCV, async)
       const m =
-        spec.op === 'bbox'
-          ? bboxMask(src.bbox, src.width, src.height)
-          : spec.op === 'erode'
-            ? erodeMask(src.mask, src.width, src.height, spec.k)
-            : dilateMask(src.mask, src.width, src.height, spec.k);
+        spec.op === 'grabcut'
+          ? src.mask
+          : spec.op === 'bbox'
+            ? bboxMask(src.bbox, src.width, src.height)
+            : spec.op === 'erode'
+              ? erodeMask(src.mask, src.width, src.height, spec.k)
+              : dilateMask(src.mask, src.width, src.height, spec.k);
       return keepWhere(src.rgb, m);
     }
   }

@@ -50,12 +50,15 @@ const bgReduced = z
 const fgMaskQuality = z
   .object({
     name: z.literal('fg_mask_quality'),
-    op: z.enum(['erode', 'dilate', 'bbox']),
-    /** Pixels to erode or dilate by (ignored for bbox). */
+    /** grabcut: the mask GrabCut finds from the bounding box of the mask (core/masks/grabcut.ts). */
+    op: z.enum(['erode', 'dilate', 'bbox', 'grabcut']),
+    /** Pixels to erode or dilate by (ignored for bbox); GrabCut iterations for grabcut (0: the default 5). */
     k: z.number().int().min(0).max(256).default(0),
   })
   .strict()
-  .transform((v) => (v.op === 'bbox' ? { ...v, k: 0 } : v));
+  .transform((v) =>
+    v.op === 'bbox' ? { ...v, k: 0 } : v.op === 'grabcut' ? { ...v, k: Math.min(20, v.k || 5) } : v,
+  );
 
 const variantObjectSchema = z.union([simple, bgColor, bgBlur, bgReduced, fgMaskQuality]);
 

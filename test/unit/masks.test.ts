@@ -12,6 +12,8 @@ import { grabCutMask } from '../../core/masks/grabcut';
 import { GrabCutPool } from '../../core/masks/grabcut-pool';
 import { checkMask, countComponents, invertMask, maskIoU } from '../../core/masks/mask-checks';
 import { maskSpecSchema } from '../../core/masks/mask-spec';
+import { materializeVariant } from '../../core/variants/materialize';
+import { variantSpecSchema } from '../../core/variants/variant-spec';
 import { FsArtifactStore } from '../../store/fs-store';
 import { getJson } from '../../store/json';
 import { tempDir } from '../helpers/env';
@@ -367,5 +369,59 @@ describe('datasets with masks from boxes', () => {
         masks: { use: 'box', boxes: { format: 'csv', file: '/b.csv' } },
       }).success,
     );
+  });
+
+  test('fg_mask_quality op=grabcut: only_fg with the GrabCut mask, from the cached batches of the dataset', async () => {
+    assert.deepEqual(variantSpecSchema.parse({ name: 'fg_mask_quality', op: 'grabcut' }), {
+      name: 'fg_mask_quality',
+      op: 'grabcut',
+      k: 5,
+    });
+    const root = await tempDir();
+    const objects = drawnObjects(6, 48, 9);
+    for (const [i, o] of objects.entries())
+      await writeDrawn(root, i % 2 ? 'b' : 'a', `g${i}`, o, { mask: o.mask });
+    const store = new FsArtifactStore(await tempDir());
+    const ds = await prepareDataset(
+      store,
+      {
+        source: 'folder',
+        path: path.join(root, 'images'),
+        maskPath: path.join(root, 'masks'),
+        valFraction: 0,
+        masks: { compare: ['grabcut'] },
+      },
+      { tar: false, maskThreads: 1 },
+    );
+    const cached = await store.list('masks/grabcut');
+    assert.equal(cached.length, 1);
+    const v = await materializeVariant(store, {
+      datasetManifestKey: ds.manifestKey,
+      variant: { name: 'fg_mask_quality', op: 'grabcut' },
+    });
+    assert.deepEqual(
+      await store.list('masks/grabcut'),
+      cached,
+      'the dataset stage computed these masks already',
+    );
+    const src = await samplesOf(store, ds.manifestKey);
+    const out = await samplesOf(store, v.manifestKey);
+    assert.equal(out.size, 6);
+    let kept = 0;
+    let total = 0;
+    for (const [id, o] of out) {
+      const s = src.get(id)!;
+      assert.deepEqual(o.mask, s.mask, 'the output keeps the source mask');
+      for (let p = 0; p < o.width * o.height; p++) {
+        const lit = o.rgb[p * 3] !== 0 || o.rgb[p * 3 + 1] !== 0 || o.rgb[p * 3 + 2] !== 0;
+        if (lit)
+          assert.deepEqual([...o.rgb.subarray(p * 3, p * 3 + 3)], [...s.rgb.subarray(p * 3, p * 3 + 3)]);
+        if (s.mask![p]) {
+          total++;
+          if (lit) kept++;
+        }
+      }
+    }
+    assert.ok(kept / total > 0.85, `object pixels kept: ${kept}/${total}`);
   });
 });
