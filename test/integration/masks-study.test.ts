@@ -1,7 +1,8 @@
 /**
  * Masks where there are none, end to end: a folder dataset with ImageNet-style box annotations and no masks goes
  * through a whole (tiny) study on the real Temporal dev server and S3; GrabCut makes its masks, and the report
- * shows the mask checks. A second study on the same images with reference masks shows the IoU of each source.
+ * shows the mask checks. A second study on the same images with reference masks shows the IoU of each source and
+ * trains on only_fg, tested with the provided, GrabCut and box masks (fg_mask_quality): the mask-quality experiment.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -151,7 +152,10 @@ describe('a dataset with boxes but no masks through a whole study', () => {
           grabcut: { iterations: 3 },
         },
       },
-      variants: ['only_fg'],
+      // the mask-quality experiment in one study: only_fg with the provided, GrabCut and box masks
+      variants: ['only_fg', { name: 'fg_mask_quality', op: ['grabcut', 'bbox'] }],
+      train: [{ model: 'small_cnn', on: ['only_fg'], epochs: 1, batch: 8 }],
+      evaluate: { on: 'all', pairingRepeats: 1 },
     });
     const per = Object.fromEntries(results.dataset!.masks!.perSource.map((p) => [p.source, p]));
     assert.equal(per.provided!.masks, 16, 'the malformed annotation costs only the box sources that image');
@@ -159,5 +163,12 @@ describe('a dataset with boxes but no masks through a whole study', () => {
     assert.ok(per.grabcut!.iou!.mean >= 0.8, `GrabCut IoU ${per.grabcut!.iou!.mean}`);
     assert.ok(per.grabcut!.iou!.mean > per.box!.iou!.mean, 'GrabCut closer to the truth than the box');
     assert.ok(html.includes(`data-source="grabcut" data-iou="${per.grabcut!.iou!.mean}"`));
+    const gcLabel = results.variants.find((v) => v.label.includes('op=grabcut'))!.label;
+    assert.deepEqual(
+      [...results.columns].sort(),
+      ['fg_mask_quality(op=bbox,k=0)', gcLabel, 'only_fg'].sort(),
+    );
+    for (const c of results.columns) assert.ok(results.rows[0]!.accuracy[c]! >= 0, c);
+    assert.ok(html.includes('id="exp-fg_mask_quality"'), 'the mask-quality experiment section');
   });
 });
