@@ -13,7 +13,9 @@ export type GrabCutResult = { mask: Uint8Array; error?: undefined } | { mask?: u
  */
 export class GrabCutPool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, (r: GrabCutResult) => void>();
+  /** Per worker, the job it is running: answered by its message, or with an error if the worker dies. */
+  private readonly current = new Map<Worker, (r: GrabCutResult) => void>();
+  private readonly dead = new Set<Worker>();
   private nextId = 0;
 
   constructor(readonly threads: number) {
@@ -22,45 +24,52 @@ export class GrabCutPool {
     const code = `require('tsx/cjs'); require(${JSON.stringify(file)});`;
     for (let i = 0; i < (threads > 1 ? threads : 0); i++) {
       const w = new Worker(code, { eval: true });
-      w.on('message', (m: { id: number; mask?: Uint8Array; error?: string }) => {
-        const done = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        done?.(m.error !== undefined ? { error: m.error } : { mask: m.mask! });
-      });
+      const finish = (r: GrabCutResult) => {
+        const done = this.current.get(w);
+        this.current.delete(w);
+        done?.(r);
+      };
+      w.on('message', (m: { mask?: Uint8Array; error?: string }) =>
+        finish(m.error !== undefined ? { error: m.error } : { mask: m.mask! }),
+      );
       w.on('error', (err) => {
-        for (const done of this.pending.values()) done({ error: `worker failed: ${err.message}` });
-        this.pending.clear();
+        this.dead.add(w);
+        finish({ error: `GrabCut worker failed: ${err.message}` });
+      });
+      w.on('exit', () => {
+        this.dead.add(w);
+        finish({ error: 'GrabCut worker exited' });
       });
       this.workers.push(w);
     }
   }
 
   async run(jobs: GrabCutJob[]): Promise<GrabCutResult[]> {
-    const out = new Array<GrabCutResult>(jobs.length);
+    const out = new Array<GrabCutResult | undefined>(jobs.length);
     if (this.workers.length === 0) {
       for (const [i, job] of jobs.entries())
         out[i] = await grabCutMask(job).then(
           (mask) => ({ mask }),
           (err: Error) => ({ error: err.message }),
         );
-      return out;
+      return out as GrabCutResult[];
     }
     let next = 0;
     const drive = async (w: Worker) => {
-      while (next < jobs.length) {
+      while (next < jobs.length && !this.dead.has(w)) {
         const i = next++;
         const job = jobs[i]!;
-        const id = this.nextId++;
         // copy the pixels: posting a view into a larger buffer would clone all of it
-        const task: GrabCutTask = { id, job: { ...job, rgb: job.rgb.slice() } };
+        const task: GrabCutTask = { id: this.nextId++, job: { ...job, rgb: job.rgb.slice() } };
         out[i] = await new Promise<GrabCutResult>((resolve) => {
-          this.pending.set(id, resolve);
+          this.current.set(w, resolve);
           w.postMessage(task, [task.job.rgb.buffer as ArrayBuffer]);
         });
       }
     };
     await Promise.all(this.workers.map(drive));
-    return out;
+    // jobs no live worker was left to take are reported, not dropped
+    return out.map((r) => r ?? { error: 'no GrabCut worker left' });
   }
 
   async close(): Promise<void> {
