@@ -37,6 +37,7 @@ export function createDatasetActivities(deps: {
         manifestKey: result.manifestKey,
         counts: result.counts,
         skipped: result.skippedCount,
+        flaggedMasks: result.masks?.flaggedCount,
         reused: result.reused,
       });
       return result;

@@ -8,6 +8,7 @@ import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-spec';
 import { createStore, getJson } from '../../store';
 import { shardProgressPrinter } from '../shard-progress';
+import { printMaskSummary } from './masks';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -168,6 +169,7 @@ export function registerData(program: Command): void {
         console.log(`  skipped: ${m.skipped.length}`);
         for (const s of o.skipped ? m.skipped : m.skipped.slice(0, 10))
           console.log(`    ${s.file}: ${s.reason}`);
+        if (m.masks) printMaskSummary(m.masks, o.skipped === true);
       } finally {
         await store.close();
       }
