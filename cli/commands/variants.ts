@@ -38,7 +38,7 @@ export function registerVariants(program: Command): void {
     .argument('<datasetManifestKey>', 'e.g. datasets/<hash>/manifest.json (printed by bgstudy data ...)')
     .argument(
       '[variants...]',
-      'names or name:key=value,... (bg_blur:sigma=4, bg_reduced:r=0.2, fg_mask_quality:op=erode,k=2, bg_color:color=match); "xiao" or "all" for sets',
+      'names or name:key=value,... (bg_blur:sigma=4, bg_reduced:r=0.2, fg_mask_quality:op=erode,k=2, fg_mask_quality:op=grabcut, bg_color:color=match); "xiao" or "all" for sets',
       ['xiao'],
     )
     .option('--seed <n>', 'pairing seed for mixed_* and generic_bg', (v) => Number.parseInt(v, 10), 0)

@@ -51,14 +51,16 @@ function decode(jobs: GrabCutJob[], buf: Buffer): GrabCutResult[] {
  */
 export async function cachedGrabCut(
   store: ArtifactStore | undefined,
-  pool: GrabCutPool,
+  pool: GrabCutPool | (() => GrabCutPool),
   jobs: GrabCutJob[],
 ): Promise<{ results: GrabCutResult[]; reused: boolean; key?: string }> {
+  // a factory: the pool's threads start only when something is left to compute
+  const run = () => (typeof pool === 'function' ? pool() : pool).run(jobs);
   if (jobs.length === 0) return { results: [], reused: false };
-  if (!store) return { results: await pool.run(jobs), reused: false };
+  if (!store) return { results: await run(), reused: false };
   const key = grabCutBatchKey(jobs);
   if (await store.stat(key)) return { results: decode(jobs, await store.get(key)), reused: true, key };
-  const results = await pool.run(jobs);
+  const results = await run();
   await store.put(key, encode(jobs, results), { contentType: 'application/octet-stream' });
   return { results, reused: false, key };
 }

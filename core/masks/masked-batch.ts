@@ -101,7 +101,7 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
       boxes: d.boxes!,
       params: spec.grabcut,
     }));
-    const { results: out } = await cachedGrabCut(ctx.store, ctx.grabcut(), jobs);
+    const { results: out } = await cachedGrabCut(ctx.store, ctx.grabcut, jobs);
     todo.forEach((d, i) => grab.set(d, out[i]!));
   }
 

@@ -141,8 +141,12 @@ export async function materializeVariant(
           }
           const masks = jobs.map((j) => j.src.mask);
           if (spec.name === 'fg_mask_quality' && spec.op === 'grabcut') {
-            grabcut ??= new GrabCutPool(Math.min(4, os.availableParallelism()));
-            const gc = await grabCutMasks(store, grabcut, jobs, spec.k);
+            const gc = await grabCutMasks(
+              store,
+              () => (grabcut ??= new GrabCutPool(Math.min(4, os.availableParallelism()))),
+              jobs,
+              spec.k,
+            );
             jobs.forEach((j, k) => {
               j.src = { ...j.src, mask: gc.masks[k]! };
               if (gc.errors[k]) extras[k]!.notes = [`GrabCut failed (${gc.errors[k]}); the box was used`];
@@ -209,7 +213,7 @@ function summary(
  */
 async function grabCutMasks(
   store: ArtifactStore,
-  pool: GrabCutPool,
+  pool: () => GrabCutPool,
   jobs: { src: RawImage }[],
   iterations: number,
 ): Promise<{ masks: Uint8Array[]; errors: (string | undefined)[] }> {
