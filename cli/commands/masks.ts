@@ -25,7 +25,9 @@ export function printMaskSummary(s: MaskSummary, all = false): void {
   for (const r of rows) console.log(r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
   console.log(`flagged masks: ${s.flaggedCount}`);
   for (const f of all ? s.flagged : s.flagged.slice(0, 10))
-    console.log(`  ${f.id} (${f.source}): ${f.flags.join(', ')} -> ${f.action}`);
+    console.log(
+      `  ${f.id} (${f.source}${f.file ? `, ${f.file}` : ''}): ${f.flags.join(', ')} -> ${f.action}`,
+    );
   if (s.notesCount) console.log(`box notes: ${s.notesCount}`);
   for (const n of all ? s.notes : s.notes.slice(0, 10)) console.log(`  ${n.id}: ${n.note}`);
 }

@@ -14,6 +14,8 @@ export interface MaskSourceInfo {
   inverted?: boolean;
   /** The source could not make a mask for this image (e.g. GrabCut failed), and why. */
   error?: string;
+  /** For a flagged mask: the file it came from (the mask file, or the image / box annotation it was made from). */
+  file?: string;
 }
 
 /** Per image: every mask source computed for it. */
@@ -43,6 +45,8 @@ export interface MaskSourceSummary {
 
 export interface FlaggedMask {
   id: string;
+  /** The mask file, or the image or annotation the mask was made from. */
+  file?: string;
   source: MaskSourceName;
   flags: MaskFlag[];
   /** For the mask the dataset uses: what the policy did; compared sources are only reported. */
@@ -116,7 +120,7 @@ export function summarizeMasks(args: {
       if (!m || m.flags.length === 0) continue;
       const action =
         source !== args.use ? 'reported' : r.skipped ? 'skipped' : m.inverted ? 'inverted' : 'kept';
-      flagged.push({ id: r.id, source, flags: m.flags, action });
+      flagged.push({ id: r.id, ...(m.file ? { file: m.file } : {}), source, flags: m.flags, action });
     }
   }
   const notes = args.items.flatMap((i) => (i.notes ?? []).map((note) => ({ id: i.id, note })));

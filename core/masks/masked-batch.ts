@@ -82,7 +82,12 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
   for (const d of decoded) {
     if (!d.provided) continue;
     const c = checkMask(d.provided, d.width, d.height, spec.checks);
-    d.providedInfo = { fg: c.fg, components: c.components, flags: c.flags };
+    d.providedInfo = {
+      fg: c.fg,
+      components: c.components,
+      flags: c.flags,
+      ...(c.flags.length ? { file: d.e.mask } : {}),
+    };
     if (spec.checks.policy === 'invert' && c.flags.includes('all-borders')) {
       d.provided = invertMask(d.provided);
       d.providedInfo.inverted = true;
@@ -128,7 +133,12 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
         continue;
       }
       const c = checkMask(mask, d.width, d.height, spec.checks);
-      info[s] = { fg: c.fg, components: c.components, flags: c.flags };
+      info[s] = {
+        fg: c.fg,
+        components: c.components,
+        flags: c.flags,
+        ...(c.flags.length ? { file: d.e.boxFile ?? d.e.image } : {}),
+      };
       masks[s] = mask;
     }
     if (masks.provided)
@@ -189,7 +199,7 @@ async function decodeEntry(
         notes.push(
           `mask is ${raw.width}x${raw.height} but its image ${path.basename(e.image)} is ${width}x${height}`,
         );
-        providedInfo = { fg: 0, components: 0, flags: ['size-mismatch'] };
+        providedInfo = { fg: 0, components: 0, flags: ['size-mismatch'], file: e.mask };
       } else provided = raw.mask;
     }
     let boxes: Box[] | undefined;

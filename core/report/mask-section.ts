@@ -62,7 +62,9 @@ export function masksMarkdown(s: MaskSummary | undefined): string[] {
     lines.push(
       '',
       `Flagged masks: ${s.flaggedCount}${s.flagged.length < s.flaggedCount ? ` (first ${s.flagged.length}; all in the dataset manifest)` : ''}`,
-      ...s.flagged.map((f) => `- ${f.id} (${f.source}): ${f.flags.join(', ')} — ${f.action}`),
+      ...s.flagged.map(
+        (f) => `- ${f.id} (${f.source}${f.file ? `, ${f.file}` : ''}): ${f.flags.join(', ')} — ${f.action}`,
+      ),
     );
   if (s.notesCount)
     lines.push('', `Box notes: ${s.notesCount}`, ...s.notes.map((n) => `- ${n.id}: ${n.note}`));
@@ -92,10 +94,10 @@ export function masksHtml(s: MaskSummary | undefined): string {
   if (s.flaggedCount)
     parts.push(
       `<p>${s.flaggedCount} flagged mask(s)${s.flagged.length < s.flaggedCount ? ` (the first ${s.flagged.length}; all are in the dataset manifest)` : ''}:</p>`,
-      `<table class="skipped" id="mask-flagged"><thead><tr><th>image</th><th>source</th><th>flags</th><th>action</th></tr></thead><tbody>${s.flagged
+      `<table class="skipped" id="mask-flagged"><thead><tr><th>image</th><th>file</th><th>source</th><th>flags</th><th>action</th></tr></thead><tbody>${s.flagged
         .map(
           (f) =>
-            `<tr><td><code>${esc(f.id)}</code></td><td>${esc(f.source)}</td><td>${esc(f.flags.join(', '))}</td><td>${esc(f.action)}</td></tr>`,
+            `<tr><td><code>${esc(f.id)}</code></td><td><code>${esc(f.file ?? '')}</code></td><td>${esc(f.source)}</td><td>${esc(f.flags.join(', '))}</td><td>${esc(f.action)}</td></tr>`,
         )
         .join('')}</tbody></table>`,
     );

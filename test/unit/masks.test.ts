@@ -318,8 +318,9 @@ describe('datasets with masks from boxes', () => {
     );
     const mi = await getJson<DataManifest>(store, inv.manifestKey);
     assert.equal(inv.counts.train, 6);
+    const m3 = path.join(root, 'masks/dog/m3.png');
     assert.deepEqual(mi.masks!.flagged, [
-      { id: 'train/dog/m3', source: 'provided', flags: ['all-borders'], action: 'inverted' },
+      { id: 'train/dog/m3', file: m3, source: 'provided', flags: ['all-borders'], action: 'inverted' },
     ]);
     const s3 = (await samplesOf(store, inv.manifestKey)).get('train/dog/m3')!;
     assert.deepEqual(s3.mask, objects[3]!.mask, 'the inverted mask is the drawn object');
@@ -344,7 +345,7 @@ describe('datasets with masks from boxes', () => {
       /mask check \(provided\): all-borders: .*likely swapped polarity.*; policy skip/,
     );
     assert.deepEqual(ms.masks!.flagged, [
-      { id: 'train/dog/m3', source: 'provided', flags: ['all-borders'], action: 'skipped' },
+      { id: 'train/dog/m3', file: m3, source: 'provided', flags: ['all-borders'], action: 'skipped' },
     ]);
 
     // the default (no masks section): checks run, the flagged mask is kept and reported
