@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { startStudy } from '../../client/start-study';
+import { prepareDataset } from '../../core/data/prepare';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
 import { S3ArtifactStore } from '../../store/s3-store';
@@ -170,5 +171,44 @@ describe('a dataset with boxes but no masks through a whole study', () => {
     );
     for (const c of results.columns) assert.ok(results.rows[0]!.accuracy[c]! >= 0, c);
     assert.ok(html.includes('id="exp-fg_mask_quality"'), 'the mask-quality experiment section');
+  });
+
+  test('a CSV box table in S3 is mirrored with its folder; rows for unknown images are reported', async () => {
+    const csvPrefix = uniqueId('masks-csv');
+    const lines = ['image,xmin,ymin,xmax,ymax'];
+    for (const cls of ['n00000001', 'n00000002'])
+      for (const f of await readdir(path.join(root, 'boxes', cls))) {
+        const m = /<xmin>(\d+)<\/xmin><ymin>(\d+)<\/ymin><xmax>(\d+)<\/xmax><ymax>(\d+)<\/ymax>/.exec(
+          await readFile(path.join(root, 'boxes', cls, f), 'utf8'),
+        );
+        if (m) lines.push(`${cls}/${path.basename(f, '.xml')},${m.slice(1, 5).join(',')}`);
+      }
+    lines.push('n00000001/im2,1,2,three,4');
+    const upload = new S3ArtifactStore({ ...services.s3, prefix: csvPrefix });
+    await upload.put('tables/boxes.csv', `${lines.join('\n')}\n`);
+    await upload.close();
+    const ds = await prepareDataset(
+      store,
+      {
+        source: 'folder',
+        path: path.join(root, 'images'),
+        valFraction: 0,
+        masks: {
+          use: 'box',
+          boxes: { format: 'csv', file: `s3://${services.s3.bucket}/${csvPrefix}/tables/boxes.csv` },
+        },
+      },
+      {
+        tar: false,
+        cacheDir: await tempDir('masks-cache-'),
+        openS3: (bucket, prefix) => new S3ArtifactStore({ ...services.s3, bucket, prefix }),
+      },
+    );
+    assert.equal(ds.counts.train, 15, 'the image with the malformed XML has no row');
+    assert.ok(ds.skipped.some((s) => s.reason === 'line 17: box of "n00000001/im2" is not four numbers'));
+    assert.ok(
+      ds.skipped.some((s) => s.file.endsWith('images/n00000001/im4.png') && /no boxes for/.test(s.reason)),
+    );
+    assert.equal(ds.masks!.perSource[0]!.source, 'box');
   });
 });
