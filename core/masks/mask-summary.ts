@@ -93,7 +93,12 @@ export function summarizeMasks(args: {
   skipped: SkippedFile[];
 }): MaskSummary {
   const rows: { id: string; masks: MaskInfo; skipped: boolean }[] = [
-    ...args.items.filter((i) => i.masks).map((i) => ({ id: i.id, masks: i.masks!, skipped: false })),
+    // an item without `masks` had only its provided mask, unflagged (see makeMaskedBatch)
+    ...args.items.map((i) => ({
+      id: i.id,
+      masks: i.masks ?? { provided: { fg: i.fgFraction, components: 1, flags: [] } },
+      skipped: false,
+    })),
     ...args.skipped
       .filter((s) => s.masks)
       .map((s) => ({ id: s.id ?? s.file, masks: s.masks!, skipped: true })),

@@ -177,7 +177,9 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
       mask: masks[spec.use]!,
     });
     const notes = d.notes.filter((n) => !n.startsWith('mask is'));
-    extras.push({ masks: info, ...(notes.length ? { notes } : {}) });
+    // a clean provided mask alone says nothing fgFraction does not: left out, it keeps big manifests small
+    const plain = Object.keys(info).length === 1 && info.provided?.flags.length === 0;
+    extras.push({ ...(plain ? {} : { masks: info }), ...(notes.length ? { notes } : {}) });
   }
   return { samples, extras, skipped };
 }

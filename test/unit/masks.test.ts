@@ -357,6 +357,13 @@ describe('datasets with masks from boxes', () => {
       ['kept'],
     );
     assert.deepEqual(mk.masks!.sources, ['provided']);
+    // a clean provided mask alone is not repeated per item (fgFraction says it); the summary still counts it
+    const items = new Map(mk.splits.train!.items.map((it) => [it.id, it]));
+    assert.equal(items.get('train/cat/m0')!.masks, undefined);
+    assert.deepEqual(items.get('train/dog/m3')!.masks?.provided?.flags, ['all-borders']);
+    assert.equal(mk.masks!.perSource[0]!.masks, 6);
+    const meanFg = [...items.values()].reduce((a, it) => a + it.fgFraction, 0) / 6;
+    assert.ok(Math.abs(mk.masks!.perSource[0]!.meanFg - meanFg) < 1e-12);
   });
 
   test('a folder source needs masks or boxes it can make them from', () => {
