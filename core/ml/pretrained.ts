@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ArtifactStore } from '../../store/artifact-store';
+import { getOrCreateJson, getJson } from '../../store/json';
+import { contentKey } from '../../store/keys';
+import { sha256Hex } from '../hash';
+import { classMapSchema, type ClassMap } from './class-map';
+import { type Classifier, pretrainedClassifier, type RawModel } from './classifier';
+import { loadOnnxModel } from './onnx-model';
+import { preprocessEntrySchema, resolvePreprocess, type Preprocess } from './preprocess';
+import { loadTfjsModel, parseModelJson, weightPaths } from './tfjs-model';
+
+/** Bump when importing or running pretrained models changes what they compute. */
+export const PRETRAINED_CODE_VERSION = 'pretrained-v1';
+
+/**
+ * A pretrained model in a study spec: where its file is and how to feed and read it. `uri`: a local path
+ * (relative to the worker's working directory), `file://`, `http(s)://`, or `store:<key>` (an artifact
+ * already in the store). For tfjs it names the model.json; weight files are read from beside it.
+ */
+export const pretrainedModelSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'),
+    source: z.enum(['onnx', 'tfjs']),
+    uri: z.string().min(1),
+    /** A preset ('torchvision', 'in9') or `{ inputSize, resizeShorter?, mean, std, range, layout }`. */
+    preprocess: preprocessEntrySchema,
+    /** 'identity', 'imagenet-in9' (the reference's 1000 -> 9 table), or `{ "<output index>": "<class>" }`. */
+    classMap: classMapSchema,
+  })
+  .strict();
+export type PretrainedModelEntry = z.output<typeof pretrainedModelSchema>;
+
+/** The resolved entry the workflow passes to importModel. */
+export interface PretrainedModelInput {
+  name: string;
+  source: 'onnx' | 'tfjs';
+  uri: string;
+  preprocess: Preprocess;
+  classMap: ClassMap;
+}
+
+/** `models/<hash>.json`: a stored copy of a pretrained model's files and how to run it. */
+export interface PretrainedArtifact {
+  kind: 'pretrained';
+  name: string;
+  source: 'onnx' | 'tfjs';
+  uri: string;
+  /** sha256 over every file's bytes (model, then weights in manifest order): the model's identity. */
+  sha256: string;
+  bytes: number;
+  /** Store key of the .onnx file or the model.json. */
+  modelFile: string;
+  /** tfjs: manifest path -> store key. */
+  weightFiles: Record<string, string>;
+  preprocess: Preprocess;
+  classMap: ClassMap;
+  codeVersion: string;
+}
+
+export function toPretrainedInput(e: PretrainedModelEntry): PretrainedModelInput {
+  return { ...e, preprocess: resolvePreprocess(e.preprocess) };
+}
+
+/** The bytes at a uri: `store:<key>`, `http(s)://`, `file://` or a local path. */
+async function readUri(store: ArtifactStore, uri: string): Promise<Uint8Array> {
+  if (uri.startsWith('store:')) return store.get(uri.slice('store:'.length));
+  if (/^https?:\/\//.test(uri)) {
+    const res = await fetch(uri);
+    if (!res.ok) throw new Error(`${uri}: HTTP ${res.status} ${res.statusText}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  const file = uri.startsWith('file://') ? fileURLToPath(uri) : uri;
+  return readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`${uri}: cannot read the model file (${err.code ?? err.message})`);
+  });
+}
+
+/** A weight file named in a model.json, beside it (never outside its folder). */
+export function siblingUri(uri: string, rel: string): string {
+  if (rel.startsWith('/') || rel.split(/[\\/]/).includes('..') || /^[a-z]+:/i.test(rel))
+    throw new Error(`${uri}: weight path "${rel}" must be relative and stay beside model.json`);
+  if (/^https?:\/\//.test(uri)) return new URL(rel, uri).toString();
+  if (uri.startsWith('store:')) return `store:${path.posix.join(path.posix.dirname(uri.slice(6)), rel)}`;
+  return path.join(path.dirname(uri.startsWith('file://') ? fileURLToPath(uri) : uri), rel);
+}
+
+/**
+ * Copies a pretrained model's files into the store under their content hash and writes its descriptor
+ * (`models/<hash of sha256, preprocess, class map, code version>.json`). Rerunning with the same bytes and
+ * settings finds the descriptor and writes nothing.
+ */
+export async function importPretrained(
+  store: ArtifactStore,
+  m: PretrainedModelInput,
+): Promise<{ key: string; artifact: PretrainedArtifact; reused: boolean }> {
+  const model = await readUri(store, m.uri);
+  const weights: [string, Uint8Array][] = [];
+  if (m.source === 'tfjs') {
+    for (const p of weightPaths(parseModelJson(model, m.uri)))
+      weights.push([p, await readUri(store, siblingUri(m.uri, p))]);
+  } else if (model.byteLength === 0) throw new Error(`${m.uri}: empty ONNX file`);
+  const hash = sha256Hex(
+    Buffer.concat([model, ...weights.map(([, b]) => b)].map((b) => sha256Hex(b)).map((h) => Buffer.from(h))),
+  );
+  const key = `${contentKey('models', {
+    sha256: hash,
+    source: m.source,
+    preprocess: m.preprocess,
+    classMap: m.classMap,
+    code: PRETRAINED_CODE_VERSION,
+  })}.json`;
+  const dir = `models/files/${hash.slice(0, 32)}`;
+  const { value, reused } = await getOrCreateJson<PretrainedArtifact>(store, key, async () => {
+    const modelFile = `${dir}/${m.source === 'onnx' ? 'model.onnx' : 'model.json'}`;
+    await store.put(modelFile, model, { contentType: 'application/octet-stream' });
+    const weightFiles: Record<string, string> = {};
+    for (const [i, [p, b]] of weights.entries()) {
+      weightFiles[p] = `${dir}/weights-${i}.bin`;
+      await store.put(weightFiles[p], b, { contentType: 'application/octet-stream' });
+    }
+    return {
+      kind: 'pretrained',
+      name: m.name,
+      source: m.source,
+      uri: m.uri,
+      sha256: hash,
+      bytes: model.byteLength + weights.reduce((n, [, b]) => n + b.byteLength, 0),
+      modelFile,
+      weightFiles,
+      preprocess: m.preprocess,
+      classMap: m.classMap,
+      codeVersion: PRETRAINED_CODE_VERSION,
+    };
+  });
+  return { key, artifact: value, reused };
+}
+
+/** The raw runner of a stored pretrained model (onnxruntime or tfjs). */
+export async function loadPretrainedRaw(
+  store: ArtifactStore,
+  a: PretrainedArtifact,
+  onnx: { providers?: string[]; threads?: number } = {},
+): Promise<RawModel> {
+  const bytes = await store.get(a.modelFile);
+  if (a.source === 'onnx') return loadOnnxModel(bytes, { ...onnx, name: a.uri });
+  return loadTfjsModel(
+    bytes,
+    async (p) => {
+      const k = a.weightFiles[p];
+      if (!k) throw new Error(`${a.uri}: weight file ${p} was not imported`);
+      return store.get(k);
+    },
+    a.uri,
+  );
+}
+
+/** A stored pretrained model as a Classifier over the dataset's `classes`. */
+export async function loadPretrainedClassifier(
+  store: ArtifactStore,
+  key: string,
+  classes: string[],
+): Promise<{ artifact: PretrainedArtifact; classifier: Classifier }> {
+  const artifact = await getJson<PretrainedArtifact>(store, key);
+  if (artifact.kind !== 'pretrained') throw new Error(`${key} is not a pretrained model descriptor`);
+  const raw = await loadPretrainedRaw(store, artifact);
+  return { artifact, classifier: pretrainedClassifier(raw, artifact.preprocess, artifact.classMap, classes) };
+}
