@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { SpecValidationError } from '../../common/errors';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getOrCreateJson, getJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
@@ -168,5 +169,14 @@ export async function loadPretrainedClassifier(
   const artifact = await getJson<PretrainedArtifact>(store, key);
   if (artifact.kind !== 'pretrained') throw new Error(`${key} is not a pretrained model descriptor`);
   const raw = await loadPretrainedRaw(store, artifact);
-  return { artifact, classifier: pretrainedClassifier(raw, artifact.preprocess, artifact.classMap, classes) };
+  const classifier = pretrainedClassifier(raw, artifact.preprocess, artifact.classMap, classes);
+  // One blank image resolves the class map against these classes: a mismatch fails here, by name, for good.
+  const s = artifact.preprocess.inputSize;
+  try {
+    await classifier.predict(new Float32Array(s * s * 3), 1);
+  } catch (err) {
+    await classifier.dispose();
+    throw new SpecValidationError(`model ${artifact.name} (${artifact.uri}): ${(err as Error).message}`);
+  }
+  return { artifact, classifier };
 }
