@@ -4,7 +4,7 @@
  * implement them.
  */
 import type { ModelSpec } from '../core/ml/model-spec';
-import type { PretrainedModelInput } from '../core/ml/pretrained';
+import type { PretrainedModelInput } from '../core/ml/pretrained-spec';
 import type { OptimizerSpec } from '../core/ml/trainer';
 
 export interface EpochMetrics {

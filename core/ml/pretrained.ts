@@ -1,49 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { SpecValidationError } from '../../common/errors';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getOrCreateJson, getJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
 import { sha256Hex } from '../hash';
-import { classMapSchema, type ClassMap } from './class-map';
+import type { ClassMap } from './class-map';
 import { type Classifier, pretrainedClassifier, type RawModel } from './classifier';
 import { loadOnnxModel } from './onnx-model';
-import { preprocessEntrySchema, resolvePreprocess, type Preprocess } from './preprocess';
+import type { Preprocess } from './preprocess';
+import type { PretrainedModelInput } from './pretrained-spec';
 import { loadTfjsModel, parseModelJson, weightPaths } from './tfjs-model';
 
 /** Bump when importing or running pretrained models changes what they compute. */
 export const PRETRAINED_CODE_VERSION = 'pretrained-v1';
-
-/**
- * A pretrained model in a study spec: where its file is and how to feed and read it. `uri`: a local path
- * (relative to the worker's working directory), `file://`, `http(s)://`, or `store:<key>` (an artifact
- * already in the store). For tfjs it names the model.json; weight files are read from beside it.
- */
-export const pretrainedModelSchema = z
-  .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'),
-    source: z.enum(['onnx', 'tfjs']),
-    uri: z.string().min(1),
-    /** A preset ('torchvision', 'in9') or `{ inputSize, resizeShorter?, mean, std, range, layout }`. */
-    preprocess: preprocessEntrySchema,
-    /** 'identity', 'imagenet-in9' (the reference's 1000 -> 9 table), or `{ "<output index>": "<class>" }`. */
-    classMap: classMapSchema,
-  })
-  .strict();
-export type PretrainedModelEntry = z.output<typeof pretrainedModelSchema>;
-
-/** The resolved entry the workflow passes to importModel. */
-export interface PretrainedModelInput {
-  name: string;
-  source: 'onnx' | 'tfjs';
-  uri: string;
-  preprocess: Preprocess;
-  classMap: ClassMap;
-}
 
 /** `models/<hash>.json`: a stored copy of a pretrained model's files and how to run it. */
 export interface PretrainedArtifact {
@@ -61,10 +32,6 @@ export interface PretrainedArtifact {
   preprocess: Preprocess;
   classMap: ClassMap;
   codeVersion: string;
-}
-
-export function toPretrainedInput(e: PretrainedModelEntry): PretrainedModelInput {
-  return { ...e, preprocess: resolvePreprocess(e.preprocess) };
 }
 
 /** The bytes at a uri: `store:<key>`, `http(s)://`, `file://` or a local path. */
