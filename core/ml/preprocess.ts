@@ -47,9 +47,9 @@ export const PREPROCESS_PRESETS = {
   in9: { inputSize: 224, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], range: 1, layout: 'NCHW' },
 } as const satisfies Record<string, Preprocess>;
 
-/** A preset name, or an object (optionally `{ preset, ...overrides }`). */
-export const preprocessEntrySchema = z.union([
-  z.enum(['torchvision', 'in9']),
+/** A preset name, or an object (optionally `{ preset, ...overrides }`); errors name the field inside it. */
+export const preprocessEntrySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { preset: v } : v),
   z
     .object({ preset: z.enum(['torchvision', 'in9']).optional() })
     .passthrough()
@@ -60,11 +60,7 @@ export const preprocessEntrySchema = z.union([
       for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
       return z.NEVER;
     }),
-]);
-
-export function resolvePreprocess(entry: z.output<typeof preprocessEntrySchema>): Preprocess {
-  return typeof entry === 'string' ? preprocessSchema.parse(PREPROCESS_PRESETS[entry]) : entry;
-}
+);
 
 /** Output size of torchvision's Resize(shorter) for a w x h image: the long side truncated, as torchvision does. */
 export function shorterSideSize(w: number, h: number, shorter: number): { w: number; h: number } {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classMapSchema, type ClassMap } from './class-map';
-import { preprocessEntrySchema, resolvePreprocess, type Preprocess } from './preprocess';
+import { preprocessEntrySchema, type Preprocess } from './preprocess';
 
 /**
  * A pretrained model in a study spec: where its file is and how to feed and read it. `uri`: a local path
@@ -32,5 +32,5 @@ export interface PretrainedModelInput {
 }
 
 export function toPretrainedInput(e: PretrainedModelEntry): PretrainedModelInput {
-  return { ...e, preprocess: resolvePreprocess(e.preprocess) };
+  return { ...e };
 }
