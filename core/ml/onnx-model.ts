@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { RawModel } from './classifier';
 
@@ -9,10 +11,25 @@ async function ort(): Promise<typeof Ort> {
   return import('onnxruntime-node');
 }
 
-/** Providers this install can use: CPU always; CUDA/TensorRT only where their libraries were installed. */
+/**
+ * Providers this install can use: CPU always; CUDA/TensorRT only where their provider libraries were installed
+ * beside the binding (onnxruntime-node's optional download), so a CPU-only install never logs failed GPU loads.
+ * BGSTUDY_ONNX_PROVIDERS (e.g. "cuda,cpu") overrides.
+ */
 export async function availableProviders(): Promise<string[]> {
+  const forced = process.env.BGSTUDY_ONNX_PROVIDERS;
+  if (forced) return forced.split(',').map((p) => p.trim());
   const listed = new Set((await ort()).listSupportedBackends().map((b) => b.name));
-  return PREFERRED.filter((p) => p === 'cpu' || listed.has(p));
+  const dir = path.join(
+    path.dirname(require.resolve('onnxruntime-node/package.json')),
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
+  return PREFERRED.filter(
+    (p) => p === 'cpu' || (listed.has(p) && existsSync(path.join(dir, `libonnxruntime_providers_${p}.so`))),
+  );
 }
 
 export interface OnnxOptions {
