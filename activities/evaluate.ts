@@ -319,9 +319,13 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
                     onProgress: (done, total) => hooks.heartbeat({ done, total }),
                   });
               // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
-              await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize), {
-                contentType: 'image/png',
-              });
+              await store.put(
+                gridKey,
+                await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)),
+                {
+                  contentType: 'image/png',
+                },
+              );
               return {
                 schema: RESULTS_SCHEMA,
                 kind: 'saliency',

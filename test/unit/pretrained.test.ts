@@ -11,7 +11,9 @@ import { argmaxRow } from '../../core/ml/metrics';
 import { occlusionSaliency } from '../../core/ml/occlusion';
 import { loadOnnxModel } from '../../core/ml/onnx-model';
 import { preprocessSchema, toModelInput, viewPixels } from '../../core/ml/preprocess';
+import { importPretrained, loadPretrainedClassifier } from '../../core/ml/pretrained';
 import { loadTfjsModel } from '../../core/ml/tfjs-model';
+import { FsArtifactStore } from '../../store/fs-store';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'models');
 // The IN-9 folder names of the in9 source (core/data/in9-reader.ts strips the NN_ prefix).
@@ -241,4 +243,80 @@ void test('occlusion saliency finds what a model looks at, and the foreground sh
   // The central 2x2 patches light up, the border patches do not.
   assert.equal(out.items[0]!.map[8 * size + 8], 255);
   assert.equal(out.items[0]!.map[0], 0);
+});
+
+void test('a tfjs model.json + weights is imported into the store by content and evaluated as a Classifier', async () => {
+  await tf.setBackend('cpu');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bgstudy-tfjs-import-'));
+  const model = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [8, 8, 3] }),
+      tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }) }),
+    ],
+  });
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const json = {
+        format: 'layers-model',
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }],
+      };
+      await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+      await writeFile(path.join(dir, 'w.bin'), Buffer.from(a.weightData as ArrayBuffer));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const store = new FsArtifactStore(path.join(dir, 'store'));
+  const entry = {
+    name: 'dense',
+    source: 'tfjs' as const,
+    uri: path.join(dir, 'model.json'),
+    preprocess: preprocessSchema.parse({ inputSize: 8, layout: 'NHWC', range: 255 }),
+    classMap: { '0': 'a', '1': 'b' },
+  };
+  const first = await importPretrained(store, entry);
+  assert.equal(first.reused, false);
+  assert.deepEqual(Object.keys(first.artifact.weightFiles), ['w.bin']);
+  const again = await importPretrained(store, entry);
+  assert.equal(again.reused, true);
+  assert.equal(again.key, first.key);
+  // The same bytes under another uri (here store:) are the same model: the same key, nothing rewritten.
+  await store.put('user/m/model.json', await readFile(path.join(dir, 'model.json')));
+  await store.put('user/m/w.bin', await readFile(path.join(dir, 'w.bin')));
+  const fromStore = await importPretrained(store, { ...entry, uri: 'store:user/m/model.json' });
+  assert.equal(fromStore.key, first.key);
+  assert.equal(fromStore.reused, true);
+
+  const { classifier } = await loadPretrainedClassifier(store, first.key, ['a', 'b']);
+  assert.equal(classifier.numScores, 3, 'output 2 maps to no class: an extra score column');
+  const sample: Sample = {
+    id: 's',
+    label: 0,
+    width: 8,
+    height: 8,
+    rgb: Uint8Array.from({ length: 192 }, (_, i) => (i * 5) % 256),
+  };
+  const scores = await classifier.predict(classifier.view(sample), 1);
+  // range 255: the model sees the raw bytes.
+  const direct = (await (
+    model.predict(tf.tensor4d(Float32Array.from(sample.rgb), [1, 8, 8, 3])) as tf.Tensor
+  ).data()) as Float32Array;
+  assert.ok(Math.abs(scores[0]! - direct[0]!) < 1e-4 && Math.abs(scores[1]! - direct[1]!) < 1e-4);
+  assert.ok(Math.abs(scores[2]! - direct[2]!) < 1e-4, 'the unmapped output is the "other" column');
+  await classifier.dispose();
+  await assert.rejects(
+    loadPretrainedClassifier(store, first.key, ['x', 'y']),
+    /model dense .*: class map given: a, b not among the dataset's classes \(x, y\)/,
+  );
+
+  // A model.json whose weights point outside its folder is refused before anything is read.
+  await writeFile(
+    path.join(dir, 'evil.json'),
+    JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['../secret.bin'], weights: [] }] }),
+  );
+  await assert.rejects(
+    importPretrained(store, { ...entry, uri: path.join(dir, 'evil.json') }),
+    /must be relative and stay beside model\.json/,
+  );
+  model.dispose();
 });
