@@ -23,6 +23,7 @@ import {
   importPretrained,
   loadPretrainedClassifier,
   loadPretrainedRaw,
+  ModelInputError,
   type PretrainedArtifact,
 } from '../core/ml/pretrained';
 import { preprocessSchema } from '../core/ml/preprocess';
@@ -143,15 +144,22 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
      */
     async importModel(raw: ImportModelInput): Promise<TrainRunOutput> {
       const input = parseInput(importModelInputSchema, raw, 'importModel');
-      const { key, artifact, reused } = await importPretrained(store, input.model).catch((err: unknown) => {
-        throw new SpecValidationError(`model ${input.model.name}: ${(err as Error).message}`);
-      });
-      const runner = await loadPretrainedRaw(store, artifact).catch((err: unknown) => {
-        throw new SpecValidationError(`model ${input.model.name}: ${(err as Error).message}`);
-      });
+      const hooks = activityHooks();
+      // A large model from a URL may take longer than the heartbeat timeout to copy.
+      const beat = setInterval(() => hooks.heartbeat({ phase: 'import' }), 10_000);
+      // The user's model at fault: fail the study by name; the store or network: let Temporal retry.
+      const toSpecError = (err: unknown) => {
+        if (err instanceof ModelInputError)
+          throw new SpecValidationError(`model ${input.model.name}: ${err.message}`);
+        throw err;
+      };
+      const { key, artifact, reused } = await importPretrained(store, input.model)
+        .catch(toSpecError)
+        .finally(() => clearInterval(beat));
+      const runner = await loadPretrainedRaw(store, artifact).catch(toSpecError);
       const backend = runner.backend;
       await runner.dispose();
-      activityHooks().info('pretrained model imported', { key, sha256: artifact.sha256, reused });
+      hooks.info('pretrained model imported', { key, sha256: artifact.sha256, reused });
       return {
         runId: input.runId,
         modelKey: key,

@@ -34,24 +34,39 @@ export interface PretrainedArtifact {
   codeVersion: string;
 }
 
+/**
+ * A problem with the model the user named (missing file, HTTP 4xx, not a model, bad weight path): retrying
+ * cannot fix it. Anything else (the store, the network, an HTTP 5xx) is left to retries.
+ */
+export class ModelInputError extends Error {
+  override name = 'ModelInputError';
+}
+
 /** The bytes at a uri: `store:<key>`, `http(s)://`, `file://` or a local path. */
 async function readUri(store: ArtifactStore, uri: string): Promise<Uint8Array> {
-  if (uri.startsWith('store:')) return store.get(uri.slice('store:'.length));
+  if (uri.startsWith('store:')) {
+    const key = uri.slice('store:'.length);
+    if (!(await store.stat(key))) throw new ModelInputError(`${uri}: no such artifact in ${store.location}`);
+    return store.get(key);
+  }
   if (/^https?:\/\//.test(uri)) {
     const res = await fetch(uri);
-    if (!res.ok) throw new Error(`${uri}: HTTP ${res.status} ${res.statusText}`);
+    if (!res.ok) {
+      const msg = `${uri}: HTTP ${res.status} ${res.statusText}`;
+      throw res.status >= 500 || res.status === 429 ? new Error(msg) : new ModelInputError(msg);
+    }
     return new Uint8Array(await res.arrayBuffer());
   }
   const file = uri.startsWith('file://') ? fileURLToPath(uri) : uri;
   return readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(`${uri}: cannot read the model file (${err.code ?? err.message})`);
+    throw new ModelInputError(`${uri}: cannot read the model file (${err.code ?? err.message})`);
   });
 }
 
 /** A weight file named in a model.json, beside it (never outside its folder). */
 export function siblingUri(uri: string, rel: string): string {
   if (rel.startsWith('/') || rel.split(/[\\/]/).includes('..') || /^[a-z]+:/i.test(rel))
-    throw new Error(`${uri}: weight path "${rel}" must be relative and stay beside model.json`);
+    throw new ModelInputError(`${uri}: weight path "${rel}" must be relative and stay beside model.json`);
   if (/^https?:\/\//.test(uri)) return new URL(rel, uri).toString();
   if (uri.startsWith('store:')) return `store:${path.posix.join(path.posix.dirname(uri.slice(6)), rel)}`;
   return path.join(path.dirname(uri.startsWith('file://') ? fileURLToPath(uri) : uri), rel);
@@ -69,9 +84,14 @@ export async function importPretrained(
   const model = await readUri(store, m.uri);
   const weights: [string, Uint8Array][] = [];
   if (m.source === 'tfjs') {
-    for (const p of weightPaths(parseModelJson(model, m.uri)))
-      weights.push([p, await readUri(store, siblingUri(m.uri, p))]);
-  } else if (model.byteLength === 0) throw new Error(`${m.uri}: empty ONNX file`);
+    let paths: string[];
+    try {
+      paths = weightPaths(parseModelJson(model, m.uri));
+    } catch (err) {
+      throw new ModelInputError((err as Error).message);
+    }
+    for (const p of paths) weights.push([p, await readUri(store, siblingUri(m.uri, p))]);
+  } else if (model.byteLength === 0) throw new ModelInputError(`${m.uri}: empty ONNX file`);
   const hash = sha256Hex(
     Buffer.concat([model, ...weights.map(([, b]) => b)].map((b) => sha256Hex(b)).map((h) => Buffer.from(h))),
   );
@@ -115,16 +135,23 @@ export async function loadPretrainedRaw(
   onnx: { providers?: string[]; threads?: number } = {},
 ): Promise<RawModel> {
   const bytes = await store.get(a.modelFile);
-  if (a.source === 'onnx') return loadOnnxModel(bytes, { ...onnx, name: a.uri });
-  return loadTfjsModel(
-    bytes,
-    async (p) => {
-      const k = a.weightFiles[p];
-      if (!k) throw new Error(`${a.uri}: weight file ${p} was not imported`);
-      return store.get(k);
-    },
-    a.uri,
-  );
+  const weights = new Map<string, Uint8Array>();
+  for (const [p, k] of Object.entries(a.weightFiles)) weights.set(p, await store.get(k));
+  try {
+    if (a.source === 'onnx') return await loadOnnxModel(bytes, { ...onnx, name: a.uri });
+    return await loadTfjsModel(
+      bytes,
+      async (p) => {
+        const w = weights.get(p);
+        if (!w) throw new Error(`${a.uri}: weight file ${p} was not imported`);
+        return w;
+      },
+      a.uri,
+    );
+  } catch (err) {
+    // The bytes are in hand: a model that does not load is the model's fault.
+    throw new ModelInputError((err as Error).message);
+  }
 }
 
 /** A stored pretrained model as a Classifier over the dataset's `classes`. */
@@ -135,7 +162,11 @@ export async function loadPretrainedClassifier(
 ): Promise<{ artifact: PretrainedArtifact; classifier: Classifier }> {
   const artifact = await getJson<PretrainedArtifact>(store, key);
   if (artifact.kind !== 'pretrained') throw new Error(`${key} is not a pretrained model descriptor`);
-  const raw = await loadPretrainedRaw(store, artifact);
+  const raw = await loadPretrainedRaw(store, artifact).catch((err: unknown) => {
+    if (err instanceof ModelInputError)
+      throw new SpecValidationError(`model ${artifact.name}: ${err.message}`);
+    throw err;
+  });
   const classifier = pretrainedClassifier(raw, artifact.preprocess, artifact.classMap, classes);
   // One blank image resolves the class map against these classes: a mismatch fails here, by name, for good.
   const s = artifact.preprocess.inputSize;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -286,6 +288,25 @@ void test('a tfjs model.json + weights is imported into the store by content and
   const fromStore = await importPretrained(store, { ...entry, uri: 'store:user/m/model.json' });
   assert.equal(fromStore.key, first.key);
   assert.equal(fromStore.reused, true);
+  // And over HTTP (weights fetched beside the model.json's URL); a missing file is named with its status.
+  const server = createServer((req, res) => {
+    readFile(path.join(dir, path.basename(req.url ?? ''))).then(
+      (b) => res.end(b),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const fromUrl = await importPretrained(store, { ...entry, uri: `${base}/model.json` });
+    assert.equal(fromUrl.key, first.key);
+    await assert.rejects(
+      importPretrained(store, { ...entry, uri: `${base}/gone.json` }),
+      /gone\.json: HTTP 404/,
+    );
+  } finally {
+    server.close();
+  }
 
   const { classifier } = await loadPretrainedClassifier(store, first.key, ['a', 'b']);
   assert.equal(classifier.numScores, 3, 'output 2 maps to no class: an extra score column');
