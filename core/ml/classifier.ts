@@ -58,7 +58,9 @@ export function trainedClassifier(model: tf.LayersModel, inputSize: number, numC
 
 /**
  * A pretrained model with declared preprocessing and class mapping, as a Classifier over `classes`. The class
- * table is resolved on the first batch, once the number of outputs is known.
+ * table is resolved on the first batch, once the number of outputs is known. With a class map the scores are
+ * class-group maxima (core/ml/class-map.ts mapScores): accuracy is exactly the reference's; the reported loss
+ * is the cross-entropy of those k + 1 scores, comparable between such models only.
  */
 export function pretrainedClassifier(
   raw: RawModel,

@@ -22,7 +22,7 @@ export interface PretrainedArtifact {
   name: string;
   source: 'onnx' | 'tfjs';
   uri: string;
-  /** sha256 over every file's bytes (model, then weights in manifest order): the model's identity. */
+  /** sha256 of the files' sha256 hex digests (model, then weights in manifest order): the model's identity. */
   sha256: string;
   bytes: number;
   /** Store key of the .onnx file or the model.json. */
