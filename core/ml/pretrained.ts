@@ -103,13 +103,17 @@ export async function importPretrained(
     code: PRETRAINED_CODE_VERSION,
   })}.json`;
   const dir = `models/files/${hash.slice(0, 32)}`;
+  // The files are keyed by their bytes alone (shared by every preprocessing of the same model): written once.
+  const putOnce = async (k: string, b: Uint8Array) => {
+    if (!(await store.stat(k))) await store.put(k, b, { contentType: 'application/octet-stream' });
+  };
   const { value, reused } = await getOrCreateJson<PretrainedArtifact>(store, key, async () => {
     const modelFile = `${dir}/${m.source === 'onnx' ? 'model.onnx' : 'model.json'}`;
-    await store.put(modelFile, model, { contentType: 'application/octet-stream' });
+    await putOnce(modelFile, model);
     const weightFiles: Record<string, string> = {};
     for (const [i, [p, b]] of weights.entries()) {
       weightFiles[p] = `${dir}/weights-${i}.bin`;
-      await store.put(weightFiles[p], b, { contentType: 'application/octet-stream' });
+      await putOnce(weightFiles[p], b);
     }
     return {
       kind: 'pretrained',

@@ -141,6 +141,8 @@ describe('a study with a pretrained ONNX model', () => {
 
     const md = (await store.get(result.reportKey!)).toString('utf8');
     assert.match(md, /\| tiny \| pretrained \|/);
+    const html = (await store.get(result.htmlKey!)).toString('utf8');
+    assert.match(html, /tiny/);
 
     // The same spec again: the import and every evaluation are found in the store.
     const again = await (await start()).result();
