@@ -341,3 +341,64 @@ void test('a tfjs model.json + weights is imported into the store by content and
   );
   model.dispose();
 });
+
+void test('a tfjs GraphModel model.json (converter format) runs: a Reshape + MatMul graph gives x . W', async () => {
+  await tf.setBackend('cpu');
+  const dim = (...s: number[]) => ({ shape: { dim: s.map((v) => ({ size: String(v) })) } });
+  const float = { type: 'DT_FLOAT' };
+  const json = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'image', op: 'Placeholder', attr: { dtype: float, shape: dim(-1, 2, 2, 3) } },
+        {
+          name: 'shape',
+          op: 'Const',
+          attr: {
+            dtype: { type: 'DT_INT32' },
+            value: { tensor: { dtype: 'DT_INT32', tensorShape: dim(2) } },
+          },
+        },
+        {
+          name: 'w',
+          op: 'Const',
+          attr: { dtype: float, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dim(12, 2) } } },
+        },
+        { name: 'flat', op: 'Reshape', input: ['image', 'shape'], attr: { T: float } },
+        {
+          name: 'logits',
+          op: 'MatMul',
+          input: ['flat', 'w'],
+          attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } },
+        },
+      ],
+      versions: { producer: 1 },
+    },
+    weightsManifest: [
+      {
+        paths: ['g.bin'],
+        weights: [
+          { name: 'shape', shape: [2], dtype: 'int32' },
+          { name: 'w', shape: [12, 2], dtype: 'float32' },
+        ],
+      },
+    ],
+  };
+  const w = Float32Array.from({ length: 24 }, (_, i) => (i % 5) - 2);
+  const bin = Buffer.concat([Buffer.from(Int32Array.from([-1, 12]).buffer), Buffer.from(w.buffer)]);
+  const raw = await loadTfjsModel(Buffer.from(JSON.stringify(json)), (p) => {
+    assert.equal(p, 'g.bin');
+    return Promise.resolve(bin);
+  });
+  assert.match(raw.backend, /graph model/);
+  const x = Float32Array.from({ length: 24 }, (_, i) => i / 10);
+  const { data, numOutputs } = await raw.run(x, [2, 2, 2, 3]);
+  assert.equal(numOutputs, 2);
+  for (let b = 0; b < 2; b++)
+    for (let j = 0; j < 2; j++) {
+      let want = 0;
+      for (let i = 0; i < 12; i++) want += x[b * 12 + i]! * w[i * 2 + j]!;
+      assert.ok(Math.abs(data[b * 2 + j]! - want) < 1e-5, `row ${b} col ${j}: ${data[b * 2 + j]} vs ${want}`);
+    }
+  await raw.dispose();
+});
