@@ -60,8 +60,10 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
       gpuTaskQueue: '',
       heartbeatTimeout: 0,
     });
-    const { modelSpec } = input.train;
-    const trained = await call(() => gpu.trainModel(input.train));
+    const modelSpec = input.train?.modelSpec;
+    const trained = await call(() =>
+      input.pretrained ? gpu.importModel(input.pretrained) : gpu.trainModel(input.train!),
+    );
     const tests = await mapLimit(input.tests, 2, async (t) => {
       const evaluations = [];
       for (const v of t.variants) {
