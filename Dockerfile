@@ -4,6 +4,8 @@
 FROM node:20-bookworm-slim AS cpu
 WORKDIR /app
 COPY package.json package-lock.json ./
+# onnxruntime-node's CPU binding ships in the package; skip its optional CUDA provider download.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production BGSTUDY_STORE=s3
@@ -18,6 +20,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
   && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# onnxruntime-node 1.30's CUDA provider needs CUDA 12 (this image is 11.8 for tfjs-node-gpu): ONNX runs on CPU.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm install --no-save --foreground-scripts @tensorflow/tfjs-node-gpu@4.22.0
 COPY . .

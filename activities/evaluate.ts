@@ -1,20 +1,32 @@
-import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type {
   ChallengeInput,
   ChallengeOutput,
   EvaluateInput,
   EvaluateOutput,
+  ImportModelInput,
   SaliencyInput,
   SaliencyOutput,
+  TrainRunOutput,
 } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
 import { backgroundsChallenge, type ChallengeCursor, loadBackgroundPool } from '../core/ml/challenge';
-import { evaluateSource, type Predict } from '../core/ml/evaluate';
+import { classMapSchema } from '../core/ml/class-map';
+import { type Classifier, trainedClassifier } from '../core/ml/classifier';
+import { evaluateSource } from '../core/ml/evaluate';
 import { loadModel, type ModelArtifact } from '../core/ml/model-artifact';
 import type { ModelSpec } from '../core/ml/model-spec';
+import { occlusionSaliency } from '../core/ml/occlusion';
+import {
+  importPretrained,
+  loadPretrainedClassifier,
+  loadPretrainedRaw,
+  ModelInputError,
+  type PretrainedArtifact,
+} from '../core/ml/pretrained';
+import { preprocessSchema } from '../core/ml/preprocess';
 import {
   backendInfo,
   type ChallengeResult,
@@ -26,12 +38,26 @@ import {
 import { saliencyMaps, sampleGrid } from '../core/ml/saliency';
 import { saliencyGridPng } from '../core/ml/saliency-grid';
 import type { ArtifactStore } from '../store';
-import { getOrCreateJson } from '../store/json';
+import { getJson, getOrCreateJson } from '../store/json';
 import { activityHooks } from './activity-context';
 import { parseInput } from './parse-input';
 import { modelSpecSchema, type OpenSource } from './train';
 
-const base = { modelKey: z.string().min(1), modelSpec: modelSpecSchema };
+/** modelSpec: a model trained here (checked against the stored one); absent: an imported pretrained model. */
+const base = { modelKey: z.string().min(1), modelSpec: modelSpecSchema.optional() };
+const importModelInputSchema = z.object({
+  runId: z.string().min(1),
+  label: z.string().min(1),
+  model: z
+    .object({
+      name: z.string().min(1),
+      source: z.enum(['onnx', 'tfjs']),
+      uri: z.string().min(1),
+      preprocess: preprocessSchema,
+      classMap: classMapSchema,
+    })
+    .strict(),
+});
 const evaluateInputSchema = z.object({
   ...base,
   manifestKey: z.string().min(1),
@@ -61,43 +87,43 @@ function evalKey(modelKey: string, kind: string, inputs: object): string {
   return `evals/${run}/${kind}-${hashOf({ ...inputs, modelKey, code: EVAL_CODE_VERSION })}`;
 }
 
-function predictor(model: tf.LayersModel, size: number): Predict {
-  return async (x, n) => {
-    const out = tf.tidy(
-      () => model.apply(tf.tensor4d(x, [n, size, size, 3]), { training: false }) as tf.Tensor,
-    );
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    return data;
-  };
-}
-
-/** Loads the model, checks it is the one the workflow means, and disposes it afterwards. */
-async function withModel<T>(
+/**
+ * Loads the classifier behind `modelKey` for data with `classes`: a model trained here (checked to be the one
+ * the workflow means, and to share the data's label space) or an imported pretrained one (its class map
+ * resolved against `classes`). Disposes it afterwards.
+ */
+async function withClassifier<T>(
   store: ArtifactStore,
   modelKey: string,
-  spec: ModelSpec,
-  f: (model: tf.LayersModel, a: ModelArtifact) => Promise<T>,
+  spec: ModelSpec | undefined,
+  classes: string[],
+  dataKey: string,
+  f: (c: Classifier) => Promise<T>,
 ): Promise<T> {
-  const { model, artifact } = await loadModel(store, modelKey);
-  try {
-    if (hashOf(artifact.modelSpec) !== hashOf(spec)) {
+  const doc = await getJson<ModelArtifact | PretrainedArtifact>(store, modelKey);
+  let classifier: Classifier;
+  if ('kind' in doc && doc.kind === 'pretrained') {
+    classifier = (await loadPretrainedClassifier(store, modelKey, classes)).classifier;
+  } else {
+    const { model, artifact } = await loadModel(store, modelKey);
+    classifier = trainedClassifier(model, artifact.modelSpec.inputSize, artifact.modelSpec.numClasses);
+    if (!spec || hashOf(artifact.modelSpec) !== hashOf(spec)) {
+      await classifier.dispose();
       throw new SpecValidationError(
-        `${modelKey} holds ${JSON.stringify(artifact.modelSpec)}, not ${JSON.stringify(spec)}`,
+        `${modelKey} holds ${JSON.stringify(artifact.modelSpec)}, not ${JSON.stringify(spec ?? null)}`,
       );
     }
-    return await f(model, artifact);
-  } finally {
-    model.dispose();
+    if (classes.length !== spec.numClasses) {
+      await classifier.dispose();
+      throw new SpecValidationError(
+        `${dataKey} has ${classes.length} classes, the model has ${spec.numClasses}`,
+      );
+    }
   }
-}
-
-/** A model can only be scored on data with its own label space. */
-function checkClasses(classes: string[], spec: ModelSpec, dataKey: string): void {
-  if (classes.length !== spec.numClasses) {
-    throw new SpecValidationError(
-      `${dataKey} has ${classes.length} classes, the model has ${spec.numClasses}`,
-    );
+  try {
+    return await f(classifier);
+  } finally {
+    await classifier.dispose();
   }
 }
 
@@ -111,35 +137,80 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
   const openSource: OpenSource = deps.openSource ?? openSampleSource;
 
   return {
+    /**
+     * A pretrained model in place of training: its files copied into the store under their content hash
+     * (models/), with the declared preprocessing and class map. Checked to load here, so a broken file fails
+     * the run at once and by name.
+     */
+    async importModel(raw: ImportModelInput): Promise<TrainRunOutput> {
+      const input = parseInput(importModelInputSchema, raw, 'importModel');
+      const hooks = activityHooks();
+      // A large model from a URL may take longer than the heartbeat timeout to copy.
+      const beat = setInterval(() => hooks.heartbeat({ phase: 'import' }), 10_000);
+      // The user's model at fault: fail the study by name; the store or network: let Temporal retry.
+      const toSpecError = (err: unknown) => {
+        if (err instanceof ModelInputError)
+          throw new SpecValidationError(`model ${input.model.name}: ${err.message}`);
+        throw err;
+      };
+      const { key, artifact, reused } = await importPretrained(store, input.model)
+        .catch(toSpecError)
+        .finally(() => clearInterval(beat));
+      const runner = await loadPretrainedRaw(store, artifact).catch(toSpecError);
+      const backend = runner.backend;
+      await runner.dispose();
+      hooks.info('pretrained model imported', { key, sha256: artifact.sha256, reused });
+      return {
+        runId: input.runId,
+        modelKey: key,
+        curves: [],
+        backend: `pretrained ${artifact.source} ${artifact.sha256.slice(0, 12)} on ${backend}`,
+        resumedFrom: null,
+        batchesTrainedThisAttempt: 0,
+        batchesTotal: 0,
+        reused,
+      };
+    },
+
     /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
     async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
       const input = parseInput(evaluateInputSchema, raw, 'evaluateModel');
       const resultKey = `${evalKey(input.modelKey, 'acc', { manifestKey: input.manifestKey, variantId: input.variantId })}.json`;
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<VariantEvaluation>(store, resultKey, () =>
-        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
+        (async () => {
           const source = await openSource(store, input.manifestKey, 'val');
-          checkClasses(source.classes, modelSpec, input.manifestKey);
-          const e = await evaluateSource(predictor(model, modelSpec.inputSize), source, {
-            inputSize: modelSpec.inputSize,
-            numClasses: modelSpec.numClasses,
-            batchSize: EVAL_BATCH,
-            signal: hooks.signal,
-            onProgress: (done, total) => hooks.heartbeat({ done, total }),
-          });
-          return {
-            schema: RESULTS_SCHEMA,
-            kind: 'evaluation',
-            modelKey: input.modelKey,
-            variant: input.variantId,
-            dataKey: input.manifestKey,
-            split: 'val',
-            classes: source.classes,
-            ...e,
-            backend: backendInfo(),
-            codeVersion: EVAL_CODE_VERSION,
-          };
-        }),
+          return withClassifier(
+            store,
+            input.modelKey,
+            input.modelSpec,
+            source.classes,
+            input.manifestKey,
+            async (c) => {
+              const e = await evaluateSource((x, n) => c.predict(x, n), source, {
+                inputSize: c.inputSize,
+                numClasses: c.numClasses,
+                numScores: c.numScores,
+                view: (s) => c.view(s),
+                batchSize: EVAL_BATCH,
+                signal: hooks.signal,
+                onProgress: (done, total) => hooks.heartbeat({ done, total }),
+              });
+              return {
+                schema: RESULTS_SCHEMA,
+                kind: 'evaluation',
+                modelKey: input.modelKey,
+                variant: input.variantId,
+                dataKey: input.manifestKey,
+                split: 'val',
+                classes: source.classes,
+                ...e,
+                backend: backendInfo(c.backend),
+                codeVersion: EVAL_CODE_VERSION,
+              };
+            },
+          );
+        })(),
       );
       return {
         variantId: input.variantId,
@@ -163,37 +234,50 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const resultKey = `${evalKey(input.modelKey, 'challenge', identity)}.json`;
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<ChallengeResult>(store, resultKey, () =>
-        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
-          const { inputSize, numClasses } = modelSpec;
+        (async () => {
           const [fg, bg] = await Promise.all([
             openSource(store, input.foregroundManifestKey, 'val'),
             openSource(store, input.backgroundManifestKey, 'val'),
           ]);
-          checkClasses(fg.classes, modelSpec, input.foregroundManifestKey);
-          const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity);
-          const cursor = hooks.previousDetails as ChallengeCursor | undefined;
-          if (cursor)
-            hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
-          const out = await backgroundsChallenge(predictor(model, inputSize), fg, pool, {
-            inputSize,
-            numClasses,
-            batchSize: EVAL_BATCH,
-            maxForegrounds: input.foregrounds || undefined,
-            cursor,
-            signal: hooks.signal,
-            onProgress: (c) => hooks.heartbeat(c),
-          });
-          return {
-            schema: RESULTS_SCHEMA,
-            kind: 'challenge',
-            modelKey: input.modelKey,
-            foregroundsKey: input.foregroundManifestKey,
-            backgroundsKey: input.backgroundManifestKey,
-            ...out,
-            backend: backendInfo(),
-            codeVersion: EVAL_CODE_VERSION,
-          };
-        }),
+          return withClassifier(
+            store,
+            input.modelKey,
+            input.modelSpec,
+            fg.classes,
+            input.foregroundManifestKey,
+            async (c) => {
+              const { inputSize, numClasses } = c;
+              const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity, (s) =>
+                c.view(s),
+              );
+              const cursor = hooks.previousDetails as ChallengeCursor | undefined;
+              if (cursor)
+                hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
+              const out = await backgroundsChallenge((x, n) => c.predict(x, n), fg, pool, {
+                inputSize,
+                numClasses,
+                numScores: c.numScores,
+                view: (s) => c.view(s),
+                viewMask: (s) => c.viewMask(s),
+                batchSize: EVAL_BATCH,
+                maxForegrounds: input.foregrounds || undefined,
+                cursor,
+                signal: hooks.signal,
+                onProgress: (c) => hooks.heartbeat(c),
+              });
+              return {
+                schema: RESULTS_SCHEMA,
+                kind: 'challenge',
+                modelKey: input.modelKey,
+                foregroundsKey: input.foregroundManifestKey,
+                backgroundsKey: input.backgroundManifestKey,
+                ...out,
+                backend: backendInfo(c.backend),
+                codeVersion: EVAL_CODE_VERSION,
+              };
+            },
+          );
+        })(),
       );
       return {
         foregrounds: value.foregrounds,
@@ -217,34 +301,55 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       });
       const resultKey = `${key}.json`;
       const gridKey = `${key}.png`;
+      const hooks = activityHooks();
       const { value } = await getOrCreateJson<SaliencyResult>(store, resultKey, () =>
-        withModel(store, input.modelKey, input.modelSpec, async (model, { modelSpec }) => {
-          const { inputSize, numClasses } = modelSpec;
+        (async () => {
           const source = await openSource(store, input.manifestKey, 'val');
-          checkClasses(source.classes, modelSpec, input.manifestKey);
-          const perClass = Math.ceil(input.samples / numClasses);
-          const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
-            0,
-            input.samples,
+          return withClassifier(
+            store,
+            input.modelKey,
+            input.modelSpec,
+            source.classes,
+            input.manifestKey,
+            async (c) => {
+              const { inputSize, numClasses } = c;
+              const perClass = Math.ceil(input.samples / numClasses);
+              const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
+                0,
+                input.samples,
+              );
+              // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
+              const method = c.layersModel ? 'gradient' : 'occlusion';
+              const out = c.layersModel
+                ? await saliencyMaps(c.layersModel, grid, inputSize)
+                : await occlusionSaliency(c, grid, {
+                    signal: hooks.signal,
+                    onProgress: (done, total) => hooks.heartbeat({ done, total }),
+                  });
+              // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
+              await store.put(
+                gridKey,
+                await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)),
+                {
+                  contentType: 'image/png',
+                },
+              );
+              return {
+                schema: RESULTS_SCHEMA,
+                kind: 'saliency',
+                modelKey: input.modelKey,
+                variant: input.variantId,
+                dataKey: input.manifestKey,
+                perClass,
+                gridKey,
+                method,
+                ...out,
+                backend: backendInfo(c.backend),
+                codeVersion: EVAL_CODE_VERSION,
+              };
+            },
           );
-          const out = await saliencyMaps(model, grid, inputSize);
-          // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
-          await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize), {
-            contentType: 'image/png',
-          });
-          return {
-            schema: RESULTS_SCHEMA,
-            kind: 'saliency',
-            modelKey: input.modelKey,
-            variant: input.variantId,
-            dataKey: input.manifestKey,
-            perClass,
-            gridKey,
-            ...out,
-            backend: backendInfo(),
-            codeVersion: EVAL_CODE_VERSION,
-          };
-        }),
+        })(),
       );
       return { variantId: input.variantId, foregroundShare: value.meanShare ?? NaN, gridKey, resultKey };
     },

@@ -7,19 +7,16 @@
  * Options: --preset NAME | --spec FILE (default: the quick preset). Writes the "temporal" section of bench/RESULTS.md.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readSpecFile } from '../cli/spec-file';
 import { startStudy } from '../client/start-study';
 import { parseStudySpec } from '../core/spec/study-spec';
-import { startTemporalDevServer } from '../infra/temporal-server';
 import { FsArtifactStore } from '../store/fs-store';
 import { cpuActivities, gpuActivities } from '../workers/activities';
-import { startInProcessWorkers } from '../workers/in-process';
 import { installRuntime } from '../workers/runtime';
+import { startScratchEnv } from '../workers/scratch-env';
 import { mapLimit } from '../workflows/concurrency';
 import { runInputOf } from '../workflows/run-inputs';
 import type { RunSummary } from '../workflows/run-workflow';
@@ -63,8 +60,10 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
       gpuTaskQueue: '',
       heartbeatTimeout: 0,
     });
-    const { modelSpec } = input.train;
-    const trained = await call(() => gpu.trainModel(input.train));
+    const modelSpec = input.train?.modelSpec;
+    const trained = await call(() =>
+      input.pretrained ? gpu.importModel(input.pretrained) : gpu.trainModel(input.train!),
+    );
     const tests = await mapLimit(input.tests, 2, async (t) => {
       const evaluations = [];
       for (const v of t.variants) {
@@ -105,25 +104,11 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
 }
 
 async function underWorkflow(rawSpec: unknown, root: string): Promise<number> {
-  const server = await startTemporalDevServer({
-    dbFile: path.join(root, 'temporal.db'),
-    logDir: root,
-    headless: true,
-  });
-  const store = new FsArtifactStore(path.join(root, 'store'));
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const workers = await startInProcessWorkers({
-    connection: native,
-    store,
-    taskQueue: 'bench',
-    gpuTaskQueue: 'bench-gpu',
-  });
+  const env = await startScratchEnv(root, 'bench');
   try {
     const t0 = performance.now();
     await (
-      await startStudy(client, rawSpec, {
+      await startStudy(env.client, rawSpec, {
         taskQueue: 'bench',
         workflowId: 'bench',
         workflowOptions: { gpuTaskQueue: 'bench-gpu' },
@@ -131,10 +116,7 @@ async function underWorkflow(rawSpec: unknown, root: string): Promise<number> {
     ).result();
     return (performance.now() - t0) / 1000;
   } finally {
-    await workers.stop();
-    await connection.close();
-    await native.close();
-    await server.stop();
+    await env.stop();
   }
 }
 

@@ -4,6 +4,7 @@
  * implement them.
  */
 import type { ModelSpec } from '../core/ml/model-spec';
+import type { PretrainedModelInput } from '../core/ml/pretrained-spec';
 import type { OptimizerSpec } from '../core/ml/trainer';
 
 export interface EpochMetrics {
@@ -46,7 +47,8 @@ export interface TrainRunOutput {
 
 export interface EvaluateInput {
   modelKey: string;
-  modelSpec: ModelSpec;
+  /** A model trained here; absent for an imported pretrained model (its key names a models/ descriptor). */
+  modelSpec?: ModelSpec;
   manifestKey: string;
   variantId: string;
 }
@@ -63,7 +65,8 @@ export interface EvaluateOutput {
 
 export interface ChallengeInput {
   modelKey: string;
-  modelSpec: ModelSpec;
+  /** A model trained here; absent for an imported pretrained model (its key names a models/ descriptor). */
+  modelSpec?: ModelSpec;
   /** Foregrounds with masks: the original val split. */
   foregroundManifestKey: string;
   /** Background pool: only_bg_t val. */
@@ -84,7 +87,8 @@ export interface ChallengeOutput {
 
 export interface SaliencyInput {
   modelKey: string;
-  modelSpec: ModelSpec;
+  /** A model trained here; absent for an imported pretrained model (its key names a models/ descriptor). */
+  modelSpec?: ModelSpec;
   manifestKey: string;
   variantId: string;
   samples: number;
@@ -99,8 +103,17 @@ export interface SaliencyOutput {
   resultKey: string;
 }
 
+/** A pretrained model to copy into the store (content-keyed by its bytes) in place of training. */
+export interface ImportModelInput {
+  runId: string;
+  label: string;
+  model: PretrainedModelInput;
+}
+
 export interface TrainEvalActivities {
   trainModel(input: TrainRunInput): Promise<TrainRunOutput>;
+  /** Returns a TrainRunOutput with no curves, so the rest of a run treats it like a trained model. */
+  importModel(input: ImportModelInput): Promise<TrainRunOutput>;
   evaluateModel(input: EvaluateInput): Promise<EvaluateOutput>;
   runChallenge(input: ChallengeInput): Promise<ChallengeOutput>;
   computeSaliency(input: SaliencyInput): Promise<SaliencyOutput>;

@@ -1,5 +1,5 @@
 import type { Duration } from '@temporalio/common';
-import type { ModelSpec } from '../core/ml/model-spec';
+import type { Architecture, ModelSpec } from '../core/ml/model-spec';
 import type { PlannedRun, StudyPlan } from '../core/spec/plan';
 import type { RunWorkflowInput } from './run-workflow';
 
@@ -14,9 +14,33 @@ export function runInputOf(
   numClasses: number,
   queues: { gpuTaskQueue: string; heartbeatTimeout: Duration },
 ): RunWorkflowInput {
-  const modelSpec: ModelSpec = { arch: run.arch, inputSize: run.inputSize, numClasses, seed: run.seed };
   const original = plan.variants.find((v) => v.spec.name === 'original');
   const byId = (id: string) => ({ variantId: id, manifestKey: variantKeys[id]! });
+  const evaluation = {
+    tests: plan.tests.map((t) => ({ label: t.label, variants: t.variantIds.map(byId) })),
+    challenge:
+      plan.challenge && original
+        ? {
+            foregroundManifestKey: variantKeys[original.id]!,
+            backgroundManifestKey: variantKeys[plan.challenge.backgroundVariantId]!,
+            backgrounds: plan.challenge.backgrounds,
+            foregrounds: plan.challenge.foregrounds,
+          }
+        : (false as const),
+    saliency: plan.saliency
+      ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
+      : (false as const),
+    ...queues,
+  };
+  // A pretrained model is imported instead of trained, then evaluated the same way.
+  if (run.pretrained)
+    return { pretrained: { runId: run.runId, label: run.label, model: run.pretrained }, ...evaluation };
+  const modelSpec: ModelSpec = {
+    arch: run.arch as Architecture,
+    inputSize: run.inputSize,
+    numClasses,
+    seed: run.seed,
+  };
   return {
     train: {
       runId: run.runId,
@@ -31,19 +55,6 @@ export function runInputOf(
       seed: run.seed,
       checkpointEveryBatches: run.checkpointEveryBatches,
     },
-    tests: plan.tests.map((t) => ({ label: t.label, variants: t.variantIds.map(byId) })),
-    challenge:
-      plan.challenge && original
-        ? {
-            foregroundManifestKey: variantKeys[original.id]!,
-            backgroundManifestKey: variantKeys[plan.challenge.backgroundVariantId]!,
-            backgrounds: plan.challenge.backgrounds,
-            foregrounds: plan.challenge.foregrounds,
-          }
-        : false,
-    saliency: plan.saliency
-      ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
-      : false,
-    ...queues,
+    ...evaluation,
   };
 }

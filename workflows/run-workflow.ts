@@ -1,8 +1,9 @@
-import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
   EvaluateOutput,
+  ImportModelInput,
   SaliencyOutput,
   TrainEvalActivities,
   TrainRunInput,
@@ -13,7 +14,9 @@ import { GPU_QUEUE } from '../common/queues';
 import { mapLimit } from './concurrency';
 
 export interface RunWorkflowInput {
-  train: TrainRunInput;
+  /** A model to train; or `pretrained`, a model to import instead (exactly one of the two). */
+  train?: TrainRunInput;
+  pretrained?: ImportModelInput;
   /** Test columns: label -> the manifest keys of its pairings (averaged). */
   tests: { label: string; variants: { variantId: string; manifestKey: string }[] }[];
   challenge:
@@ -40,7 +43,7 @@ export interface RunSummary {
 }
 
 export interface RunProgress {
-  phase: 'train' | 'evaluate' | 'challenge' | 'saliency' | 'done';
+  phase: 'train' | 'import' | 'evaluate' | 'challenge' | 'saliency' | 'done';
   evaluationsDone: number;
   evaluationsTotal: number;
 }
@@ -83,8 +86,18 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
   const progress: RunProgress = { phase: 'train', evaluationsDone: 0, evaluationsTotal };
   setHandler(runProgressQuery, () => progress);
 
-  const trained = await train.trainModel(input.train);
-  const { modelSpec } = input.train;
+  let trained: TrainRunOutput;
+  // Only runs of pretrained models take this branch, so histories recorded before it replay unchanged.
+  if (input.pretrained && patched('pretrained-models')) {
+    progress.phase = 'import';
+    trained = await evaluate.importModel(input.pretrained);
+  } else if (input.train) {
+    trained = await train.trainModel(input.train);
+  } else {
+    throw ApplicationFailure.nonRetryable('RunWorkflow needs train or pretrained', 'SpecValidationError');
+  }
+  const modelSpec = input.train?.modelSpec;
+  const run = (input.train ?? input.pretrained)!;
 
   progress.phase = 'evaluate';
   const tests = await mapLimit(input.tests, 2, async (t) => {
@@ -124,5 +137,5 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
     }
   }
   progress.phase = 'done';
-  return { runId: input.train.runId, label: input.train.label, train: trained, tests, challenge, saliency };
+  return { runId: run.runId, label: run.label, train: trained, tests, challenge, saliency };
 }

@@ -10,21 +10,25 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, free, heap, heapIndex, view } from './wasm-heap';
+import { callKernel, free, heap, heapIndex, transposeBlock, view } from './wasm-heap';
 
 /** Upper bound on the patch matrix per chunk, in floats (64 MiB); tests lower it to exercise chunking. */
 export const patchLimits = { maxFloats: 16 * 1024 * 1024 };
 
+/** Runs of at least this many floats are copied with copyWithin (a memmove); shorter ones by a loop. */
+const MEMMOVE_RUN = 24;
+
 /**
  * Writes P^T for images [n0, n0 + nb) into HEAPF32 at pOff: row k = (kh, kw, ci) holds, for every output
  * pixel of those images in (n, oh, ow) order, the input value that filter tap meets there (0 in padding).
+ * It reads a channel-major copy of those images (xt: CI x nb x H x W), so that at stride 1 each output row
+ * is one contiguous run of an input row: a memmove instead of a gather at stride CI.
  */
 function im2colTransposed(
   h: Float32Array,
-  xOff: number,
+  xtOff: number,
   pOff: number,
   c: backend_util.Conv2DInfo,
-  n0: number,
   nb: number,
 ): void {
   const {
@@ -40,15 +44,16 @@ function im2colTransposed(
   const pt = c.padInfo.top;
   const pl = c.padInfo.left;
   const M = nb * OH * OW;
-  const step = sw * CI;
   for (let kh = 0; kh < KH; kh++)
     for (let kw = 0; kw < KW; kw++) {
       // Output columns whose input column iw = ow*sw - pl + kw lies inside the image: [owLo, owHi).
       const owLo = Math.min(OW, Math.max(0, Math.ceil((pl - kw) / sw)));
       const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + pl - kw) / sw) + 1));
+      const run = owHi - owLo;
       for (let ci = 0; ci < CI; ci++) {
         let dst = pOff + ((kh * KW + kw) * CI + ci) * M;
-        for (let n = n0; n < n0 + nb; n++)
+        for (let n = 0; n < nb; n++) {
+          const plane = xtOff + (ci * nb + n) * H * W;
           for (let oh = 0; oh < OH; oh++) {
             const ih = oh * sh - pt + kh;
             if (ih < 0 || ih >= H) {
@@ -56,14 +61,35 @@ function im2colTransposed(
               dst += OW;
               continue;
             }
-            if (owLo > 0) h.fill(0, dst, dst + owLo);
-            let src = ((n * H + ih) * W + owLo * sw - pl + kw) * CI + ci + xOff;
-            for (let ow = owLo; ow < owHi; ow++, src += step) h[dst + ow] = h[src]!;
-            if (owHi < OW) h.fill(0, dst + owHi, dst + OW);
+            for (let j = 0; j < owLo; j++) h[dst + j] = 0;
+            const src = plane + ih * W + owLo * sw - pl + kw;
+            const d = dst + owLo;
+            if (sw === 1 && run >= MEMMOVE_RUN) h.copyWithin(d, src, src + run);
+            else for (let j = 0; j < run; j++) h[d + j] = h[src + j * sw]!;
+            for (let j = owHi; j < OW; j++) h[dst + j] = 0;
             dst += OW;
           }
+        }
       }
     }
+}
+
+/** P^T for images [n0, n0 + nb): transposes them to channel-major in a scratch tensor, then im2colTransposed. */
+function patchesFor(
+  backend: BackendWasm,
+  x: TensorInfo,
+  patches: TensorInfo,
+  c: backend_util.Conv2DInfo,
+  n0: number,
+  nb: number,
+): void {
+  const pixels = nb * c.inHeight * c.inWidth;
+  const xt = backend.makeOutput([c.inChannels, pixels], 'float32');
+  const h = heap(backend);
+  const src = heapIndex(backend, x) + n0 * c.inHeight * c.inWidth * c.inChannels;
+  transposeBlock(h, src, pixels, c.inChannels, heapIndex(backend, xt));
+  im2colTransposed(h, heapIndex(backend, xt), heapIndex(backend, patches), c, nb);
+  free(backend, xt);
 }
 
 export function conv2dBackpropFilterWasm(args: {
@@ -92,7 +118,7 @@ export function conv2dBackpropFilterWasm(args: {
   const chunk = Math.max(1, Math.min(N, Math.floor(patchLimits.maxFloats / (perImage * K))));
   if (chunk === N) {
     const patches = backend.makeOutput([1, K, N * perImage], 'float32');
-    im2colTransposed(heap(backend), heapIndex(backend, x), heapIndex(backend, patches), c, 0, N);
+    patchesFor(backend, x, patches, c, 0, N);
     const dy3 = view(backend, dy, [1, N * perImage, CO]);
     const prod = callKernel(
       backend,
@@ -114,7 +140,7 @@ export function conv2dBackpropFilterWasm(args: {
     const h = heap(backend);
     const src = heapIndex(backend, dy) + n0 * perImage * CO;
     h.copyWithin(heapIndex(backend, dyChunk), src, src + M * CO);
-    im2colTransposed(h, heapIndex(backend, x), heapIndex(backend, patches), c, n0, nb);
+    patchesFor(backend, x, patches, c, n0, nb);
     const prod = callKernel(
       backend,
       'BatchMatMul',

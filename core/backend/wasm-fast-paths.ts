@@ -6,9 +6,12 @@
  *   instead of the stock kernel's per-element index arithmetic.
  * - BatchMatMul with a tiny inner dimension (the model's 3x3 input normalization applied to every pixel:
  *   [N*H*W, 3] x [3, 3]), where XNNPACK's packing costs far more than the arithmetic.
+ * - Identity (tfjs's gradient bookkeeping calls it on every activation), which the stock kernel copies:
+ *   tensors are immutable, so the output shares the input's data with one more reference, as the cpu
+ *   backend does.
  * Every other case goes to the stock kernel. Sums accumulate in float64, as the cpu backend does.
  */
-import { BatchMatMul, Mean, Sum, Tile, util } from '@tensorflow/tfjs';
+import { BatchMatMul, Identity, Mean, Sum, Tile, util } from '@tensorflow/tfjs';
 import type {
   BatchMatMulAttrs,
   KernelConfig,
@@ -19,7 +22,7 @@ import type {
   TileAttrs,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heap, heapIndex, stockKernel } from './wasm-heap';
+import { heap, heapIndex, stockKernel, view } from './wasm-heap';
 
 /** Sum (or mean) over leading axes, accumulated in float64; null where the stock kernel must run. */
 function reduceLeading(
@@ -166,4 +169,13 @@ export const batchMatMulConfig: KernelConfig = {
   kernelName: BatchMatMul,
   backendName: 'wasm',
   kernelFunc: batchMatMulWasm as unknown as KernelFunc,
+};
+
+export const identityConfig: KernelConfig = {
+  kernelName: Identity,
+  backendName: 'wasm',
+  kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: BackendWasm }) =>
+    inputs.x.dtype === 'string'
+      ? stockKernel(Identity)({ inputs, backend, attrs: {} })
+      : view(backend, inputs.x, inputs.x.shape)) as unknown as KernelFunc,
 };

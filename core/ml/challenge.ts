@@ -30,6 +30,11 @@ export interface ChallengeOptions {
   numClasses: number;
   /** Composites per forward pass. */
   batchSize: number;
+  /** Columns of a logits row (default numClasses; see EvalOptions.numScores). */
+  numScores?: number;
+  /** A sample and its mask as the model sees them; default samplePixels / sampleMask at inputSize. */
+  view?: (sample: Sample) => Float32Array;
+  viewMask?: (sample: Sample) => Float32Array | undefined;
   /** Continue from a heartbeated cursor. */
   cursor?: ChallengeCursor;
   /** Use only this many foregrounds, balanced over the classes (the first of each in stored order); default all. */
@@ -70,6 +75,7 @@ export async function loadBackgroundPool(
   source: SampleSource,
   size: number,
   limit = Infinity,
+  view: (sample: Sample) => Float32Array = (s) => samplePixels(s, size),
 ): Promise<{ pixels: Float32Array; count: number }> {
   const n = Math.min(source.count(), limit);
   const k = source.classes.length;
@@ -80,7 +86,7 @@ export async function loadBackgroundPool(
     if (count >= n) break;
     if (!(taken[s.label]! < classQuota(limit, k, s.label))) continue;
     taken[s.label]!++;
-    pixels.set(samplePixels(s, size), count++ * size * size * 3);
+    pixels.set(view(s), count++ * size * size * 3);
   }
   return { pixels: pixels.subarray(0, count * size * size * 3), count };
 }
@@ -128,6 +134,9 @@ export async function backgroundsChallenge(
   opts: ChallengeOptions,
 ): Promise<ChallengeOutcome> {
   const { inputSize: s, numClasses: k, batchSize } = opts;
+  const m = opts.numScores ?? k;
+  const view = opts.view ?? ((sample: Sample) => samplePixels(sample, s));
+  const viewMask = opts.viewMask ?? ((sample: Sample) => sampleMask(sample, s));
   if (pool.count === 0) throw new Error('backgrounds challenge: the background pool is empty');
   const px = s * s * 3;
   const cursor: ChallengeCursor = opts.cursor ? structuredClone(opts.cursor) : emptyChallengeCursor(k);
@@ -141,7 +150,7 @@ export async function backgroundsChallenge(
         composite(fg, mask, pool.pixels.subarray((start + j) * px, (start + j + 1) * px), x, j * px);
       const logits = await predict(x.subarray(0, n * px), n);
       evaluations += n;
-      for (let j = 0; j < n; j++) if (argmaxRow(logits, k, j) !== sample.label) return true;
+      for (let j = 0; j < n; j++) if (argmaxRow(logits, m, j) !== sample.label) return true;
     }
     return false;
   };
@@ -157,17 +166,17 @@ export async function backgroundsChallenge(
     cursor.perClassTaken[sample.label]!++;
     let mask: Float32Array | undefined;
     try {
-      mask = sampleMask(sample, s);
+      mask = viewMask(sample);
     } catch {
       mask = undefined; // a mask of the wrong size: skipped and reported like a missing one
     }
     if (!mask || !mask.some((v) => v > 0)) {
       cursor.skipped.push(sample.id);
     } else {
-      const fg = samplePixels(sample, s);
+      const fg = view(sample);
       const own = await predict(fg, 1);
       evaluations++;
-      if (argmaxRow(own, k, 0) === sample.label) cursor.cleanCorrect++;
+      if (argmaxRow(own, m, 0) === sample.label) cursor.cleanCorrect++;
       const vulnerable = await fooled(sample, fg, mask);
       cursor.computed++;
       cursor.perClassComputed[sample.label]!++;

@@ -1,4 +1,4 @@
-import type { SampleSource } from '../data/sample';
+import type { Sample, SampleSource } from '../data/sample';
 import {
   accuracyOf,
   argmaxRow,
@@ -17,6 +17,10 @@ export interface EvalOptions {
   inputSize: number;
   numClasses: number;
   batchSize: number;
+  /** Columns of a logits row (default numClasses; numClasses + 1 when the last one means "no dataset class"). */
+  numScores?: number;
+  /** A sample as the model sees it (NHWC in [0, 1] at inputSize); default samplePixels. */
+  view?: (sample: Sample) => Float32Array;
   signal?: AbortSignal;
   /** After each batch: images done so far. */
   onProgress?: (done: number, total: number) => void | Promise<void>;
@@ -38,7 +42,10 @@ export async function evaluateSource(
   opts: EvalOptions,
 ): Promise<Evaluation> {
   const { inputSize: s, numClasses: k, batchSize } = opts;
-  const confusion = emptyConfusion(k);
+  const m = opts.numScores ?? k;
+  const view = opts.view ?? ((sample: Sample) => samplePixels(sample, s));
+  // k x m: an "outside the classes" prediction lands in column k, off the diagonal (a miss).
+  const confusion = emptyConfusion(k).map((row) => row.concat(new Array<number>(m - k).fill(0)));
   let lossSum = 0;
   let n = 0;
   const total = source.count();
@@ -48,8 +55,8 @@ export async function evaluateSource(
     if (!labels.length) return;
     const logits = await predict(x.subarray(0, labels.length * s * s * 3), labels.length);
     labels.forEach((label, i) => {
-      confusion[label]![argmaxRow(logits, k, i)]! += 1;
-      lossSum += crossEntropyRow(logits, k, i, label);
+      confusion[label]![argmaxRow(logits, m, i)]! += 1;
+      lossSum += crossEntropyRow(logits, m, i, label);
     });
     n += labels.length;
     labels.length = 0;
@@ -58,7 +65,7 @@ export async function evaluateSource(
   for await (const sample of source.iterate()) {
     opts.signal?.throwIfAborted();
     checkLabel(sample.label, k, sample.id);
-    x.set(samplePixels(sample, s), labels.length * s * s * 3);
+    x.set(view(sample), labels.length * s * s * 3);
     labels.push(sample.label);
     if (labels.length === batchSize) await flush();
   }

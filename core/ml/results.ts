@@ -99,6 +99,8 @@ export interface SaliencyResult extends SaliencyOutcome {
   perClass: number;
   /** PNG of each grid image next to its map. */
   gridKey: string;
+  /** Input gradients (models trained here) or occlusion (pretrained models without gradients); absent: gradient. */
+  method?: 'gradient' | 'occlusion';
   backend: BackendInfo;
   codeVersion: string;
 }

@@ -18,6 +18,8 @@ export async function saliencyGridPng(
   items: SaliencyItem[],
   size: number,
   pairsPerRow = 4,
+  /** The image as the model saw it (a pretrained model's crop); default samplePixels at `size`. */
+  view: (sample: Sample) => Float32Array = (s) => samplePixels(s, size),
 ): Promise<Buffer> {
   const scale = Math.max(1, Math.floor(96 / size));
   const cell = size * scale;
@@ -38,7 +40,7 @@ export async function saliencyGridPng(
     }
   };
   items.forEach((item, i) => {
-    const img = samplePixels(samples[i]!, size);
+    const img = view(samples[i]!);
     const row = Math.floor(i / pairsPerRow);
     const col = (i % pairsPerRow) * 2;
     paint(col, row, (x, y) => {

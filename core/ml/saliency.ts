@@ -105,6 +105,11 @@ export async function saliencyMaps(
       });
     });
   }
+  return summarizeSaliency(size, items);
+}
+
+/** The per-map items and their means (items without a mask do not count). */
+export function summarizeSaliency(size: number, items: SaliencyItem[]): SaliencyOutcome {
   const mean = (vals: (number | null)[]) => {
     const v = vals.filter((a): a is number => a !== null);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;

@@ -294,13 +294,14 @@ export function perClassChart(row: ResultRow, classes: string[]): TopLevelSpec {
 /** Confusion counts of one run on one test column (rows: true class; columns: predicted class). */
 export function confusionChart(row: ResultRow, column: string, classes: string[]): TopLevelSpec {
   const m = row.confusion[column] ?? [];
-  const name = (k: number) => classes[k] ?? String(k);
+  // A pretrained model with a class map has one more column: predictions outside the dataset's classes.
+  const name = (k: number) => classes[k] ?? (k === m.length ? 'other' : String(k));
   const values = m.flatMap((line, t) => line.map((v, p) => ({ x: name(p), y: name(t), v })));
   const names = m.map((_, k) => name(k));
   return heatmap(values, {
     x: 'predicted',
     y: 'true class',
-    xs: names,
+    xs: (m[0] ?? []).map((_, k) => name(k)),
     ys: names,
     format: 'd',
     legend: 'images',

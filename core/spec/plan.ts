@@ -1,7 +1,7 @@
 import { SpecValidationError } from '../../common/errors';
 import type { SourceSpec } from '../data/source-spec';
 import { hashOf } from '../hash';
-import type { Architecture } from '../ml/model-spec';
+import { type PretrainedModelInput, toPretrainedInput } from '../ml/pretrained-spec';
 import type { OptimizerSpec } from '../ml/trainer';
 import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
 import { formatIssues, type StudySpec } from './study-spec';
@@ -16,11 +16,15 @@ export interface PlannedVariant {
   seed: number;
 }
 
-/** One (model, train variant, seed) training run and what it is tested on. */
+/**
+ * One (model, train variant, seed) training run and what it is tested on; or, with `pretrained`, a model
+ * imported instead of trained (arch is then its name, trainLabel "pretrained", epochs 0).
+ */
 export interface PlannedRun {
   runId: string;
   label: string;
-  arch: Architecture;
+  /** An Architecture for trained runs; the model's name for pretrained ones. */
+  arch: string;
   inputSize: number;
   seed: number;
   trainVariantId: string;
@@ -30,6 +34,7 @@ export interface PlannedRun {
   optimizer: OptimizerSpec;
   augment: boolean;
   checkpointEveryBatches: number;
+  pretrained?: PretrainedModelInput;
 }
 
 /** A report column: a test variant, evaluated on each of its pairings and averaged. */
@@ -136,6 +141,29 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
         runs.push({ runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
       }
     }
+  });
+
+  const names = new Set<string>();
+  spec.models.forEach((m, i) => {
+    if (names.has(m.name))
+      problems.push({ path: ['models', i, 'name'], message: `"${m.name}" names two models` });
+    names.add(m.name);
+    const pretrained = toPretrainedInput(m);
+    runs.push({
+      runId: hashOf({ pretrained }),
+      label: `${m.name} (pretrained ${m.source})`,
+      arch: m.name,
+      inputSize: pretrained.preprocess.inputSize,
+      seed: 0,
+      trainVariantId: '',
+      trainLabel: 'pretrained',
+      epochs: 0,
+      batch: 0,
+      optimizer: { name: 'adam', learningRate: 0 },
+      augment: false,
+      checkpointEveryBatches: 0,
+      pretrained,
+    });
   });
 
   const testLabels = spec.evaluate.on === 'all' ? labels : select(spec.evaluate.on, ['evaluate', 'on']);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SpecValidationError } from '../../common/errors';
 import { sourceSpecSchema } from '../data/source-spec';
 import { ARCHITECTURES } from '../ml/model-spec';
+import { pretrainedModelSchema } from '../ml/pretrained-spec';
 import { ALL_VARIANT_NAMES } from '../variants/variant-spec';
 
 /**
@@ -61,6 +62,8 @@ export const studySpecSchema = z
     /** Seed of the mixed_* / generic_bg pairings used for training. */
     pairingSeed: seedSchema.default(1),
     train: z.array(trainEntrySchema).default([]),
+    /** Pretrained models (ONNX or tfjs files) evaluated like the trained ones, without training. */
+    models: z.array(pretrainedModelSchema).default([]),
     evaluate: z
       .object({
         /** Test variants: 'all' generated ones, or labels/names. */

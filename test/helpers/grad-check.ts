@@ -148,6 +148,9 @@ export const convCases: Case[] = [
   { kind: 'conv', n: 1, h: 7, w: 7, ci: 2, co: 3, kh: 5, kw: 5, strides: [1, 1], pad: 2 },
   { kind: 'conv', n: 5, h: 5, w: 5, ci: 1, co: 1, kh: 2, kw: 2, strides: [1, 2], pad: 'same' },
   { kind: 'conv', n: 2, h: 12, w: 12, ci: 32, co: 64, kh: 3, kw: 3, strides: [1, 1], pad: 'same' },
+  // Rows of at least 24 output columns: the filter gradient copies them with copyWithin.
+  { kind: 'conv', n: 2, h: 5, w: 30, ci: 3, co: 4, kh: 3, kw: 3, strides: [1, 1], pad: 'same' },
+  { kind: 'conv', n: 1, h: 6, w: 40, ci: 2, co: 3, kh: 5, kw: 3, strides: [1, 1], pad: 'valid' },
   // Padding wider than the filter: Conv2DBackpropInput falls back to the stock kernel.
   { kind: 'conv', n: 2, h: 5, w: 5, ci: 3, co: 4, kh: 1, kw: 1, strides: [1, 1], pad: 1 },
   { kind: 'conv', n: 2, h: 6, w: 6, ci: 3, co: 4, kh: 1, kw: 1, strides: [2, 2], pad: 1 },

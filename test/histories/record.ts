@@ -6,8 +6,6 @@
  *
  *   npx tsx test/histories/record.ts <name> <spec.json>
  */
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -15,31 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStudy } from '../../client/start-study';
 import { ensureBinary, TEMPORAL } from '../../infra/binaries';
-import { startTemporalDevServer } from '../../infra/temporal-server';
-import { FsArtifactStore } from '../../store/fs-store';
-import { startInProcessWorkers } from '../../workers/in-process';
 import { installRuntime } from '../../workers/runtime';
+import { startScratchEnv } from '../../workers/scratch-env';
 
 async function main(): Promise<void> {
   const [name, specFile] = process.argv.slice(2);
   if (!name || !specFile) throw new Error('usage: record.ts <name> <spec.json>');
   installRuntime();
   const work = await mkdtemp(path.join(os.tmpdir(), 'bgstudy-record-'));
-  const server = await startTemporalDevServer({
-    dbFile: path.join(work, 't.db'),
-    logDir: work,
-    headless: true,
-  });
-  const store = new FsArtifactStore(path.join(work, 'store'));
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const workers = await startInProcessWorkers({
-    connection: native,
-    store,
-    taskQueue: 'record',
-    gpuTaskQueue: 'record-gpu',
-  });
+  const env = await startScratchEnv(work, 'record');
+  const { client } = env;
   try {
     const spec = JSON.parse(await readFile(specFile, 'utf8')) as unknown;
     const handle = await startStudy(client, spec, {
@@ -58,7 +41,7 @@ async function main(): Promise<void> {
       // The CLI's JSON is the format historyFromJSON (and the Temporal UI's download) uses.
       const { stdout } = await promisify(execFile)(
         await ensureBinary(TEMPORAL),
-        ['workflow', 'show', '--address', server.address, '-w', id, '-o', 'json'],
+        ['workflow', 'show', '--address', env.address, '-w', id, '-o', 'json'],
         { maxBuffer: 256 * 1024 * 1024 },
       );
       const file = path.join(__dirname, `${name}${i === 0 ? '' : `-run${i}`}.json`);
@@ -68,10 +51,7 @@ async function main(): Promise<void> {
     }
     await writeFile(indexFile, `${JSON.stringify(index, null, 2)}\n`);
   } finally {
-    await workers.stop();
-    await connection.close();
-    await native.close();
-    await server.stop();
+    await env.stop();
   }
 }
 

@@ -12,6 +12,8 @@ import {
 } from '../helpers/grad-check';
 import { registerWasmTrainingKernels } from '../../core/backend/wasm-kernels';
 import { patchLimits } from '../../core/backend/wasm-conv2d-backprop-filter';
+import { heapIndex } from '../../core/backend/wasm-heap';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 test('wasm training kernels match the cpu backend', async (t) => {
   registerWasmTrainingKernels();
@@ -79,4 +81,21 @@ test('wasm Sum/Mean over leading axes, Tile of a row and BatchMatMul with a tiny
     tf.dispose([x, ...outs]);
   }
   results.cpu!.forEach((c, i) => assert.ok(relErr(results.wasm![i]!, c) < 1e-6, `output ${i}`));
+});
+
+test("wasm Identity shares its input's data: same values, and each side survives the other's dispose", async () => {
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as BackendWasm;
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.engine().runKernel<tf.Tensor>('Identity', { x });
+  assert.equal(heapIndex(backend, y), heapIndex(backend, x), 'no second buffer');
+  x.dispose();
+  assert.deepEqual([...(await y.data())], [1, 2, 3]);
+  const z = tf.engine().runKernel<tf.Tensor>('Identity', { x: y });
+  y.dispose();
+  assert.deepEqual([...(await z.data())], [1, 2, 3]);
+  z.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { classMapSchema, type ClassMap } from './class-map';
+import { preprocessEntrySchema, type Preprocess } from './preprocess';
+
+/**
+ * A pretrained model in a study spec: where its file is and how to feed and read it. `uri`: a local path
+ * (relative to the worker's working directory), `file://`, `http(s)://`, or `store:<key>` (an artifact
+ * already in the store). For tfjs it names the model.json; weight files are read from beside it.
+ */
+export const pretrainedModelSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'),
+    source: z.enum(['onnx', 'tfjs']),
+    uri: z.string().min(1),
+    /** A preset ('torchvision', 'in9') or `{ inputSize, resizeShorter?, mean, std, range, layout }`. */
+    preprocess: preprocessEntrySchema,
+    /** 'identity', 'imagenet-in9' (the reference's 1000 -> 9 table), or `{ "<output index>": "<class>" }`. */
+    classMap: classMapSchema,
+  })
+  .strict();
+export type PretrainedModelEntry = z.output<typeof pretrainedModelSchema>;
+
+/** The resolved entry the workflow passes to importModel. */
+export interface PretrainedModelInput {
+  name: string;
+  source: 'onnx' | 'tfjs';
+  uri: string;
+  preprocess: Preprocess;
+  classMap: ClassMap;
+}
+
+export function toPretrainedInput(e: PretrainedModelEntry): PretrainedModelInput {
+  return { ...e };
+}
