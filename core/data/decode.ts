@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { countNonzero } from './mask-stats';
 import { npyToMask } from './npy';
 
@@ -17,6 +17,40 @@ export class BadInputError extends Error {
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 export const MASK_EXTENSIONS = ['.png', '.npy'];
+
+/**
+ * Default pixel limit per image (width x height), checked from the header before anything is decoded: 40 MP is
+ * far above ImageNet-sized photos, and a 30,000 x 30,000 PNG or a decompression bomb is refused, not decoded.
+ */
+export const DEFAULT_MAX_PIXELS = 40_000_000;
+
+export interface DecodeLimits {
+  /** Images and masks with more pixels are refused by name (BadInputError). Default DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
+}
+
+/** A sharp pipeline that refuses inputs over the pixel limit and decodes nothing truncated. */
+export function limitedSharp(input: Buffer | string, limits: DecodeLimits = {}): Sharp {
+  return sharp(input, { failOn: 'truncated', limitInputPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS });
+}
+
+/** sharp's limit error as a reason naming the image's size (read from its header) and the setting. */
+async function decodeFailure(
+  input: Buffer | string,
+  err: Error,
+  what: string,
+  limits: DecodeLimits,
+): Promise<string> {
+  if (!/pixel limit/i.test(err.message)) return `cannot decode ${what}: ${err.message}`;
+  const meta = await sharp(input, { limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
+  const size =
+    meta?.width && meta.height
+      ? `${meta.width}x${meta.height} = ${meta.width * meta.height} pixels`
+      : 'too many pixels';
+  return `${what} is ${size}, over the limit of ${limits.maxPixels ?? DEFAULT_MAX_PIXELS} (maxPixels in the dataset spec); not decoded`;
+}
 
 export function isImageFile(file: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase());
@@ -39,23 +73,24 @@ export async function decodeImageAndMask(
   imageFile: string,
   maskFile: string,
   size?: number,
+  limits: DecodeLimits = {},
 ): Promise<DecodedPair> {
   // decode at full size (no metadata() call: ~1 ms each at 224 px) and resize the raw pixels afterwards, so the
   // mask size check sees the image's true size and image and mask go through the same geometry
-  const img = await readFile(imageFile)
-    .then((input) =>
-      sharp(input, { failOn: 'truncated' })
-        .removeAlpha()
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true }),
-    )
-    .catch((err: Error) => {
-      throw new BadInputError(imageFile, `cannot decode image: ${err.message}`);
+  const input = await readFile(imageFile).catch((err: Error) => {
+    throw new BadInputError(imageFile, `cannot read image: ${err.message}`);
+  });
+  const img = await limitedSharp(input, limits)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(async (err: Error) => {
+      throw new BadInputError(imageFile, await decodeFailure(input, err, 'image', limits));
     });
   const { width, height, channels } = img.info;
   if (channels !== 3) throw new BadInputError(imageFile, `decoded to ${channels} channels, expected 3`);
-  const raw = await decodeMask(maskFile);
+  const raw = await decodeMask(maskFile, limits);
   if (raw.width !== width || raw.height !== height) {
     throw new BadInputError(
       maskFile,
@@ -86,7 +121,10 @@ export async function decodeImageAndMask(
 }
 
 /** A mask file (.png: any channel layout, foreground above half the maximum; .npy: see npy.ts) as 0/255. */
-export async function decodeMask(file: string): Promise<{ width: number; height: number; mask: Uint8Array }> {
+export async function decodeMask(
+  file: string,
+  limits: DecodeLimits = {},
+): Promise<{ width: number; height: number; mask: Uint8Array }> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
@@ -95,17 +133,17 @@ export async function decodeMask(file: string): Promise<{ width: number; height:
   }
   if (path.extname(file).toLowerCase() === '.npy') {
     try {
-      return npyToMask(buf, file);
+      return npyToMask(buf, file, limits.maxPixels ?? DEFAULT_MAX_PIXELS);
     } catch (err) {
       throw new BadInputError(file, `cannot read mask: ${(err as Error).message}`);
     }
   }
-  const out = await sharp(buf, { failOn: 'truncated' })
+  const out = await limitedSharp(buf, limits)
     .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true })
-    .catch((err: Error) => {
-      throw new BadInputError(file, `cannot decode mask: ${err.message}`);
+    .catch(async (err: Error) => {
+      throw new BadInputError(file, await decodeFailure(buf, err, 'mask', limits));
     });
   const data = out.data;
   let max = 0;

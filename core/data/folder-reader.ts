@@ -73,5 +73,6 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
     generic: generic.files,
     skipped: [...skipped, ...generic.skipped],
     size: spec.size,
+    limits: { maxPixels: spec.maxPixels },
   });
 }

@@ -66,5 +66,6 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
     generic: generic.files,
     skipped: [...skipped, ...generic.skipped],
     size: spec.size,
+    limits: { maxPixels: spec.maxPixels },
   });
 }

@@ -73,5 +73,6 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource, ctx: ReaderCo
     generic: generic.files,
     skipped: [...skipped, ...generic.skipped],
     size: spec.size ?? 224,
+    limits: { maxPixels: spec.maxPixels },
   });
 }

@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
-import { BadInputError, decodeImageAndMask } from './decode';
+import { BadInputError, decodeImageAndMask, type DecodeLimits, limitedSharp } from './decode';
 import type { SkippedFile } from './manifest';
 import type { Sample, Split } from './sample';
 
@@ -28,6 +27,8 @@ export async function realPlan(args: {
   generic: string[];
   skipped: SkippedFile[];
   size?: number;
+  /** Resource limits of the source spec (maxPixels). */
+  limits?: DecodeLimits;
   /** Paths in the fingerprint are relative to this folder, so moving a dataset keeps its hash. */
   root: string;
   /** Include modification times (false for extracted archives, whose content the URL and checksum pin). */
@@ -44,7 +45,7 @@ export async function realPlan(args: {
       make: async (start, end) => {
         const results = await mapLimited(entries.slice(start, end), IN_FLIGHT, async (e) => {
           try {
-            const d = await decodeImageAndMask(e.image, e.mask, size);
+            const d = await decodeImageAndMask(e.image, e.mask, size, args.limits);
             return { sample: { id: e.id, label: e.label, ...d } satisfies Sample };
           } catch (err) {
             if (err instanceof BadInputError) return { skipped: { file: err.file, reason: err.reason } };
@@ -66,7 +67,7 @@ export async function realPlan(args: {
       make: async (start, end) => {
         const results = await mapLimited(files.slice(start, end), IN_FLIGHT, async (file) => {
           try {
-            return { sample: await decodeBackground(file, size) };
+            return { sample: await decodeBackground(file, size, args.limits) };
           } catch (err) {
             return { skipped: { file, reason: `cannot decode background: ${(err as Error).message}` } };
           }
@@ -88,8 +89,8 @@ export async function realPlan(args: {
   };
 }
 
-async function decodeBackground(file: string, size?: number): Promise<Sample> {
-  let pipe = sharp(file, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
+async function decodeBackground(file: string, size?: number, limits?: DecodeLimits): Promise<Sample> {
+  let pipe = limitedSharp(file, limits).removeAlpha().toColourspace('srgb');
   if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
   const id = `generic/${path.basename(file)}`;

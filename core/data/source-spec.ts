@@ -59,6 +59,8 @@ const realCommon = {
   maxPerClass: z.number().int().min(1).optional(),
   /** A folder of class-free background images: the pool generic_bg pastes onto. */
   genericPath: z.string().min(1).optional(),
+  /** Images and masks with more pixels are skipped and reported, never decoded (default 40,000,000). */
+  maxPixels: z.number().int().min(64).max(1_000_000_000).optional(),
 };
 
 export const folderSourceSchema = z
