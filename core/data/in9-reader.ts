@@ -15,13 +15,15 @@ const CLASS_FOLDER = /^(\d+)_(.+)$/;
  * Class names drop the `NN_` prefix (`00_dog` -> `dog`); labels follow the folder order.
  */
 export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<DatasetPlan> {
-  const base = spec.url
+  const fetched = spec.url
     ? await fetchArchive(spec.url, {
         cacheDir: ctx.cacheDir,
         sha256: spec.sha256,
+        maxBytes: spec.maxDownloadBytes,
         onProgress: ctx.onFetchProgress,
       })
-    : spec.path!;
+    : undefined;
+  const base = fetched?.dir ?? spec.path!;
   const root = path.join(base, spec.variant);
   if (!(await isDir(root)))
     throw new Error(
@@ -40,7 +42,8 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   const classFolders = [...folders].sort();
   const labels = new Map(classFolders.map((f, i) => [f, i]));
   const entries: RealEntry[] = [];
-  const skipped: SkippedFile[] = [];
+  // archive entries refused at extraction (links, devices, escaping paths) are reported like bad images
+  const skipped: SkippedFile[] = [...(fetched?.refused ?? [])];
   for (const split of splits) {
     const listed = await listClassTree({
       split,

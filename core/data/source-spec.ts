@@ -85,7 +85,15 @@ export const in9SourceSchema = z
     /** The backgrounds_challenge data root: `<path>/<variant>/{train,val}/NN_class/*`, masks in `<path>/fg_mask/`. */
     path: z.string().min(1).optional(),
     /** Or a URL of a .tar.gz of that root (downloaded once, resumable, extracted into the cache folder). */
-    url: z.url().optional(),
+    url: z
+      .url()
+      .refine(
+        (u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u),
+        'url must not carry credentials (user:password@): the spec is stored in manifests, histories and reports',
+      )
+      .optional(),
+    /** Largest archive accepted from `url` (bytes; default 16 GiB): a bigger or endless download is refused. */
+    maxDownloadBytes: z.number().int().min(1).optional(),
     /** Expected sha256 (hex) of the archive at `url`. */
     sha256: z
       .string()
