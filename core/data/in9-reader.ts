@@ -4,6 +4,7 @@ import { fetchArchive } from './fetch-archive';
 import type { ReaderContext } from './readers';
 import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
 import type { SkippedFile } from './manifest';
+import { canonicalName, nameProblem } from './safe-names';
 import { type RealEntry, realPlan } from './real-plan';
 import type { In9Source } from './source-spec';
 
@@ -37,7 +38,8 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   for (const split of splits) {
     const dir = path.join(root, split);
     if (!(await isDir(dir))) throw new Error(`in9 source: ${dir} is not a folder`);
-    for (const e of await listSorted(dir)) if (e.dir && CLASS_FOLDER.test(e.name)) folders.add(e.name);
+    for (const e of await listSorted(dir))
+      if (e.dir && CLASS_FOLDER.test(e.name) && !nameProblem(e.name)) folders.add(canonicalName(e.name));
   }
   const classFolders = [...folders].sort();
   const labels = new Map(classFolders.map((f, i) => [f, i]));
@@ -52,6 +54,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
       labelOf: (f) => labels.get(f),
       knownClasses: 'folders named NN_class',
       maxPerClass: spec.maxPerClass,
+      within: { images: base, masks: base },
     });
     skipped.push(...listed.skipped);
     for (const [folder, { label, images, masks }] of listed.byFolder) {
