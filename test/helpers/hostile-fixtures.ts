@@ -2,7 +2,10 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createDeflate, crc32 } from 'node:zlib';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createDeflate, crc32, gzipSync } from 'node:zlib';
+import { pack } from 'tar-stream';
 
 function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -64,4 +67,58 @@ export async function peakRssGrowth<T>(fn: () => Promise<T>): Promise<{ result: 
   } finally {
     clearInterval(timer);
   }
+}
+
+export type TarEntry = {
+  name: string;
+  body?: Buffer;
+  type?: 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo' | 'directory';
+  linkname?: string;
+};
+
+/** A .tar.gz built entry by entry (so it may hold what `tar` would not write: `..`, absolute names, devices). */
+export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const end = new Promise<void>((r) => p.on('end', () => r()));
+  for (const e of entries) {
+    await new Promise<void>((resolve, reject) =>
+      p.entry(
+        {
+          name: e.name,
+          type: e.type ?? 'file',
+          linkname: e.linkname,
+          size: e.body?.length ?? 0,
+          mode: 0o644,
+          devmajor: 1,
+          devminor: 3,
+        },
+        e.body ?? Buffer.alloc(0),
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+  p.finalize();
+  await end;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/** A local HTTP server whose handler sees the path; close() also drops open (stalled) connections. */
+export async function servePaths(handler: (path: string, res: ServerResponse) => void) {
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => handler(req.url ?? '/', res));
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }

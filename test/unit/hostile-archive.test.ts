@@ -1,12 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
 import { fetchArchive } from '../../core/data/fetch-archive';
+import { servePaths, tarGz, type TarEntry as Entry } from '../helpers/hostile-fixtures';
 import type { DataManifest } from '../../core/data/manifest';
 import { prepareDataset } from '../../core/data/prepare';
 import { getJson } from '../../store/json';
@@ -15,59 +12,6 @@ import { tempDir } from '../helpers/env';
 import { fixturePixels } from '../helpers/image-fixtures';
 import { maskToNpy } from '../../core/data/npy';
 import sharp from 'sharp';
-
-type Entry = {
-  name: string;
-  body?: Buffer;
-  type?: 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo' | 'directory';
-  linkname?: string;
-};
-
-/** A .tar.gz built entry by entry (so it may hold what `tar` would not write: `..`, absolute names, devices). */
-async function tarGz(entries: Entry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const end = new Promise<void>((r) => p.on('end', () => r()));
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) =>
-      p.entry(
-        {
-          name: e.name,
-          type: e.type ?? 'file',
-          linkname: e.linkname,
-          size: e.body?.length ?? 0,
-          mode: 0o644,
-          devmajor: 1,
-          devminor: 3,
-        },
-        e.body ?? Buffer.alloc(0),
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
-  }
-  p.finalize();
-  await end;
-  return gzipSync(Buffer.concat(chunks));
-}
-
-async function servePaths(handler: (path: string, res: ServerResponse) => void) {
-  const sockets = new Set<import('node:net').Socket>();
-  const server = createServer((req, res) => handler(req.url ?? '/', res));
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    base,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 async function goodPair(seed: number): Promise<{ image: Buffer; mask: Buffer }> {
   const px = fixturePixels(20, 20, seed, [3, 4, 12, 14]);
