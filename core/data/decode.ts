@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { countNonzero } from './mask-stats';
@@ -32,6 +32,23 @@ export interface DecodeLimits {
 /** A sharp pipeline that refuses inputs over the pixel limit and decodes nothing truncated. */
 export function limitedSharp(input: Buffer | string, limits: DecodeLimits = {}): Sharp {
   return sharp(input, { failOn: 'truncated', limitInputPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS });
+}
+
+/**
+ * Reads an input file whole, unless it is larger than any image within the pixel limit could be (8 bytes per
+ * pixel: 16-bit RGBA or float64 uncompressed, plus 1 MiB of metadata): a huge file is refused before it is read.
+ */
+async function readLimited(file: string, what: string, limits: DecodeLimits): Promise<Buffer> {
+  const max = (limits.maxPixels ?? DEFAULT_MAX_PIXELS) * 8 + 2 ** 20;
+  const size = (await stat(file).catch(() => undefined))?.size;
+  if (size !== undefined && size > max)
+    throw new BadInputError(
+      file,
+      `${what} file is ${size} bytes, more than ${max} (8 bytes per pixel of maxPixels)`,
+    );
+  return readFile(file).catch((err: Error) => {
+    throw new BadInputError(file, `cannot read ${what}: ${err.message}`);
+  });
 }
 
 /** sharp's limit error as a reason naming the image's size (read from its header) and the setting. */
@@ -77,9 +94,7 @@ export async function decodeImageAndMask(
 ): Promise<DecodedPair> {
   // decode at full size (no metadata() call: ~1 ms each at 224 px) and resize the raw pixels afterwards, so the
   // mask size check sees the image's true size and image and mask go through the same geometry
-  const input = await readFile(imageFile).catch((err: Error) => {
-    throw new BadInputError(imageFile, `cannot read image: ${err.message}`);
-  });
+  const input = await readLimited(imageFile, 'image', limits);
   const img = await limitedSharp(input, limits)
     .removeAlpha()
     .toColourspace('srgb')
@@ -125,12 +140,7 @@ export async function decodeMask(
   file: string,
   limits: DecodeLimits = {},
 ): Promise<{ width: number; height: number; mask: Uint8Array }> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    throw new BadInputError(file, `cannot read mask: ${(err as Error).message}`);
-  }
+  const buf = await readLimited(file, 'mask', limits);
   if (path.extname(file).toLowerCase() === '.npy') {
     try {
       return npyToMask(buf, file, limits.maxPixels ?? DEFAULT_MAX_PIXELS);

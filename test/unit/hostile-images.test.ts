@@ -76,6 +76,16 @@ test('maxPixels in the dataset spec sets the limit (and .npy masks obey it too)'
   const loose = await prepareDataset(store, { ...spec, maxPixels: 400 }, { tar: false });
   assert.deepEqual(loose.counts, { train: 6 });
 
+  // a file bigger than any image within the limit could be is refused before it is read
+  const { truncate } = await import('node:fs/promises');
+  await writePair(`${images}/cat/huge-file.png`, `${masks}/cat/huge-file.png`, 11);
+  await truncate(`${images}/cat/huge-file.png`, 400 * 8 + 2 ** 20 + 1);
+  const sized = await prepareDataset(store, { ...spec, maxPixels: 400 }, { tar: false });
+  assert.match(
+    sized.skipped.find((s) => s.file.endsWith('huge-file.png'))?.reason ?? 'not reported',
+    /image file is 1051777 bytes, more than 1051776 \(8 bytes per pixel of maxPixels\)/,
+  );
+
   const npyRoot = await tempDir();
   for (const [k, cls] of ['a', 'b'].entries())
     await writePair(`${npyRoot}/i/${cls}/x.png`, `${npyRoot}/m/${cls}/x.npy`, k, 30, 20);
