@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { startStudy } from '../../client/start-study';
 import type { DataManifest } from '../../core/data/manifest';
@@ -46,6 +47,7 @@ before(async () => {
     cacheDir: path.join(work, 'sentinel', 'cache'),
     taskQueue,
     gpuTaskQueue: `${taskQueue}-gpu`,
+    openS3: (bucket, prefix) => new S3ArtifactStore({ ...services.s3, bucket, prefix }),
   });
 });
 after(async () => {
@@ -188,5 +190,49 @@ test('hostile datasets: each case reported by name, the rest imported and varied
     console.log(`hostile studies: peak RSS growth ${(growth / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     await server.close();
+  }
+});
+
+test('an s3:// source: objects whose names are not plain relative paths are refused by name, the rest imported', async () => {
+  const prefix = uniqueId('hostile-src');
+  const client = new S3Client({
+    endpoint: services.s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: services.s3.credentials,
+  });
+  const local = await tempDir();
+  try {
+    const put = async (key: string, file: string) =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: services.s3.bucket,
+          Key: `${prefix}/${key}`,
+          Body: await readFile(file),
+        }),
+      );
+    for (const [k, cls] of ['cat', 'dog'].entries())
+      for (let i = 0; i < 2; i++) {
+        await writePair(`${local}/i${k}${i}.png`, `${local}/m${k}${i}.png`, k * 2 + i);
+        await put(`images/${cls}/g${i}.png`, `${local}/i${k}${i}.png`);
+        await put(`masks/${cls}/g${i}.png`, `${local}/m${k}${i}.png`);
+      }
+    await put('images/cat/evil name.png', `${local}/i00.png`);
+    await put('masks/cat/evil name.png', `${local}/m00.png`);
+    const base = `s3://${services.s3.bucket}/${prefix}`;
+    const { manifest, variants } = await study('hostile-s3', {
+      source: 'folder',
+      path: `${base}/images`,
+      maskPath: `${base}/masks`,
+      size: 16,
+    });
+    assert.equal(ids(manifest).length, 4);
+    for (const v of variants) assert.deepEqual(ids(v), ids(manifest));
+    const refused = manifest.skipped
+      .filter((s) => /not a plain relative path/.test(s.reason))
+      .map((s) => s.file);
+    assert.deepEqual(refused.sort(), [`${base}/images/cat/evil name.png`, `${base}/masks/cat/evil name.png`]);
+  } finally {
+    client.destroy();
   }
 });
