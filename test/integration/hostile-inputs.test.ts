@@ -3,6 +3,7 @@ import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
@@ -69,11 +70,18 @@ async function tree(dir: string): Promise<string[]> {
 }
 
 /** Runs a data-only study of `dataset` and returns its dataset manifest and its variants' manifests. */
-async function study(name: string, dataset: unknown) {
+async function study(name: string, dataset: unknown, heartbeatTimeout?: Duration) {
   const handle = await startStudy(
     client,
     { version: 1, name, dataset, variants: VARIANTS },
-    { taskQueue, workflowId: uniqueId(name), workflowOptions: { gpuTaskQueue: `${taskQueue}-gpu` } },
+    {
+      taskQueue,
+      workflowId: uniqueId(name),
+      workflowOptions: {
+        gpuTaskQueue: `${taskQueue}-gpu`,
+        ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
+      },
+    },
   );
   const result = await handle.result();
   assert.equal(result.status, 'completed');
@@ -236,3 +244,51 @@ test('an s3:// source: objects whose names are not plain relative paths are refu
     client.destroy();
   }
 });
+
+test(
+  'a slow download heartbeats: one request, no heartbeat timeout, no restart',
+  { timeout: 120_000 },
+  async () => {
+    const entries: TarEntry[] = [];
+    for (const [k, cls] of ['00_dog', '01_bird'].entries())
+      for (let i = 0; i < 2; i++) {
+        const px = fixturePixels(20, 20, k * 2 + i, [3, 4, 12, 14]);
+        entries.push({
+          name: `bg/original/val/${cls}/img_${i}.png`,
+          body: await sharp(px.rgb, { raw: { width: 20, height: 20, channels: 3 } })
+            .png()
+            .toBuffer(),
+        });
+        entries.push({ name: `bg/fg_mask/val/${cls}/img_${i}.npy`, body: maskToNpy(px.mask, 20, 20) });
+      }
+    const archive = await tarGz(entries);
+    let requests = 0;
+    // 3 s of trickle against a 1 s heartbeat timeout: only heartbeats during the download keep the attempt alive
+    const server = await servePaths((_p, res) => {
+      requests++;
+      res.writeHead(200, { 'content-length': archive.length });
+      const parts = 20;
+      const step = Math.ceil(archive.length / parts);
+      let i = 0;
+      const timer = setInterval(() => {
+        res.write(archive.subarray(i * step, (i + 1) * step));
+        if (++i === parts) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 150);
+      res.on('close', () => clearInterval(timer));
+    });
+    try {
+      const { manifest } = await study(
+        'hostile-slow',
+        { source: 'in9', url: `${server.base}/slow-${uniqueId('a')}.tar.gz`, size: 16 },
+        '1s',
+      );
+      assert.equal(ids(manifest).length, 4);
+      assert.equal(requests, 1, 'the download was never restarted');
+    } finally {
+      await server.close();
+    }
+  },
+);
