@@ -51,6 +51,40 @@ async function readLimited(file: string, what: string, limits: DecodeLimits): Pr
   });
 }
 
+/**
+ * The raster format of a file's first bytes, or undefined. sharp also renders SVG (and, in some builds, other
+ * vector and document formats) whatever the file is called; those can reference other files or cost unbounded
+ * time at a small size, so only these raster formats are decoded.
+ */
+export function rasterFormat(buf: Buffer): string | undefined {
+  const at = (o: number, s: string) => buf.toString('latin1', o, o + s.length) === s;
+  if (buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
+  if (at(0, '\x89PNG\r\n\x1a\n')) return 'png';
+  if (at(0, 'GIF87a') || at(0, 'GIF89a')) return 'gif';
+  if (at(0, 'RIFF') && at(8, 'WEBP')) return 'webp';
+  if (at(0, 'II*\0') || at(0, 'MM\0*')) return 'tiff';
+  if (at(4, 'ftyp') && ['avif', 'avis', 'heic', 'heix', 'mif1', 'msf1'].some((b) => at(8, b))) return 'heif';
+  return undefined;
+}
+
+/** readLimited, then refuses anything but a raster image by its content (not its name). */
+export async function readRaster(file: string, what: string, limits: DecodeLimits = {}): Promise<Buffer> {
+  const buf = await readLimited(file, what, limits);
+  if (!rasterFormat(buf)) {
+    const head = buf.toString('latin1', 0, 64).trimStart();
+    const kind = /^<(\?xml|svg|!DOCTYPE svg)/i.test(head)
+      ? 'SVG/XML'
+      : head.startsWith('%PDF')
+        ? 'PDF'
+        : 'unknown';
+    throw new BadInputError(
+      file,
+      `cannot decode ${what}: content is not a JPEG, PNG, GIF, WebP, TIFF or AVIF/HEIF image (${kind} content; vector and document formats are never decoded)`,
+    );
+  }
+  return buf;
+}
+
 /** sharp's limit error as a reason naming the image's size (read from its header) and the setting. */
 async function decodeFailure(
   input: Buffer | string,
@@ -94,7 +128,7 @@ export async function decodeImageAndMask(
 ): Promise<DecodedPair> {
   // decode at full size (no metadata() call: ~1 ms each at 224 px) and resize the raw pixels afterwards, so the
   // mask size check sees the image's true size and image and mask go through the same geometry
-  const input = await readLimited(imageFile, 'image', limits);
+  const input = await readRaster(imageFile, 'image', limits);
   const img = await limitedSharp(input, limits)
     .removeAlpha()
     .toColourspace('srgb')
@@ -140,8 +174,9 @@ export async function decodeMask(
   file: string,
   limits: DecodeLimits = {},
 ): Promise<{ width: number; height: number; mask: Uint8Array }> {
-  const buf = await readLimited(file, 'mask', limits);
-  if (path.extname(file).toLowerCase() === '.npy') {
+  const npy = path.extname(file).toLowerCase() === '.npy';
+  const buf = npy ? await readLimited(file, 'mask', limits) : await readRaster(file, 'mask', limits);
+  if (npy) {
     try {
       return npyToMask(buf, file, limits.maxPixels ?? DEFAULT_MAX_PIXELS);
     } catch (err) {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
-import { BadInputError, decodeImageAndMask, type DecodeLimits, limitedSharp } from './decode';
+import { BadInputError, decodeImageAndMask, type DecodeLimits, limitedSharp, readRaster } from './decode';
 import type { SkippedFile } from './manifest';
 import type { Sample, Split } from './sample';
 
@@ -69,7 +69,8 @@ export async function realPlan(args: {
           try {
             return { sample: await decodeBackground(file, size, args.limits) };
           } catch (err) {
-            return { skipped: { file, reason: `cannot decode background: ${(err as Error).message}` } };
+            const reason = err instanceof BadInputError ? err.reason : (err as Error).message;
+            return { skipped: { file, reason: `cannot decode background: ${reason}` } };
           }
         });
         return {
@@ -90,7 +91,9 @@ export async function realPlan(args: {
 }
 
 async function decodeBackground(file: string, size?: number, limits?: DecodeLimits): Promise<Sample> {
-  let pipe = limitedSharp(file, limits).removeAlpha().toColourspace('srgb');
+  let pipe = limitedSharp(await readRaster(file, 'background', limits), limits)
+    .removeAlpha()
+    .toColourspace('srgb');
   if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
   const id = `generic/${path.basename(file)}`;

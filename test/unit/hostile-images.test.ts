@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../../core/data/decode';
 import { getJson } from '../../store/json';
@@ -23,6 +24,7 @@ async function goodFolder(): Promise<{ images: string; masks: string }> {
 
 test('image bombs are refused by name from their header, never decoded; the rest of the dataset is kept', async () => {
   const { images, masks } = await goodFolder();
+  const sentinelFree = await tempDir();
   // 10,000 x 10,000 (100 MP, 300 MB once decoded to RGB) in a file of ~100 KB: under sharp's own default limit,
   // so only our limit stands between it and the decoder
   const bombSize = await writeBombPng(`${images}/cat/bomb.png`, 10_000, 10_000);
@@ -36,6 +38,12 @@ test('image bombs are refused by name from their header, never decoded; the rest
   await writeBombPng(`${masks}/cat/bomb.png`, 20, 20);
   await writeBombPng(`${masks}/dog/huge.png`, 20, 20);
 
+  // vector content under a raster name: never handed to the SVG renderer
+  await writeFile(
+    `${images}/cat/vector.png`,
+    '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><rect width="9" height="9"/></svg>',
+  );
+  await writePair(`${sentinelFree}/unused.png`, `${masks}/cat/vector.png`, 12);
   const store = new FsArtifactStore(await tempDir());
   const { result: ds, growth } = await peakRssGrowth(() =>
     prepareDataset(
