@@ -21,6 +21,8 @@ export function npyToMask(
   const dims = shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number); // prettier-ignore
   if (dims.length < 2 || dims.length > 3)
     throw new Error(`${file}: mask must be 2-D or 3-D, shape is (${dims.join(', ')})`);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1))
+    throw new Error(`${file}: bad .npy shape (${dims.join(', ')})`);
   const [height, width] = [dims[0]!, dims[1]!];
   const channels = dims[2] ?? 1;
   const little = descr[0] !== '>';

@@ -115,6 +115,8 @@ test('hostile datasets: each case reported by name, the rest imported and varied
   await writePair(`${sentinel}/outside/secret.png`, `${msk}/dog/out.png`, 22);
   await symlink(`${sentinel}/outside/secret.png`, `${img}/dog/out.png`);
   await writePair(`${img}/cat/bell\u0007.png`, `${msk}/cat/bell\u0007.png`, 23);
+  await writeFile(`${img}/dog/vector.png`, '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>');
+  await writePair(`${sentinel}/unused/y.png`, `${msk}/dog/vector.png`, 24);
 
   // the archive dataset (in9 layout) served over HTTP: good pairs, a bomb, links, a FIFO, traversal
   const entries: TarEntry[] = [];
@@ -161,6 +163,7 @@ test('hostile datasets: each case reported by name, the rest imported and varied
     assert.match(reasons.get('images/dog/trunc.jpg') ?? '', /cannot decode image/);
     assert.match(reasons.get('images/dog/out.png') ?? '', /pointing outside the dataset folder/);
     assert.match(reasons.get('images/cat/bell\\x07.png') ?? '', /control characters/);
+    assert.match(reasons.get('images/dog/vector.png') ?? '', /SVG\/XML content; vector and document formats/);
     const good = ['cat', 'dog'].flatMap((c) => [0, 1, 2, 3].map((i) => `${c}/g${i}`));
     assert.deepEqual(
       ids(folder.manifest)
