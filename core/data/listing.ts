@@ -24,19 +24,13 @@ export async function listSorted(dir: string): Promise<{ name: string; dir: bool
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-const realRoots = new Map<string, Promise<string>>();
-
 /**
  * Why `p` may not be read as part of the dataset under `root`, or undefined when it may: symbolic links are
  * followed only while they stay inside the root (a link out of a downloaded dataset could read any file the
  * worker can). Dangling links are refused too.
  */
 export async function outsideRoot(p: string, root: string): Promise<string | undefined> {
-  let rootReal = realRoots.get(root);
-  if (!rootReal) {
-    rootReal = realpath(root).catch(() => path.resolve(root));
-    realRoots.set(root, rootReal);
-  }
+  const rootReal = realpath(root).catch(() => path.resolve(root));
   const real = await realpath(p).catch(() => undefined);
   if (real === undefined) return 'symbolic link to nothing (dangling), not followed';
   const base = await rootReal;
