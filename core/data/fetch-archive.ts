@@ -131,11 +131,13 @@ async function download(
       const location = res.headers.get('location');
       if (res.status < 300 || res.status >= 400 || !location) break;
       await res.body?.cancel();
-      if (redirects >= limits.maxRedirects)
-        throw new Error(`${url}: more than ${limits.maxRedirects} redirects (last to ${location})`);
       const next = new URL(location, at);
+      // redirect targets often carry signed query strings (temporary credentials): errors show origin and path
+      const shown = `${next.protocol}//${next.host}${next.pathname}`;
+      if (redirects >= limits.maxRedirects)
+        throw new Error(`${url}: more than ${limits.maxRedirects} redirects (last to ${shown})`);
       if (next.protocol !== 'https:' && next.protocol !== 'http:')
-        throw new Error(`${url}: redirected to a ${next.protocol} URL, only http(s) is followed`);
+        throw new Error(`${url}: redirected to a ${next.protocol} URL (${shown}), only http(s) is followed`);
       at = next.href;
       alive();
     }
