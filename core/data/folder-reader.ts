@@ -6,12 +6,12 @@ import {
   isDir,
   listClassTree,
   listGeneric,
-  listSorted,
+  usableFolders,
   splitByFraction,
   stemOf,
 } from './listing';
 import type { SkippedFile } from './manifest';
-import { canonicalName, nameProblem } from './safe-names';
+import { canonicalName } from './safe-names';
 import { type RealEntry, realPlan } from './real-plan';
 import type { Split } from './sample';
 import type { FolderSource } from './source-spec';
@@ -38,9 +38,7 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
   let classes = spec.classes?.map(canonicalName);
   if (!classes) {
     const names = new Set<string>();
-    for (const r of present)
-      for (const e of await listSorted(r.images))
-        if (e.dir && !nameProblem(e.name)) names.add(canonicalName(e.name));
+    for (const r of present) for (const name of await usableFolders(r.images, spec.path)) names.add(name);
     classes = [...names].sort();
   }
   const labels = new Map(classes.map((c, i) => [c, i]));

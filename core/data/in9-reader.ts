@@ -2,9 +2,8 @@ import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
 import { fetchArchive } from './fetch-archive';
 import type { ReaderContext } from './readers';
-import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
+import { interleaveByLabel, isDir, listClassTree, listGeneric, stemOf, usableFolders } from './listing';
 import type { SkippedFile } from './manifest';
-import { canonicalName, nameProblem } from './safe-names';
 import { type RealEntry, realPlan } from './real-plan';
 import type { In9Source } from './source-spec';
 
@@ -38,8 +37,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   for (const split of splits) {
     const dir = path.join(root, split);
     if (!(await isDir(dir))) throw new Error(`in9 source: ${dir} is not a folder`);
-    for (const e of await listSorted(dir))
-      if (e.dir && CLASS_FOLDER.test(e.name) && !nameProblem(e.name)) folders.add(canonicalName(e.name));
+    for (const name of await usableFolders(dir, base)) if (CLASS_FOLDER.test(name)) folders.add(name);
   }
   const classFolders = [...folders].sort();
   const labels = new Map(classFolders.map((f, i) => [f, i]));

@@ -155,6 +155,18 @@ export async function listClassTree(args: {
   return { byFolder, skipped };
 }
 
+/**
+ * Class folder names under `dir`, in NFC: folders whose names can be used and that do not lead out of `root`
+ * (what listClassTree would refuse never becomes a class of its own).
+ */
+export async function usableFolders(dir: string, root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await listSorted(dir))
+    if (e.dir && !(await refuseName(e.name, path.join(dir, e.name), root, e.link)))
+      out.push(canonicalName(e.name));
+  return out;
+}
+
 /** A dataset name that cannot be used, or a link out of `root`, as a skipped entry; undefined when fine. */
 async function refuseName(
   name: string,

@@ -32,10 +32,11 @@ test('folder sources: symbolic links out of the dataset are not followed; links 
   const store = new FsArtifactStore(path.join(work, 'store'));
   const ds = await prepareDataset(
     store,
-    { source: 'folder', path: img, maskPath: msk, valFraction: 0, classes: ['cat', 'dog'] },
+    { source: 'folder', path: img, maskPath: msk, valFraction: 0 },
     { tar: false },
   );
   const m = await getJson<DataManifest>(store, ds.manifestKey);
+  assert.deepEqual(m.classes, ['cat', 'dog'], 'a class folder linked from outside is no class');
   const ids = m.splits.train!.items.map((i) => i.id).sort();
   assert.deepEqual(ids, ['train/cat/g0', 'train/cat/g1', 'train/dog/g0', 'train/dog/g1', 'train/dog/twin']);
   const reasons = new Map(m.skipped.map((s) => [path.relative(work, s.file), s.reason]));
