@@ -66,7 +66,8 @@ export async function fetchArchive(url: string, options: FetchArchiveOptions): P
   await mkdir(options.cacheDir, { recursive: true });
   const dir = path.join(options.cacheDir, id);
   const done = path.join(dir, '.bgstudy-extracted');
-  if (!(await exists(done))) {
+  // an extraction without its list of refused entries predates that list: extract again so they are reported
+  if (!(await exists(done)) || !(await exists(path.join(dir, REFUSED_FILE)))) {
     const archive = path.join(options.cacheDir, `${id}.tar.gz`);
     if (!(await exists(archive))) await download(url, archive, limits, options.onProgress);
     if (options.sha256) {

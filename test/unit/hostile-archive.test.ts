@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fetchArchive } from '../../core/data/fetch-archive';
 import { servePaths, tarGz, type TarEntry as Entry } from '../helpers/hostile-fixtures';
@@ -80,6 +80,15 @@ test('a hostile archive: links, devices, FIFOs, absolute and .. entries are refu
       { cacheDir, tar: false },
     );
     assert.equal(again.skippedCount, m.skipped.length);
+    // an extraction cached by an older version (no list of refused entries) is extracted again, so they are reported
+    const extracted = (await readdir(cacheDir, { withFileTypes: true })).find((e) => e.isDirectory())!.name;
+    await rm(path.join(cacheDir, extracted, '.bgstudy-refused.json'));
+    const old = await prepareDataset(
+      new FsArtifactStore(path.join(work, 'store3')),
+      { source: 'in9', url },
+      { cacheDir, tar: false },
+    );
+    assert.equal(old.skippedCount, m.skipped.length);
   } finally {
     await server.close();
   }
