@@ -27,6 +27,8 @@ export interface FetchLimits {
   stallTimeoutMs?: number;
   /** Largest total size of the extracted files (bytes): a gzip bomb stops here. Default 64 GiB. */
   maxExtractedBytes?: number;
+  /** Most entries an archive may have (millions of empty files exhaust inodes, not bytes). Default 5,000,000. */
+  maxEntries?: number;
 }
 
 export const DEFAULT_FETCH_LIMITS: Required<FetchLimits> = {
@@ -34,6 +36,7 @@ export const DEFAULT_FETCH_LIMITS: Required<FetchLimits> = {
   maxRedirects: 5,
   stallTimeoutMs: 60_000,
   maxExtractedBytes: 64 * 2 ** 30,
+  maxEntries: 5_000_000,
 };
 
 export interface FetchArchiveOptions extends FetchLimits {
@@ -81,7 +84,7 @@ export async function fetchArchive(url: string, options: FetchArchiveOptions): P
       }
     }
     await rm(dir, { recursive: true, force: true });
-    const refused = await extractTarGz(archive, dir, url, limits.maxExtractedBytes, options.onProgress);
+    const refused = await extractTarGz(archive, dir, url, limits, options.onProgress);
     await writeFile(path.join(dir, REFUSED_FILE), JSON.stringify(refused));
     await writeFile(done, new Date().toISOString());
   }
@@ -215,9 +218,11 @@ async function extractTarGz(
   archive: string,
   dir: string,
   url: string,
-  maxBytes: number,
+  limits: Pick<Required<FetchLimits>, 'maxExtractedBytes' | 'maxEntries'>,
   onProgress?: (p: FetchProgress) => void,
 ): Promise<SkippedFile[]> {
+  const maxBytes = limits.maxExtractedBytes;
+  let entries = 0;
   const root = path.resolve(dir);
   await mkdir(root, { recursive: true });
   const refused: SkippedFile[] = [];
@@ -231,6 +236,10 @@ async function extractTarGz(
       });
     const place = async (): Promise<void> => {
       const file = `${url}!/${printableName(header.name)}`;
+      if (++entries > limits.maxEntries)
+        throw new Error(
+          `${url}: more than ${limits.maxEntries} entries, stopped at ${file} (an inode bomb?)`,
+        );
       const why = refusal(header, root);
       if (why) {
         refused.push({ file, reason: why });

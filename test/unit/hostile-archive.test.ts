@@ -173,6 +173,26 @@ test('a gzip bomb stops at maxExtractedBytes', async () => {
   }
 });
 
+test('an archive of too many entries stops at maxEntries', async () => {
+  const body = await tarGz(
+    Array.from({ length: 6 }, (_, i) => ({ name: `bg/empty-${i}`, body: Buffer.alloc(0) })),
+  );
+  assert.ok(body.length < 100_000, `compressed to ${body.length} bytes`);
+  const server = await servePaths((_p, res) => {
+    res.writeHead(200, { 'content-length': body.length });
+    res.end(body);
+  });
+  try {
+    const cacheDir = await tempDir();
+    await assert.rejects(
+      fetchArchive(`${server.base}/many.tar.gz`, { cacheDir, maxEntries: 5 }),
+      /more than 5 entries, stopped at .*bg\/empty-5 \(an inode bomb\?\)/,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 test('a URL with credentials in it is refused by the spec (it would be stored everywhere)', async () => {
   const store = new FsArtifactStore(await tempDir());
   await assert.rejects(
