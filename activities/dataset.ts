@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { SpecValidationError } from '../common/errors';
 import { prepareDataset, type PreparedDataset } from '../core/data/prepare';
@@ -30,6 +30,9 @@ export function createDatasetActivities(deps: {
       }
       const result = await prepareDataset(deps.store, spec, {
         onProgress: shardHeartbeat('prepareDataset'),
+        // a long download, extraction or S3 mirror heartbeats too (the SDK throttles these), so only a stalled
+        // one times out; a retry resumes the download where it stopped
+        onFetchProgress: (p) => heartbeat({ fetch: p.phase, bytes: p.bytes }),
         cacheDir: deps.cacheDir,
         openS3: deps.openS3,
       });

@@ -15,7 +15,7 @@ export interface ShardCursor {
  */
 export function shardHeartbeat(what: string): (p: ShardProgress) => void {
   const previous = activityInfo().heartbeatDetails as ShardCursor | undefined;
-  if (previous)
+  if (previous?.split)
     log.info(`${what}: resuming after ${previous.split} shard ${previous.shardsDone}/${previous.shards}`);
   return (p) => {
     const cursor: ShardCursor = { split: p.split, shardsDone: p.shardsDone, shards: p.shards };

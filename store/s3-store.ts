@@ -53,7 +53,9 @@ export class S3ArtifactStore implements ArtifactStore {
   constructor(private readonly config: S3StoreConfig) {
     this.prefix = (config.prefix ?? '').replace(/^\/+|\/+$/g, '');
     if (this.prefix) assertValidKey(this.prefix);
-    this.location = `s3://${config.bucket}${this.prefix ? `/${this.prefix}` : ''}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
+    // the location is in logs and error messages: an endpoint's user:password@, if any, is left out
+    const endpoint = config.endpoint?.replace(/\/\/[^/@]*@/, '//');
+    this.location = `s3://${config.bucket}${this.prefix ? `/${this.prefix}` : ''}${endpoint ? ` at ${endpoint}` : ''}`;
     this.retry = config.retry ?? DEFAULT_RETRY;
     const clientConfig: S3ClientConfig = {
       region: config.region ?? 'us-east-1',

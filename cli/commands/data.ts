@@ -108,6 +108,8 @@ export function registerData(program: Command): void {
     .option('--max-per-class <n>', 'at most n images per class and split', int)
     .option('--val-fraction <f>', 'folder, pixel-imagenet: share of each class held out for val', num)
     .option('--generic-path <dir>', 'a folder of class-free background images for generic_bg')
+    .option('--max-pixels <n>', 'skip images and masks with more pixels (default 40000000)', int)
+    .option('--max-download-bytes <n>', 'in9 --url: largest archive accepted (default 16 GiB)', int)
     .option('--no-tar', 'write only the raw training shards')
     .option('--json', 'print the result as JSON')
     .action(async (source: string, o: Record<string, string | number | boolean | undefined>) => {
@@ -116,6 +118,7 @@ export function registerData(program: Command): void {
         maxPerClass: o.maxPerClass,
         genericPath: o.genericPath,
         valFraction: o.valFraction,
+        maxPixels: o.maxPixels,
       };
       const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : undefined);
       let spec: unknown;
@@ -132,6 +135,8 @@ export function registerData(program: Command): void {
           size: o.size,
           maxPerClass: o.maxPerClass,
           genericPath: o.genericPath,
+          maxPixels: o.maxPixels,
+          maxDownloadBytes: o.maxDownloadBytes,
         };
       else if (source === 'pixel-imagenet')
         spec = { source, imagesPath: o.images, masksPath: o.masks, wnids: list(o.wnids), ...common };

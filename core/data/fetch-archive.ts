@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract } from 'tar-stream';
+import { extract, type Header } from 'tar-stream';
 import { hashOf } from '../hash';
+import type { SkippedFile } from './manifest';
+import { printableName } from './safe-names';
 
 export interface FetchProgress {
   phase: 'download' | 'verify' | 'extract';
@@ -15,7 +17,29 @@ export interface FetchProgress {
   total?: number;
 }
 
-export interface FetchArchiveOptions {
+/** Limits on what a URL source may cost; each has a default that fits ImageNet-sized releases. */
+export interface FetchLimits {
+  /** Largest download accepted (bytes). Default 16 GiB. */
+  maxBytes?: number;
+  /** Redirects followed before giving up. Default 5. */
+  maxRedirects?: number;
+  /** A connection that sends nothing for this long (headers or body) is dropped. Default 60 s. */
+  stallTimeoutMs?: number;
+  /** Largest total size of the extracted files (bytes): a gzip bomb stops here. Default 64 GiB. */
+  maxExtractedBytes?: number;
+  /** Most entries an archive may have (millions of empty files exhaust inodes, not bytes). Default 5,000,000. */
+  maxEntries?: number;
+}
+
+export const DEFAULT_FETCH_LIMITS: Required<FetchLimits> = {
+  maxBytes: 16 * 2 ** 30,
+  maxRedirects: 5,
+  stallTimeoutMs: 60_000,
+  maxExtractedBytes: 64 * 2 ** 30,
+  maxEntries: 5_000_000,
+};
+
+export interface FetchArchiveOptions extends FetchLimits {
   /** Where downloads and extracted trees are kept (reused across runs). */
   cacheDir: string;
   /** Expected sha256 of the archive (hex); a mismatch deletes the download and throws. */
@@ -23,19 +47,32 @@ export interface FetchArchiveOptions {
   onProgress?: (p: FetchProgress) => void;
 }
 
+export interface FetchedArchive {
+  /** The extracted folder (its single top-level folder, when it has one). */
+  dir: string;
+  /** Entries not extracted, by name: links, devices, FIFOs, absolute or `..` paths. */
+  refused: SkippedFile[];
+}
+
+const REFUSED_FILE = '.bgstudy-refused.json';
+
 /**
- * Downloads a .tar.gz once and extracts it, returning the extracted folder (descending into a single top-level
- * folder, as release archives have). Resumable: an interrupted download continues with an HTTP Range request; a
- * finished one is kept. Checksum-verified when `sha256` is given. Entries that would escape the folder are refused.
+ * Downloads a .tar.gz once and extracts it. Resumable: an interrupted download continues with an HTTP Range
+ * request; a finished one is kept. Checksum-verified when `sha256` is given. Bounded: size, redirects, stalls and
+ * the extracted size have limits (FetchLimits). Only plain files and folders are extracted, and only inside the
+ * target: symbolic and hard links (wherever they point), devices, FIFOs, absolute paths and `..` are refused by
+ * name and reported, the rest of the archive is extracted.
  */
-export async function fetchArchive(url: string, options: FetchArchiveOptions): Promise<string> {
+export async function fetchArchive(url: string, options: FetchArchiveOptions): Promise<FetchedArchive> {
+  const limits = { ...DEFAULT_FETCH_LIMITS, ...definedOnly(options) };
   const id = hashOf({ url, sha256: options.sha256 ?? null });
   await mkdir(options.cacheDir, { recursive: true });
   const dir = path.join(options.cacheDir, id);
   const done = path.join(dir, '.bgstudy-extracted');
-  if (!(await exists(done))) {
+  // an extraction without its list of refused entries predates that list: extract again so they are reported
+  if (!(await exists(done)) || !(await exists(path.join(dir, REFUSED_FILE)))) {
     const archive = path.join(options.cacheDir, `${id}.tar.gz`);
-    if (!(await exists(archive))) await download(url, archive, options);
+    if (!(await exists(archive))) await download(url, archive, limits, options.onProgress);
     if (options.sha256) {
       options.onProgress?.({ phase: 'verify', bytes: 0 });
       const actual = await sha256File(archive);
@@ -47,69 +84,198 @@ export async function fetchArchive(url: string, options: FetchArchiveOptions): P
       }
     }
     await rm(dir, { recursive: true, force: true });
-    await extractTarGz(archive, dir, options.onProgress);
+    const refused = await extractTarGz(archive, dir, url, limits, options.onProgress);
+    await writeFile(path.join(dir, REFUSED_FILE), JSON.stringify(refused));
     await writeFile(done, new Date().toISOString());
   }
+  const refused = JSON.parse(await readFile(path.join(dir, REFUSED_FILE), 'utf8')) as SkippedFile[];
   const top = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
-  return top.length === 1 && top[0]!.isDirectory() ? path.join(dir, top[0]!.name) : dir;
+  return {
+    dir: top.length === 1 && top[0]!.isDirectory() ? path.join(dir, top[0]!.name) : dir,
+    refused,
+  };
 }
 
-async function download(url: string, target: string, options: FetchArchiveOptions): Promise<void> {
+function definedOnly(o: FetchLimits): FetchLimits {
+  return Object.fromEntries(
+    (Object.keys(DEFAULT_FETCH_LIMITS) as (keyof FetchLimits)[])
+      .filter((k) => o[k] !== undefined)
+      .map((k) => [k, o[k]]),
+  );
+}
+
+/** GET with redirects followed by hand (counted, http(s) only) and a stall timer that the body keeps alive. */
+async function download(
+  url: string,
+  target: string,
+  limits: Required<FetchLimits>,
+  onProgress?: (p: FetchProgress) => void,
+): Promise<void> {
   const part = `${target}.part`;
   const have = (await stat(part).catch(() => undefined))?.size ?? 0;
-  const res = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
-  if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
-  // 206: the server continues where the last attempt stopped; 200: it sent everything again
-  const resumed = res.status === 206;
-  const length = Number(res.headers.get('content-length') ?? NaN);
-  const total = Number.isFinite(length) ? length + (resumed ? have : 0) : undefined;
-  let bytes = resumed ? have : 0;
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (c: Buffer) => {
-    bytes += c.length;
-    options.onProgress?.({ phase: 'download', bytes, total });
-  });
-  await pipeline(body, createWriteStream(part, { flags: resumed ? 'a' : 'w' }));
-  if (total !== undefined && bytes !== total)
-    throw new Error(`${url}: download ended at ${bytes} of ${total} bytes`);
-  await rename(part, target);
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const stallError = new Error(
+    `${url}: no data for ${limits.stallTimeoutMs / 1000} s, gave up (the server stalled; retry to resume)`,
+  );
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => abort.abort(stallError), limits.stallTimeoutMs);
+  };
+  try {
+    alive();
+    let res: Response;
+    let at = url;
+    for (let redirects = 0; ; redirects++) {
+      res = await fetch(at, {
+        headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+        redirect: 'manual',
+        signal: abort.signal,
+      });
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) break;
+      await res.body?.cancel();
+      const next = new URL(location, at);
+      // redirect targets often carry signed query strings (temporary credentials): errors show origin and path
+      const shown = `${next.protocol}//${next.host}${next.pathname}`;
+      if (redirects >= limits.maxRedirects)
+        throw new Error(`${url}: more than ${limits.maxRedirects} redirects (last to ${shown})`);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new Error(`${url}: redirected to a ${next.protocol} URL (${shown}), only http(s) is followed`);
+      at = next.href;
+      alive();
+    }
+    if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
+    // 206: the server continues where the last attempt stopped; 200: it sent everything again
+    const resumed = res.status === 206;
+    const length = Number(res.headers.get('content-length') ?? NaN);
+    const total = Number.isFinite(length) ? length + (resumed ? have : 0) : undefined;
+    if (total !== undefined && total > limits.maxBytes) {
+      await res.body.cancel();
+      throw tooBig(url, limits.maxBytes, `the server announces ${total} bytes`);
+    }
+    let bytes = resumed ? have : 0;
+    const counter = new Transform({
+      transform(c: Buffer, _enc, cb) {
+        bytes += c.length;
+        alive();
+        if (bytes > limits.maxBytes) return cb(tooBig(url, limits.maxBytes, 'the body went on past it'));
+        onProgress?.({ phase: 'download', bytes, total });
+        cb(null, c);
+      },
+    });
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    try {
+      await pipeline(body, counter, createWriteStream(part, { flags: resumed ? 'a' : 'w' }));
+    } catch (err) {
+      if (abort.signal.aborted) throw stallError;
+      if (bytes > limits.maxBytes) await rm(part, { force: true }); // never resume past the limit
+      throw err;
+    }
+    if (total !== undefined && bytes !== total)
+      throw new Error(`${url}: download ended at ${bytes} of ${total} bytes`);
+    await rename(part, target);
+  } catch (err) {
+    throw abort.signal.aborted ? stallError : err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function tooBig(url: string, max: number, why: string): Error {
+  return new Error(`${url}: download refused, over the limit of ${max} bytes (maxDownloadBytes): ${why}`);
+}
+
+/** Why an entry is not extracted, or undefined for a plain file or folder inside the target. */
+function refusal(header: Header, root: string): string | undefined {
+  const name = header.name;
+  if (name.includes('\0')) return 'name contains a NUL byte';
+  if (path.isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name) || name.startsWith('\\'))
+    return 'absolute path (entries must be relative)';
+  if (name.split(/[\\/]/).includes('..')) return 'path contains ".." (would escape the archive folder)';
+  const target = path.resolve(root, name);
+  if (target !== root && !target.startsWith(root + path.sep)) return 'path escapes the archive folder';
+  switch (header.type) {
+    case 'file':
+    case 'contiguous-file':
+    case 'directory':
+      return undefined;
+    case 'symlink':
+      return `symbolic link to "${printableName(header.linkname ?? '')}" (links are never extracted)`;
+    case 'link':
+      return `hard link to "${printableName(header.linkname ?? '')}" (links are never extracted)`;
+    case 'character-device':
+    case 'block-device':
+      return `${header.type} (device files are never extracted)`;
+    case 'fifo':
+      return 'FIFO (named pipes are never extracted)';
+    default:
+      return `entry of type ${String(header.type)} (only files and folders are extracted)`;
+  }
 }
 
 async function extractTarGz(
   archive: string,
   dir: string,
+  url: string,
+  limits: Pick<Required<FetchLimits>, 'maxExtractedBytes' | 'maxEntries'>,
   onProgress?: (p: FetchProgress) => void,
-): Promise<void> {
+): Promise<SkippedFile[]> {
+  const maxBytes = limits.maxExtractedBytes;
+  let entries = 0;
   const root = path.resolve(dir);
   await mkdir(root, { recursive: true });
+  const refused: SkippedFile[] = [];
   const ex = extract();
   let bytes = 0;
   ex.on('entry', (header, stream, next) => {
-    const target = path.resolve(root, header.name);
-    const fail = (err: unknown) => {
-      stream.resume();
-      next(err as Error);
+    const drain = () =>
+      new Promise<void>((resolve) => {
+        stream.once('end', () => resolve());
+        stream.resume();
+      });
+    const place = async (): Promise<void> => {
+      const file = `${url}!/${printableName(header.name)}`;
+      if (++entries > limits.maxEntries)
+        throw new Error(
+          `${url}: more than ${limits.maxEntries} entries, stopped at ${file} (an inode bomb?)`,
+        );
+      const why = refusal(header, root);
+      if (why) {
+        refused.push({ file, reason: why });
+        return drain();
+      }
+      const target = path.resolve(root, header.name);
+      const folder = header.type === 'directory' ? target : path.dirname(target);
+      // e.g. a file of the same name as a folder came first: this entry cannot be placed
+      try {
+        await mkdir(folder, { recursive: true });
+      } catch (err) {
+        refused.push({ file, reason: `cannot create its folder: ${(err as Error).message}` });
+        return drain();
+      }
+      if (header.type === 'directory') return drain();
+      const counter = new Transform({
+        transform(c: Buffer, _enc, cb) {
+          bytes += c.length;
+          if (bytes <= maxBytes) return cb(null, c);
+          cb(
+            new Error(
+              `${url}: extracting it would write more than ${maxBytes} bytes (a gzip bomb?), stopped at ${file}`,
+            ),
+          );
+        },
+      });
+      await pipeline(stream, counter, createWriteStream(target));
+      onProgress?.({ phase: 'extract', bytes });
     };
-    if (target !== root && !target.startsWith(root + path.sep))
-      return fail(new Error(`${archive}: entry "${header.name}" escapes the archive folder`));
-    if (header.type === 'directory') {
-      stream.resume();
-      mkdir(target, { recursive: true }).then(() => next(), fail);
-    } else if (header.type === 'file') {
-      mkdir(path.dirname(target), { recursive: true })
-        .then(() => pipeline(stream, createWriteStream(target)))
-        .then(() => {
-          bytes += header.size ?? 0;
-          onProgress?.({ phase: 'extract', bytes });
-          next();
-        }, fail);
-    } else {
-      // links and devices are not part of an image dataset
-      stream.resume();
-      next();
-    }
+    place().then(
+      () => next(),
+      (err: Error) => next(err),
+    );
   });
   await pipeline(createReadStream(archive), createGunzip(), ex);
+  return refused;
 }
 
 async function sha256File(file: string): Promise<string> {

@@ -3,8 +3,11 @@ import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore } from '../../store/artifact-store';
+import { assertValidKey } from '../../store/keys';
 import { hashOf } from '../hash';
 import type { FetchProgress } from './fetch-archive';
+import type { SkippedFile } from './manifest';
+import { printableName } from './safe-names';
 
 /** Opens the objects under `s3://bucket/prefix` as a store (same endpoint and credentials as the artifact store). */
 export type S3PrefixOpener = (bucket: string, prefix: string) => ArtifactStore;
@@ -17,14 +20,16 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } | un
 /**
  * Mirrors every object under an S3 prefix into `<cacheDir>/<hash of the url>/`, so the folder readers can list
  * and decode it. Resumable: objects already mirrored with the same size are not fetched again; each object is
- * written to a temp file and renamed, so a half-written file is never taken for a mirrored one.
+ * written to a temp file and renamed, so a half-written file is never taken for a mirrored one. Object names
+ * that are not plain relative paths (`..`, absolute, odd characters: store/keys.ts) are refused by name and
+ * returned, never written.
  */
 export async function mirrorS3Prefix(
   url: string,
   open: S3PrefixOpener,
   cacheDir: string,
   onProgress?: (p: FetchProgress) => void,
-): Promise<string> {
+): Promise<{ dir: string; refused: SkippedFile[] }> {
   const parsed = parseS3Url(url);
   if (!parsed) throw new Error(`not an s3:// URL: ${url}`);
   const store = open(parsed.bucket, parsed.prefix);
@@ -33,8 +38,19 @@ export async function mirrorS3Prefix(
     const keys = await store.list('');
     if (keys.length === 0) throw new Error(`${url}: no objects under this prefix`);
     let bytes = 0;
+    const refused: SkippedFile[] = [];
     for (const key of keys) {
-      const target = path.join(dir, ...key.split('/'));
+      const target = path.resolve(dir, ...key.split('/'));
+      try {
+        assertValidKey(key);
+        if (!target.startsWith(path.resolve(dir) + path.sep)) throw new Error('escapes the mirror folder');
+      } catch (err) {
+        refused.push({
+          file: `${url}/${printableName(key)}`,
+          reason: `object name is not a plain relative path, not mirrored (${(err as Error).message})`,
+        });
+        continue;
+      }
       const remote = await store.stat(key);
       const local = await stat(target).catch(() => undefined);
       if (!local || local.size !== remote?.size) {
@@ -45,8 +61,8 @@ export async function mirrorS3Prefix(
       bytes += remote?.size ?? 0;
       onProgress?.({ phase: 'download', bytes });
     }
+    return { dir, refused };
   } finally {
     await store.close();
   }
-  return dir;
 }

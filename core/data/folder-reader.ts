@@ -6,11 +6,12 @@ import {
   isDir,
   listClassTree,
   listGeneric,
-  listSorted,
+  usableFolders,
   splitByFraction,
   stemOf,
 } from './listing';
 import type { SkippedFile } from './manifest';
+import { canonicalName } from './safe-names';
 import { type RealEntry, realPlan } from './real-plan';
 import type { Split } from './sample';
 import type { FolderSource } from './source-spec';
@@ -35,10 +36,10 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
   const present = [];
   for (const r of roots) if (await isDir(r.images)) present.push(r);
 
-  let classes = spec.classes;
+  let classes = spec.classes?.map(canonicalName);
   if (!classes) {
     const names = new Set<string>();
-    for (const r of present) for (const e of await listSorted(r.images)) if (e.dir) names.add(e.name);
+    for (const r of present) for (const name of await usableFolders(r.images, spec.path)) names.add(name);
     classes = [...names].sort();
   }
   const labels = new Map(classes.map((c, i) => [c, i]));
@@ -52,6 +53,7 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
       labelOf: (f) => labels.get(f),
       knownClasses: classes.join(', '),
       maxPerClass: spec.maxPerClass,
+      within: { images: spec.path, masks: spec.maskPath },
     });
     skipped.push(...listed.skipped);
     for (const [folder, { label, images, masks }] of listed.byFolder) {
@@ -76,5 +78,6 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
     size: spec.size,
     masks: spec.masks,
     context: ctx,
+    limits: { maxPixels: spec.maxPixels },
   });
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
 import { fetchArchive } from './fetch-archive';
 import type { ReaderContext } from './readers';
-import { interleaveByLabel, isDir, listClassTree, listGeneric, listSorted, stemOf } from './listing';
+import { interleaveByLabel, isDir, listClassTree, listGeneric, stemOf, usableFolders } from './listing';
 import type { SkippedFile } from './manifest';
 import { type RealEntry, realPlan } from './real-plan';
 import type { In9Source } from './source-spec';
@@ -15,13 +15,15 @@ const CLASS_FOLDER = /^(\d+)_(.+)$/;
  * Class names drop the `NN_` prefix (`00_dog` -> `dog`); labels follow the folder order.
  */
 export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<DatasetPlan> {
-  const base = spec.url
+  const fetched = spec.url
     ? await fetchArchive(spec.url, {
         cacheDir: ctx.cacheDir,
         sha256: spec.sha256,
+        maxBytes: spec.maxDownloadBytes,
         onProgress: ctx.onFetchProgress,
       })
-    : spec.path!;
+    : undefined;
+  const base = fetched?.dir ?? spec.path!;
   const root = path.join(base, spec.variant);
   if (!(await isDir(root)))
     throw new Error(
@@ -35,12 +37,13 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   for (const split of splits) {
     const dir = path.join(root, split);
     if (!(await isDir(dir))) throw new Error(`in9 source: ${dir} is not a folder`);
-    for (const e of await listSorted(dir)) if (e.dir && CLASS_FOLDER.test(e.name)) folders.add(e.name);
+    for (const name of await usableFolders(dir, base)) if (CLASS_FOLDER.test(name)) folders.add(name);
   }
   const classFolders = [...folders].sort();
   const labels = new Map(classFolders.map((f, i) => [f, i]));
   const entries: RealEntry[] = [];
-  const skipped: SkippedFile[] = [];
+  // archive entries refused at extraction (links, devices, escaping paths) are reported like bad images
+  const skipped: SkippedFile[] = [...(fetched?.refused ?? [])];
   for (const split of splits) {
     const listed = await listClassTree({
       split,
@@ -49,6 +52,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
       labelOf: (f) => labels.get(f),
       knownClasses: 'folders named NN_class',
       maxPerClass: spec.maxPerClass,
+      within: { images: base, masks: base },
     });
     skipped.push(...listed.skipped);
     for (const [folder, { label, images, masks }] of listed.byFolder) {
@@ -68,5 +72,6 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
     size: spec.size,
     masks: spec.masks,
     context: ctx,
+    limits: { maxPixels: spec.maxPixels },
   });
 }

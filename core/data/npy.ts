@@ -2,7 +2,11 @@
  * Minimal reader for NumPy .npy arrays (v1-v3 headers, C order), enough for ImageNet-9's `fg_mask/*.npy`:
  * 2-D (H, W) or 3-D (H, W, C) arrays of bool, (u)int8/16/32/64 or float32/64. Returns a 0/255 mask from channel 0.
  */
-export function npyToMask(buf: Buffer, file: string): { width: number; height: number; mask: Uint8Array } {
+export function npyToMask(
+  buf: Buffer,
+  file: string,
+  maxPixels = Infinity,
+): { width: number; height: number; mask: Uint8Array } {
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY')
     throw new Error(`${file}: not a .npy file`);
   const major = buf[6]!;
@@ -17,6 +21,8 @@ export function npyToMask(buf: Buffer, file: string): { width: number; height: n
   const dims = shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number); // prettier-ignore
   if (dims.length < 2 || dims.length > 3)
     throw new Error(`${file}: mask must be 2-D or 3-D, shape is (${dims.join(', ')})`);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1))
+    throw new Error(`${file}: bad .npy shape (${dims.join(', ')})`);
   const [height, width] = [dims[0]!, dims[1]!];
   const channels = dims[2] ?? 1;
   const little = descr[0] !== '>';
@@ -34,6 +40,10 @@ export function npyToMask(buf: Buffer, file: string): { width: number; height: n
     : kind === 'f8' ? (o) => (little ? buf.readDoubleLE(o) : buf.readDoubleBE(o))
     : () => { throw new Error(`${file}: unsupported .npy dtype ${descr}`); }; // prettier-ignore
   const n = width * height;
+  if (n > maxPixels)
+    throw new Error(
+      `mask is ${width}x${height} = ${n} pixels, over the limit of ${maxPixels} (maxPixels in the dataset spec)`,
+    );
   if (start + n * channels * size > buf.length) throw new Error(`${file}: truncated .npy data`);
   const values = new Float64Array(n);
   let max = 0;

@@ -7,10 +7,12 @@ import {
   isDir,
   listGeneric,
   listSorted,
+  outsideRoot,
   splitByFraction,
   stemOf,
 } from './listing';
 import type { SkippedFile } from './manifest';
+import { nameProblem, printableName } from './safe-names';
 import { type RealEntry, realPlan } from './real-plan';
 import type { PixelImagenetSource } from './source-spec';
 
@@ -36,6 +38,11 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource, ctx: ReaderCo
     const pairs: { image: string; mask: string }[] = [];
     for (const e of await listSorted(maskDir)) {
       const mask = path.join(maskDir, e.name);
+      const refused = nameProblem(e.name) ?? (await outsideRoot(mask, spec.masksPath));
+      if (refused) {
+        skipped.push({ file: path.join(maskDir, printableName(e.name)), reason: refused });
+        continue;
+      }
       if (e.dir || !MASK_FILE.test(e.name)) {
         skipped.push({
           file: mask,
@@ -53,6 +60,11 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource, ctx: ReaderCo
           file: mask,
           reason: `no ImageNet image for this mask in ${path.join(spec.imagesPath, wnid)}`,
         });
+        continue;
+      }
+      const imageOut = await outsideRoot(image, spec.imagesPath);
+      if (imageOut) {
+        skipped.push({ file: image, reason: imageOut });
         continue;
       }
       if (spec.maxPerClass !== undefined && pairs.length >= spec.maxPerClass) break;
@@ -75,5 +87,6 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource, ctx: ReaderCo
     size: spec.size ?? 224,
     masks: spec.masks,
     context: ctx,
+    limits: { maxPixels: spec.maxPixels },
   });
 }

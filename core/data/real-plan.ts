@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import sharp from 'sharp';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { attachBoxes } from '../masks/attach-boxes';
 import { GrabCutPool } from '../masks/grabcut-pool';
 import { makeMaskedBatch, type MaskedEntry } from '../masks/masked-batch';
 import { type MaskSpec, resolveMaskSpec } from '../masks/mask-spec';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
+import { BadInputError, type DecodeLimits, limitedSharp, readRaster } from './decode';
 import type { SkippedFile } from './manifest';
 import type { Sample, Split } from './sample';
 
@@ -39,6 +39,8 @@ export async function realPlan(args: {
   generic: string[];
   skipped: SkippedFile[];
   size?: number;
+  /** Resource limits of the source spec (maxPixels). */
+  limits?: DecodeLimits;
   /** Paths in the fingerprint are relative to this folder, so moving a dataset keeps its hash. */
   root: string;
   /** Include modification times (false for extracted archives, whose content the URL and checksum pin). */
@@ -67,6 +69,7 @@ export async function realPlan(args: {
           store: args.context?.store,
           grabcut: () => (pool ??= new GrabCutPool(threads)),
           inFlight: IN_FLIGHT,
+          limits: args.limits,
         }),
     });
   }
@@ -78,9 +81,10 @@ export async function realPlan(args: {
       make: async (start, end) => {
         const results = await mapLimited(files.slice(start, end), IN_FLIGHT, async (file) => {
           try {
-            return { sample: await decodeBackground(file, size) };
+            return { sample: await decodeBackground(file, size, args.limits) };
           } catch (err) {
-            return { skipped: { file, reason: `cannot decode background: ${(err as Error).message}` } };
+            const reason = err instanceof BadInputError ? err.reason : (err as Error).message;
+            return { skipped: { file, reason: `cannot decode background: ${reason}` } };
           }
         });
         return {
@@ -110,8 +114,10 @@ export async function realPlan(args: {
   };
 }
 
-async function decodeBackground(file: string, size?: number): Promise<Sample> {
-  let pipe = sharp(file, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
+async function decodeBackground(file: string, size?: number, limits?: DecodeLimits): Promise<Sample> {
+  let pipe = limitedSharp(await readRaster(file, 'background', limits), limits)
+    .removeAlpha()
+    .toColourspace('srgb');
   if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
   const id = `generic/${path.basename(file)}`;

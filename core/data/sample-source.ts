@@ -1,7 +1,7 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson } from '../../store/json';
 import type { DataManifest, ManifestSplit, ShardRef } from './manifest';
-import { decodeRawShard } from './raw-shard';
+import { decodeRawShard, readRawShard } from './raw-shard';
 import { Rng } from './rng';
 import type { Sample, SampleSource } from './sample';
 
@@ -9,7 +9,8 @@ export interface OpenSampleSourceOptions {
   /**
    * Decoded shards kept in memory across epochs, and the span a seeded shuffle mixes over (shards are shuffled,
    * then samples within each group of shards that fits this budget). Default 512 MiB: small datasets are fully
-   * shuffled and read from the store once.
+   * shuffled and read from the store once. A shard larger than the budget is streamed sample by sample (in its
+   * stored order, also when shuffling), so memory stays within the budget whatever the shard size.
    */
   cacheBytes?: number;
 }
@@ -68,8 +69,11 @@ class ShardedSampleSource implements OpenedSampleSource {
           skip -= shard.count;
           continue;
         }
-        const samples = await this.load(shard);
-        for (let i = skip; i < samples.length; i++) yield samples[i]!;
+        if (shard.bytes > this.cacheBytes) yield* this.stream(shard, skip);
+        else {
+          const samples = await this.load(shard);
+          for (let i = skip; i < samples.length; i++) yield samples[i]!;
+        }
         skip = 0;
       }
       return;
@@ -95,11 +99,25 @@ class ShardedSampleSource implements OpenedSampleSource {
         skip -= n;
         continue;
       }
+      const only = this.shards[group[0]!]!;
+      if (group.length === 1 && only.bytes > this.cacheBytes) {
+        // a shard over the memory budget cannot be shuffled in memory: it streams in stored order
+        yield* this.stream(only, skip);
+        skip = 0;
+        continue;
+      }
       const samples: Sample[] = [];
       for (const i of group) samples.push(...(await this.load(this.shards[i]!)));
       for (let k = skip; k < n; k++) yield samples[perm[k]!]!;
       skip = 0;
     }
+  }
+
+  /** A shard over the budget, read sample by sample and never cached (memory: one sample). */
+  private async *stream(shard: ShardRef, skip: number): AsyncGenerator<Sample> {
+    let i = 0;
+    for await (const s of readRawShard(await this.store.getStream(shard.raw), shard.raw))
+      if (i++ >= skip) yield s;
   }
 
   private async load(shard: ShardRef): Promise<Sample[]> {

@@ -62,6 +62,8 @@ const realCommon = {
   genericPath: z.string().min(1).optional(),
   /** Which masks the dataset uses (provided, grabcut or box), what it compares, boxes, checks (core/masks). */
   masks: maskSpecSchema.optional(),
+  /** Images and masks with more pixels are skipped and reported, never decoded (default 40,000,000). */
+  maxPixels: z.number().int().min(64).max(1_000_000_000).optional(),
 };
 
 export const folderSourceSchema = z
@@ -99,7 +101,15 @@ export const in9SourceSchema = z
     /** The backgrounds_challenge data root: `<path>/<variant>/{train,val}/NN_class/*`, masks in `<path>/fg_mask/`. */
     path: z.string().min(1).optional(),
     /** Or a URL of a .tar.gz of that root (downloaded once, resumable, extracted into the cache folder). */
-    url: z.url().optional(),
+    url: z
+      .url()
+      .refine(
+        (u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u),
+        'url must not carry credentials (user:password@): the spec is stored in manifests, histories and reports',
+      )
+      .optional(),
+    /** Largest archive accepted from `url` (bytes; default 16 GiB): a bigger or endless download is refused. */
+    maxDownloadBytes: z.number().int().min(1).optional(),
     /** Expected sha256 (hex) of the archive at `url`. */
     sha256: z
       .string()

@@ -1,13 +1,19 @@
 import path from 'node:path';
 import type { ArtifactStore } from '../../store/artifact-store';
-import { BadInputError, decodeMask } from '../data/decode';
+import {
+  BadInputError,
+  type DecodeLimits,
+  decodeMask,
+  decodeRgb,
+  resizeMask,
+  resizeRgb,
+} from '../data/decode';
 import type { ItemMeta, SkippedFile } from '../data/manifest';
 import { maskBBox } from '../data/mask-stats';
 import type { Sample } from '../data/sample';
 import { mapLimited } from '../data/real-plan';
 import type { ShardBatch } from '../data/shard-writer';
 import { type Box, boxAfterCover, boxMask, clipBox } from './boxes';
-import { decodeRgb, resizeMask, resizeRgb } from './decode-image';
 import type { GrabCutJob } from './grabcut';
 import { cachedGrabCut } from './grabcut-cache';
 import type { GrabCutPool } from './grabcut-pool';
@@ -38,6 +44,8 @@ export interface MaskBatchContext {
   grabcut: () => GrabCutPool;
   /** Images decoded at once. */
   inFlight?: number;
+  /** Resource limits of the source spec (maxPixels), for images and masks. */
+  limits?: DecodeLimits;
 }
 
 interface Decoded {
@@ -190,13 +198,13 @@ async function decodeEntry(
 ): Promise<Decoded | { skipped: SkippedFile }> {
   const { spec, size } = ctx;
   try {
-    const img = await decodeRgb(e.image);
+    const img = await decodeRgb(e.image, ctx.limits);
     const { width, height } = img;
     const notes: string[] = [];
     let provided: Uint8Array | undefined;
     let providedInfo: MaskSourceInfo | undefined;
     if (e.mask) {
-      const raw = await decodeMask(e.mask);
+      const raw = await decodeMask(e.mask, ctx.limits);
       if (raw.width !== width || raw.height !== height) {
         notes.push(
           `mask is ${raw.width}x${raw.height} but its image ${path.basename(e.image)} is ${width}x${height}`,

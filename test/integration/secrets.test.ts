@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { inspect } from 'node:util';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
+import { loadConfig } from '../../config/config';
+import { createStore } from '../../store';
 import { S3ArtifactStore } from '../../store/s3-store';
-import { testServices, uniqueId } from '../helpers/env';
+import { tempDir, testServices, uniqueId } from '../helpers/env';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 
 /**
@@ -78,4 +82,89 @@ test('the S3 secret appears in no log, history, artifact or report of a study', 
   assert.ok(places.length > 10, `searched ${places.length} places`);
   const leaks = places.filter(([, text]) => text.includes(secret)).map(([where]) => where);
   assert.deepEqual(leaks, [], 'the secret leaked into these places');
+});
+
+test('a wrong S3 secret fails the study with an auth error that names the store, never the secret', async () => {
+  const planted = 'planted-WRONG-secret-7f3a9c1e5b';
+  const taskQueue = uniqueId('badauth');
+  const s3 = {
+    ...services.s3,
+    prefix: uniqueId('badauth'),
+    credentials: { ...services.s3.credentials, secretAccessKey: planted },
+  };
+  const worker = spawnWorker({
+    queue: 'cpu',
+    taskQueue,
+    temporalAddress: services.temporalAddress,
+    s3,
+    name: `${taskQueue}-cpu`,
+    env: { BGSTUDY_LOG_LEVEL: 'DEBUG' },
+  });
+  workers.push(worker);
+  const handle = await startStudy(
+    client,
+    {
+      version: 1,
+      name: 'badauth',
+      dataset: { source: 'synthetic', classes: 2, perClass: { train: 4, val: 2 }, size: 16 },
+      variants: ['original'],
+    },
+    { taskQueue, workflowId: `${taskQueue}-study`, workflowOptions: { gpuTaskQueue: `${taskQueue}-gpu` } },
+  );
+  const err = await handle.result().then(
+    () => assert.fail('the study should fail on the wrong secret'),
+    (e: unknown) => e,
+  );
+  const shown = inspect(err, { depth: 20 });
+  const history = await handle.fetchHistory();
+  // the activity's own failure (the workflow wraps it; see the report to the lead)
+  const failure = history.events?.find((e) => e.activityTaskFailedEventAttributes)
+    ?.activityTaskFailedEventAttributes?.failure;
+  assert.equal(failure?.applicationFailureInfo?.type, 'StoreAuthError');
+  assert.match(
+    failure?.message ?? '',
+    /S3 refused the credentials for s3:\/\/.* \((SignatureDoesNotMatch|InvalidAccessKeyId|HTTP 403)\)/,
+  );
+  const places: [string, string][] = [
+    ['the client error', shown],
+    [worker.logFile, await readFile(worker.logFile, 'utf8')],
+    ['history', JSON.stringify(history)],
+  ];
+  const leaks = places.filter(([, text]) => text.includes(planted)).map(([where]) => where);
+  assert.deepEqual(leaks, [], 'the wrong secret leaked into these places');
+});
+
+test('S3 credentials from a shared-credentials profile: the AWS SDK default chain, nothing in bgstudy config', async () => {
+  const dir = await tempDir();
+  const file = path.join(dir, 'credentials');
+  const { accessKeyId, secretAccessKey } = services.s3.credentials;
+  await writeFile(
+    file,
+    `[bgtest]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`,
+  );
+  const saved = { ...process.env };
+  try {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    Object.assign(process.env, {
+      AWS_SHARED_CREDENTIALS_FILE: file,
+      AWS_CONFIG_FILE: path.join(dir, 'no-config'),
+      AWS_PROFILE: 'bgtest',
+    });
+    const config = loadConfig({
+      ...process.env,
+      BGSTUDY_STORE: 's3',
+      BGSTUDY_S3_BUCKET: services.s3.bucket,
+      BGSTUDY_S3_ENDPOINT: services.s3.endpoint,
+      BGSTUDY_S3_PREFIX: uniqueId('profile'),
+    });
+    assert.ok(!JSON.stringify(config).includes(secretAccessKey), 'the config holds no secret');
+    const store = createStore(config.store);
+    await store.put('probe/x.json', '{"ok":true}');
+    assert.equal((await store.get('probe/x.json')).toString(), '{"ok":true}');
+    await store.close();
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
 });
