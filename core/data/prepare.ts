@@ -20,8 +20,11 @@ import { readerPlan } from './readers';
 import { defaultShardSize, type ProgressCallback, writeSplit } from './shard-writer';
 import { type SourceSpec, type SourceSpecInput, sourceSpecSchema } from './source-spec';
 
-/** Bump when prepared datasets would come out different: every dataset hash changes with it. */
-export const DATA_CODE_VERSION = 'data-2';
+/**
+ * Bump when prepared datasets would come out different: every dataset hash changes with it.
+ * data-3: manifests carry mask checks (core/masks); pixel limits, raster-only decoding and name rules skip more.
+ */
+export const DATA_CODE_VERSION = 'data-3';
 
 export interface PrepareOptions {
   /** Also write WebDataset-style tar shards (PNG + mask PNG + JSON). Default true. */
