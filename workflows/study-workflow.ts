@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   defineQuery,
@@ -113,10 +114,11 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
 
   begin('register', 1);
   const registered = await quick.registerStudy(spec).catch((err: unknown) => {
-    throw ApplicationFailure.nonRetryable(
-      `study spec rejected: ${(err as Error).message}`,
-      'SpecValidationError',
-    );
+    // Only a rejected spec is reported as one; anything else (a store refusing credentials) fails as itself.
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === 'SpecValidationError')
+      throw ApplicationFailure.nonRetryable(`study spec rejected: ${cause.message}`, 'SpecValidationError');
+    throw err;
   });
   const plan: StudyPlan = registered.plan;
   progress.studyHash = plan.studyHash;

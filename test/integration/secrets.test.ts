@@ -116,8 +116,10 @@ test('a wrong S3 secret fails the study with an auth error that names the store,
     (e: unknown) => e,
   );
   const shown = inspect(err, { depth: 20 });
+  // the user sees the store's refusal, not a spec error
+  assert.match(shown, /StoreAuthError/);
+  assert.doesNotMatch(shown, /study spec rejected/);
   const history = await handle.fetchHistory();
-  // the activity's own failure (the workflow wraps it; see the report to the lead)
   const failure = history.events?.find((e) => e.activityTaskFailedEventAttributes)
     ?.activityTaskFailedEventAttributes?.failure;
   assert.equal(failure?.applicationFailureInfo?.type, 'StoreAuthError');
