@@ -8,9 +8,9 @@
  * Large batches are split into chunks of images to bound the patch matrix's memory. NHWC only.
  */
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs';
-import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, free, heap, heapIndex, transposeBlock, view } from './wasm-heap';
+import { callKernel, free, heap, heapIndex, transposeBlock, view, wasmKernel } from './wasm-heap';
 
 /** Upper bound on the patch matrix per chunk, in floats (64 MiB); tests lower it to exercise chunking. */
 export const patchLimits = { maxFloats: 16 * 1024 * 1024 };
@@ -156,8 +156,4 @@ export function conv2dBackpropFilterWasm(args: {
   return out;
 }
 
-export const conv2dBackpropFilterConfig: KernelConfig = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2dBackpropFilterWasm as unknown as KernelFunc,
-};
+export const conv2dBackpropFilterConfig = wasmKernel(Conv2DBackpropFilter, conv2dBackpropFilterWasm);

@@ -11,9 +11,18 @@
  * Cases this does not cover (NCHW, paddings wider than the filter) go to the stock kernel.
  */
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs';
-import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DBackpropInputAttrs, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { free, heap, heapIndex, stockKernel, tensorId, transposeBlock, wasmModule } from './wasm-heap';
+import {
+  free,
+  heap,
+  heapIndex,
+  stockKernel,
+  tensorId,
+  transposeBlock,
+  wasmKernel,
+  wasmModule,
+} from './wasm-heap';
 
 type Conv2dFn = (...args: number[]) => void;
 const conv2dFns = new WeakMap<BackendWasm, Conv2dFn>();
@@ -198,8 +207,4 @@ export function conv2dBackpropInputWasm(args: {
   return out;
 }
 
-export const conv2dBackpropInputConfig: KernelConfig = {
-  kernelName: Conv2DBackpropInput,
-  backendName: 'wasm',
-  kernelFunc: conv2dBackpropInputWasm as unknown as KernelFunc,
-};
+export const conv2dBackpropInputConfig = wasmKernel(Conv2DBackpropInput, conv2dBackpropInputWasm);

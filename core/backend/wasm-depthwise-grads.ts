@@ -14,13 +14,11 @@ import {
 import type {
   DepthwiseConv2dNativeBackpropFilterAttrs,
   DepthwiseConv2dNativeBackpropInputAttrs,
-  KernelConfig,
-  KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { phases, scatterPhase } from './wasm-conv2d-backprop-input';
-import { free, heap, heapIndex, tensorId, wasmModule } from './wasm-heap';
+import { free, heap, heapIndex, tensorId, wasmKernel, wasmModule } from './wasm-heap';
 
 type Shape4 = [number, number, number, number];
 
@@ -198,14 +196,6 @@ function backpropFilter(args: {
   return out;
 }
 
-export const depthwiseBackpropInputConfig: KernelConfig = {
-  kernelName: DepthwiseConv2dNativeBackpropInput,
-  backendName: 'wasm',
-  kernelFunc: backpropInput as unknown as KernelFunc,
-};
+export const depthwiseBackpropInputConfig = wasmKernel(DepthwiseConv2dNativeBackpropInput, backpropInput);
 
-export const depthwiseBackpropFilterConfig: KernelConfig = {
-  kernelName: DepthwiseConv2dNativeBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: backpropFilter as unknown as KernelFunc,
-};
+export const depthwiseBackpropFilterConfig = wasmKernel(DepthwiseConv2dNativeBackpropFilter, backpropFilter);

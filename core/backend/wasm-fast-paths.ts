@@ -12,17 +12,9 @@
  * Every other case goes to the stock kernel. Sums accumulate in float64, as the cpu backend does.
  */
 import { BatchMatMul, Identity, Mean, Sum, Tile, util } from '@tensorflow/tfjs';
-import type {
-  BatchMatMulAttrs,
-  KernelConfig,
-  KernelFunc,
-  MeanAttrs,
-  SumAttrs,
-  TensorInfo,
-  TileAttrs,
-} from '@tensorflow/tfjs';
+import type { BatchMatMulAttrs, MeanAttrs, SumAttrs, TensorInfo, TileAttrs } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heap, heapIndex, stockKernel, view } from './wasm-heap';
+import { heap, heapIndex, stockKernel, view, wasmKernel } from './wasm-heap';
 
 /** Sum (or mean) over leading axes, accumulated in float64; null where the stock kernel must run. */
 function reduceLeading(
@@ -147,35 +139,18 @@ function batchMatMulWasm(args: {
   return out;
 }
 
-export const sumConfig: KernelConfig = {
-  kernelName: Sum,
-  backendName: 'wasm',
-  kernelFunc: sumWasm as unknown as KernelFunc,
-};
+export const sumConfig = wasmKernel(Sum, sumWasm);
 
-export const meanConfig: KernelConfig = {
-  kernelName: Mean,
-  backendName: 'wasm',
-  kernelFunc: meanWasm as unknown as KernelFunc,
-};
+export const meanConfig = wasmKernel(Mean, meanWasm);
 
-export const tileConfig: KernelConfig = {
-  kernelName: Tile,
-  backendName: 'wasm',
-  kernelFunc: tileWasm as unknown as KernelFunc,
-};
+export const tileConfig = wasmKernel(Tile, tileWasm);
 
-export const batchMatMulConfig: KernelConfig = {
-  kernelName: BatchMatMul,
-  backendName: 'wasm',
-  kernelFunc: batchMatMulWasm as unknown as KernelFunc,
-};
+export const batchMatMulConfig = wasmKernel(BatchMatMul, batchMatMulWasm);
 
-export const identityConfig: KernelConfig = {
-  kernelName: Identity,
-  backendName: 'wasm',
-  kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: BackendWasm }) =>
+export const identityConfig = wasmKernel(
+  Identity,
+  ({ inputs, backend }: { inputs: { x: TensorInfo }; backend: BackendWasm }) =>
     inputs.x.dtype === 'string'
       ? stockKernel(Identity)({ inputs, backend, attrs: {} })
-      : view(backend, inputs.x, inputs.x.shape)) as unknown as KernelFunc,
-};
+      : view(backend, inputs.x, inputs.x.shape),
+);

@@ -53,6 +53,14 @@ export function stockKernel(name: string): KernelFunc {
   return k.kernelFunc;
 }
 
+/** The config registering `kernelFunc` (typed with its own inputs, backend and attrs) for 'wasm'. */
+export function wasmKernel<Args>(
+  kernelName: string,
+  kernelFunc: (args: Args) => TensorInfo | TensorInfo[],
+): KernelConfig {
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
 /** Calls a stock kernel that returns one tensor. */
 export function callKernel(
   backend: BackendWasm,

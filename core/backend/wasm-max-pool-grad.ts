@@ -5,9 +5,9 @@
  * windows (ResNet's 3x3 stride-2 pool) add up. NHWC, any pool size, stride and padding.
  */
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
+import type { MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heap, heapIndex } from './wasm-heap';
+import { heap, heapIndex, wasmKernel } from './wasm-heap';
 
 export function maxPoolGradWasm(args: {
   inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
@@ -119,8 +119,4 @@ function pool2x2(
       }
 }
 
-export const maxPoolGradConfig: KernelConfig = {
-  kernelName: MaxPoolGrad,
-  backendName: 'wasm',
-  kernelFunc: maxPoolGradWasm as unknown as KernelFunc,
-};
+export const maxPoolGradConfig = wasmKernel(MaxPoolGrad, maxPoolGradWasm);
