@@ -230,7 +230,13 @@ export function createTrainActivities(deps: {
         sources: { train: trainSource, val: valSource },
         makeTrainer: async () => makeTrainer(input.modelSpec, config.optimizer),
         save: async (trainer) =>
-          saveModel(store, `${run}/final`, input.modelSpec, (await trainer.getState()).weights, trainer.backend),
+          saveModel(
+            store,
+            `${run}/final`,
+            input.modelSpec,
+            (await trainer.getState()).weights,
+            trainer.backend,
+          ),
       });
     },
 
@@ -246,7 +252,8 @@ export function createTrainActivities(deps: {
     async finetuneModel(raw: FinetuneRunInput): Promise<TrainRunOutput> {
       const input = parseInput(finetuneRunInputSchema, raw, 'finetuneModel');
       const base = await getJson<PretrainedArtifact>(store, input.baseModelKey);
-      if (base.kind !== 'pretrained') throw new Error(`${input.baseModelKey} is not a pretrained model descriptor`);
+      if (base.kind !== 'pretrained')
+        throw new Error(`${input.baseModelKey} is not a pretrained model descriptor`);
       if (base.source !== 'tfjs')
         throw new SpecValidationError(`model ${base.name}: ${base.source} models cannot be fine-tuned`);
       const [trainSource, valSource] = await openSources(input.trainManifestKey, input.valManifestKey);
@@ -270,7 +277,9 @@ export function createTrainActivities(deps: {
         batchSize: input.batch,
         seed: input.seed,
         optimizer: input.optimizer,
-        augment: input.augment ? { shift: Math.max(1, Math.round(modelSpec.inputSize / 8)), flip: true } : null,
+        augment: input.augment
+          ? { shift: Math.max(1, Math.round(modelSpec.inputSize / 8)), flip: true }
+          : null,
         checkpointEvery: input.checkpointEveryBatches,
       };
       const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
@@ -315,10 +324,16 @@ export function createTrainActivities(deps: {
           });
         },
         save: async () =>
-          saveFinetuned(store, `${run}/final`, model!, { ...base, key: input.baseModelKey }, {
-            name: `${base.name}-ft`,
-            classMap: input.head === 'replace' ? 'identity' : base.classMap,
-          }),
+          saveFinetuned(
+            store,
+            `${run}/final`,
+            model!,
+            { ...base, key: input.baseModelKey },
+            {
+              name: `${base.name}-ft`,
+              classMap: input.head === 'replace' ? 'identity' : base.classMap,
+            },
+          ),
       });
     },
   };

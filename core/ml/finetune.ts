@@ -52,7 +52,7 @@ export function prepareFinetuneModel(
       kernelInitializer: tf.initializers.glorotUniform({ seed: spec.seed }),
       biasInitializer: 'zeros',
     });
-    const out = head.apply(old.layer.input as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const out = head.apply(old.layer.input) as tf.SymbolicTensor;
     model = tf.model({ inputs: base.inputs, outputs: out, name: `${base.name}_finetune` });
   } else {
     const after = base.layers.slice(old.index + 1);

@@ -216,12 +216,19 @@ export async function train(
     let b = startBatch;
     try {
       // One batch ahead: the next batch is decoded while the current step runs.
-      let next = batches.next();
+      // A read error of the prefetched batch surfaces at its await; until then it must not count as unhandled
+      // (Node would end the worker process over it mid-step).
+      const prefetch = () => {
+        const p = batches.next();
+        p.catch(() => undefined);
+        return p;
+      };
+      let next = prefetch();
       for (;;) {
         const item = await next;
         if (item.done) break;
         hooks.signal?.throwIfAborted();
-        next = batches.next();
+        next = prefetch();
         const batch = item.value;
         // Augment here, not in the prefetching generator, so the RNG state at a checkpoint is exactly "before the next batch".
         if (config.augment) augmentBatch(batch, size, config.augment, rng);
