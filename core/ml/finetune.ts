@@ -54,6 +54,8 @@ export function prepareFinetuneModel(
     });
     const out = head.apply(old.layer.input) as tf.SymbolicTensor;
     model = tf.model({ inputs: base.inputs, outputs: out, name: `${base.name}_finetune` });
+    // The old head (and what followed it) belongs to no model now: free its weights.
+    for (const l of base.layers.slice(old.index)) l.dispose();
   } else {
     const after = base.layers.slice(old.index + 1);
     const soft = [old.layer, ...after].find((l) => {
