@@ -85,6 +85,8 @@ export class InProcessTrainer implements StepTrainer {
       }, this.trainable);
       this.optimizer.apply(this.trainable.map((v) => grads[v.name]!));
       const hits = tf.equal(tf.argMax(logits!, 1), y).sum();
+      // Kept to escape variableGrads' scope; freed here (one tensor a step leaked otherwise).
+      logits!.dispose();
       return [value, hits];
     });
     const [l, c] = await Promise.all([loss.data(), correct.data()]);

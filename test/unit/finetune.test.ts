@@ -89,6 +89,7 @@ const CONFIG: TrainConfig = {
 void test("a new head replaces the last Dense; 'head' trains only it, 'all' trains every weight; the loss falls", async () => {
   const { store, key, artifact } = await imported();
   for (const trainable of ['head', 'all'] as const) {
+    const tensors = tf.memory().numTensors;
     const t = await trainerFor(store, key, artifact, trainable);
     assert.deepEqual(t.model.outputs[0]!.shape, [null, 2]);
     const before = await readWeights(t.model);
@@ -122,6 +123,7 @@ void test("a new head replaces the last Dense; 'head' trains only it, 'all' trai
     assert.ok(mean(losses.slice(-2)) < mean(losses.slice(0, 2)), `${trainable}: losses ${losses.join(', ')}`);
     assert.ok(out.curves.at(-1)!.trainLoss < out.curves[0]!.trainLoss);
     await t.dispose();
+    assert.equal(tf.memory().numTensors, tensors, 'disposing the trainer frees the model, old head included');
   }
 });
 
