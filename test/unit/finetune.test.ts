@@ -12,7 +12,8 @@ import type { SampleSource } from '../../core/data/sample';
 import { loadFinetuneBase, prepareFinetuneModel } from '../../core/ml/finetune';
 import { InProcessTrainer, readWeights } from '../../core/ml/in-process-trainer';
 import type { FinetuneModelSpec } from '../../core/ml/model-spec';
-import { importPretrained, type PretrainedArtifact } from '../../core/ml/pretrained';
+import { importPretrained, ModelInputError, type PretrainedArtifact } from '../../core/ml/pretrained';
+import { loadTfjsLayersModel } from '../../core/ml/tfjs-model';
 import { preprocessSchema } from '../../core/ml/preprocess';
 import type { TrainSummary } from '../../core/ml/results';
 import { train, type TrainCheckpoint, type TrainConfig } from '../../core/ml/train';
@@ -245,4 +246,47 @@ void test('what cannot be fine-tuned fails by name', async () => {
       e instanceof SpecValidationError &&
       /head 'keep' needs one output per class, the model has 5/.test(e.message),
   );
+
+  // An ONNX model is inference-only.
+  const onnx = await importPretrained(store, {
+    name: 'tiny-onnx',
+    source: 'onnx',
+    uri: path.join(__dirname, '..', 'fixtures', 'models', 'tiny-cnn.onnx'),
+    preprocess: PP,
+    classMap: 'identity',
+  });
+  await assert.rejects(
+    acts.finetuneModel({ ...input, head: 'replace', baseModelKey: onnx.key }),
+    (e: Error) =>
+      e instanceof SpecValidationError && /model tiny-onnx: onnx models cannot be fine-tuned/.test(e.message),
+  );
+  // So is a GraphModel (converter output), refused before anything loads.
+  const graph = { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] };
+  await assert.rejects(
+    loadTfjsLayersModel(
+      Buffer.from(JSON.stringify(graph)),
+      () => Promise.reject(new Error('unread')),
+      'g/model.json',
+    ),
+    /g\/model\.json: a tfjs GraphModel \(converter format\) cannot be fine-tuned/,
+  );
+  // Keeping a head whose outputs are probabilities would train them as logits.
+  const soft = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'softmax', name: 'probs' })],
+  });
+  assert.throws(
+    () => prepareFinetuneModel(soft, { head: 'keep', trainable: 'all', numClasses: 2, seed: 1 }, 'soft.json'),
+    (e: Error) =>
+      e instanceof ModelInputError && /soft\.json: .*layer probs applies a softmax/.test(e.message),
+  );
+  // With a new head the softmax goes, and the outputs are logits.
+  const { model } = prepareFinetuneModel(soft, { head: 'replace', trainable: 'all', numClasses: 2, seed: 1 });
+  assert.deepEqual(
+    model.layers.map((l) => [l.name, (l.getConfig() as { activation?: string }).activation]),
+    [
+      ['probs_input', undefined],
+      ['finetune_head', 'linear'],
+    ],
+  );
+  model.dispose();
 });
