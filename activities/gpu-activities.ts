@@ -26,6 +26,7 @@ export function createGpuActivities(deps: {
   return {
     trainModel: async (input) => (await ready(), train.trainModel(input)),
     importModel: async (input) => (await ready(), evaluate.importModel(input)),
+    finetuneModel: async (input) => (await ready(), train.finetuneModel(input)),
     evaluateModel: async (input) => (await ready(), evaluate.evaluateModel(input)),
     runChallenge: async (input) => (await ready(), evaluate.runChallenge(input)),
     computeSaliency: async (input) => (await ready(), evaluate.computeSaliency(input)),

@@ -1,18 +1,26 @@
 import { z } from 'zod';
-import type { TrainRunInput, TrainRunOutput } from '../common/contracts';
+import type * as tf from '@tensorflow/tfjs';
+import type { FinetuneRunInput, TrainRunInput, TrainRunOutput } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
 import type { ManifestSplit } from '../core/data/manifest';
 import type { SampleSource } from '../core/data/sample';
 import { openSampleSource } from '../core/data/sample-source';
 import { runKey, StoreCheckpoints, TRAIN_CODE_VERSION } from '../core/ml/checkpoint-store';
+import { loadFinetuneBase, outputCount, prepareFinetuneModel, saveFinetuned } from '../core/ml/finetune';
 import { InProcessTrainer } from '../core/ml/in-process-trainer';
 import { saveModel } from '../core/ml/model-artifact';
-import { ARCHITECTURES, type ModelSpec } from '../core/ml/model-spec';
+import {
+  ARCHITECTURES,
+  type FinetuneModelSpec,
+  type ModelSpec,
+  type TrainableModelSpec,
+} from '../core/ml/model-spec';
+import { ModelInputError, type PretrainedArtifact } from '../core/ml/pretrained';
 import { backendInfo, RESULTS_SCHEMA, type TrainSummary } from '../core/ml/results';
 import { batchesPerEpoch, train, type TrainConfig, type TrainProgress } from '../core/ml/train';
 import type { OptimizerSpec, StepTrainer } from '../core/ml/trainer';
 import type { ArtifactStore } from '../store';
-import { putJson, tryGetJson } from '../store/json';
+import { getJson, putJson, tryGetJson } from '../store/json';
 import { activityHooks } from './activity-context';
 import { parseInput } from './parse-input';
 
@@ -46,6 +54,23 @@ export const trainRunInputSchema = z.object({
   checkpointEveryBatches: z.number().int().min(0),
 });
 
+/** common/contracts.ts FinetuneRunInput, validated. */
+export const finetuneRunInputSchema = z.object({
+  runId: z.string().min(1),
+  label: z.string(),
+  baseModelKey: z.string().min(1),
+  trainManifestKey: z.string().min(1),
+  valManifestKey: z.string().min(1),
+  epochs: z.number().int().min(1),
+  batch: z.number().int().min(2),
+  optimizer: trainRunInputSchema.shape.optimizer,
+  augment: z.boolean(),
+  seed: z.number().int().min(0),
+  checkpointEveryBatches: z.number().int().min(0),
+  head: z.enum(['replace', 'keep']),
+  trainable: z.enum(['all', 'head']),
+});
+
 /** The heartbeat of trainModel: after every batch. */
 export type TrainHeartbeat = TrainProgress;
 
@@ -70,6 +95,92 @@ export function trainConfigOf(input: z.output<typeof trainRunInputSchema>): Trai
   };
 }
 
+/** What every training run (from scratch or a fine-tune) has once its inputs are resolved. */
+interface ResolvedRun {
+  runId: string;
+  label: string;
+  /** The run's folder (core/ml/checkpoint-store.ts runKey). */
+  run: string;
+  modelSpec: TrainableModelSpec;
+  config: TrainConfig;
+  data: { train: string; val: string };
+  sources: { train: SampleSource; val: SampleSource };
+  makeTrainer: () => Promise<StepTrainer>;
+  /** Stores the final model; returns its key. */
+  save: (trainer: StepTrainer) => Promise<string>;
+}
+
+function reusedOutput(runId: string, done: TrainSummary): TrainRunOutput {
+  return {
+    runId,
+    modelKey: done.modelKey,
+    curves: done.curves,
+    backend: done.backend.name,
+    resumedFrom: null,
+    batchesTrainedThisAttempt: 0,
+    batchesTotal: done.batchesTotal,
+    reused: true,
+  };
+}
+
+/**
+ * Runs the training loop for a resolved run: resumes from its newest checkpoint, heartbeats every batch,
+ * checkpoints, then stores the model and `<run>/train.json`.
+ */
+async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainRunOutput> {
+  const hooks = activityHooks();
+  const { config } = r;
+  const batchesTotal = config.epochs * batchesPerEpoch(r.sources.train.count(), config.batchSize);
+  const checkpoints = new StoreCheckpoints(store, r.run);
+  const resume = await checkpoints.latest();
+  const trainer = await r.makeTrainer();
+  try {
+    hooks.info('trainModel', {
+      run: r.run,
+      backend: trainer.backend,
+      resumeFrom: resume?.cursor ?? null,
+      attempt: hooks.attempt,
+    });
+    const out = await train(trainer, r.sources, config, {
+      resume,
+      signal: hooks.signal,
+      saveCheckpoint: async (c) => void (await checkpoints.save(c)),
+      onBatch: (p) => hooks.heartbeat(p satisfies TrainHeartbeat),
+      onEpoch: (m) => hooks.info('epoch done', { run: r.run, ...m }),
+    });
+    const modelKey = await r.save(trainer);
+    const summary: TrainSummary = {
+      schema: RESULTS_SCHEMA,
+      kind: 'train',
+      runKey: r.run,
+      runId: r.runId,
+      label: r.label,
+      modelKey,
+      modelSpec: r.modelSpec,
+      config,
+      data: r.data,
+      curves: out.curves,
+      batchesTotal,
+      backend: backendInfo(trainer.backend),
+      seeds: { model: r.modelSpec.seed, train: config.seed },
+      codeVersion: TRAIN_CODE_VERSION,
+    };
+    await putJson(store, `${r.run}/train.json`, summary);
+    return {
+      runId: r.runId,
+      modelKey,
+      curves: out.curves,
+      backend: trainer.backend,
+      resumedFrom: out.resumedFrom ?? { epoch: 0, batch: 0 },
+      batchesTrainedThisAttempt: out.stepsRun,
+      batchesTotal,
+      reused: false,
+    };
+  } finally {
+    await trainer.dispose();
+  }
+}
+
 /** Training activities. `makeTrainer` picks how steps run (default: in-process on the active tfjs backend). */
 export function createTrainActivities(deps: {
   store: ArtifactStore;
@@ -79,6 +190,8 @@ export function createTrainActivities(deps: {
   const { store } = deps;
   const makeTrainer: MakeTrainer = deps.makeTrainer ?? ((m, o) => new InProcessTrainer(m, o));
   const openSource: OpenSource = deps.openSource ?? openSampleSource;
+  const openSources = (trainKey: string, valKey: string) =>
+    Promise.all([openSource(store, trainKey, 'train'), openSource(store, valKey, 'val')]);
 
   return {
     /**
@@ -93,26 +206,10 @@ export function createTrainActivities(deps: {
       const config = trainConfigOf(input);
       const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
       const run = runKey({ model: input.modelSpec, data, config });
-      const summaryKey = `${run}/train.json`;
-      const done = await tryGetJson<TrainSummary>(store, summaryKey);
-      if (done) {
-        return {
-          runId: input.runId,
-          modelKey: done.modelKey,
-          curves: done.curves,
-          backend: done.backend.name,
-          resumedFrom: null,
-          batchesTrainedThisAttempt: 0,
-          batchesTotal: done.batchesTotal,
-          reused: true,
-        };
-      }
+      const done = await tryGetJson<TrainSummary>(store, `${run}/train.json`);
+      if (done) return reusedOutput(input.runId, done);
 
-      const hooks = activityHooks();
-      const [trainSource, valSource] = await Promise.all([
-        openSource(store, input.trainManifestKey, 'train'),
-        openSource(store, input.valManifestKey, 'val'),
-      ]);
+      const [trainSource, valSource] = await openSources(input.trainManifestKey, input.valManifestKey);
       for (const [key, src] of [
         [input.trainManifestKey, trainSource],
         [input.valManifestKey, valSource],
@@ -123,62 +220,121 @@ export function createTrainActivities(deps: {
           );
         }
       }
-      const batchesTotal = config.epochs * batchesPerEpoch(trainSource.count(), config.batchSize);
-      const checkpoints = new StoreCheckpoints(store, run);
-      const resume = await checkpoints.latest();
-      const trainer = await makeTrainer(input.modelSpec, config.optimizer);
-      try {
-        hooks.info('trainModel', {
-          run,
-          backend: trainer.backend,
-          resumeFrom: resume?.cursor ?? null,
-          attempt: hooks.attempt,
-        });
-        const out = await train(trainer, { train: trainSource, val: valSource }, config, {
-          resume,
-          signal: hooks.signal,
-          saveCheckpoint: async (c) => void (await checkpoints.save(c)),
-          onBatch: (p) => hooks.heartbeat(p satisfies TrainHeartbeat),
-          onEpoch: (m) => hooks.info('epoch done', { run, ...m }),
-        });
-        const state = await trainer.getState();
-        const modelKey = await saveModel(
-          store,
-          `${run}/final`,
-          input.modelSpec,
-          state.weights,
-          trainer.backend,
+      return runTraining(store, {
+        runId: input.runId,
+        label: input.label,
+        run,
+        modelSpec: input.modelSpec,
+        config,
+        data,
+        sources: { train: trainSource, val: valSource },
+        makeTrainer: async () => makeTrainer(input.modelSpec, config.optimizer),
+        save: async (trainer) =>
+          saveModel(
+            store,
+            `${run}/final`,
+            input.modelSpec,
+            (await trainer.getState()).weights,
+            trainer.backend,
+          ),
+      });
+    },
+
+    /**
+     * Fine-tunes an imported pretrained tfjs LayersModel (`baseModelKey`, from importModel) on one variant, with
+     * trainModel's loop, checkpoints, heartbeats and resume. The run key hashes the model's descriptor (its
+     * bytes' hash, preprocessing, class map), the fine-tune settings, the data keys and the training code
+     * version. Training sees the model's own views and normalization. The result is stored as a tfjs model
+     * with a pretrained-model descriptor (`<run>/final/pretrained.json`), which evaluation loads like any
+     * imported model (class map identity after a new head). Always in this process: the data-parallel workers
+     * build only the architectures of core/ml/models.ts.
+     */
+    async finetuneModel(raw: FinetuneRunInput): Promise<TrainRunOutput> {
+      const input = parseInput(finetuneRunInputSchema, raw, 'finetuneModel');
+      const base = await getJson<PretrainedArtifact>(store, input.baseModelKey);
+      if (base.kind !== 'pretrained')
+        throw new Error(`${input.baseModelKey} is not a pretrained model descriptor`);
+      if (base.source !== 'tfjs')
+        throw new SpecValidationError(`model ${base.name}: ${base.source} models cannot be fine-tuned`);
+      const [trainSource, valSource] = await openSources(input.trainManifestKey, input.valManifestKey);
+      if (trainSource.classes.join('\n') !== valSource.classes.join('\n'))
+        throw new SpecValidationError(
+          `${input.trainManifestKey} and ${input.valManifestKey} have different classes`,
         );
-        const summary: TrainSummary = {
-          schema: RESULTS_SCHEMA,
-          kind: 'train',
-          runKey: run,
-          runId: input.runId,
-          label: input.label,
-          modelKey,
-          modelSpec: input.modelSpec,
-          config,
-          data,
-          curves: out.curves,
-          batchesTotal,
-          backend: backendInfo(trainer.backend),
-          seeds: { model: input.modelSpec.seed, train: config.seed },
-          codeVersion: TRAIN_CODE_VERSION,
-        };
-        await putJson(store, summaryKey, summary);
-        return {
-          runId: input.runId,
-          modelKey,
-          curves: out.curves,
-          backend: trainer.backend,
-          resumedFrom: out.resumedFrom ?? { epoch: 0, batch: 0 },
-          batchesTrainedThisAttempt: out.stepsRun,
-          batchesTotal,
-          reused: false,
-        };
-      } finally {
-        await trainer.dispose();
-      }
+      const numClasses = trainSource.classes.length;
+      const modelSpec: FinetuneModelSpec = {
+        arch: 'finetune',
+        base: input.baseModelKey,
+        sha256: base.sha256,
+        inputSize: base.preprocess.inputSize,
+        numClasses,
+        head: input.head,
+        trainable: input.trainable,
+        seed: input.seed,
+      };
+      const config: TrainConfig = {
+        epochs: input.epochs,
+        batchSize: input.batch,
+        seed: input.seed,
+        optimizer: input.optimizer,
+        augment: input.augment
+          ? { shift: Math.max(1, Math.round(modelSpec.inputSize / 8)), flip: true }
+          : null,
+        checkpointEvery: input.checkpointEveryBatches,
+      };
+      const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
+      const run = runKey({ model: modelSpec, data, config });
+      const done = await tryGetJson<TrainSummary>(store, `${run}/train.json`);
+      if (done) return reusedOutput(input.runId, done);
+
+      let model: tf.LayersModel | undefined;
+      return runTraining(store, {
+        runId: input.runId,
+        label: input.label,
+        run,
+        modelSpec,
+        config,
+        data,
+        sources: { train: trainSource, val: valSource },
+        makeTrainer: async () => {
+          const userError = (err: unknown): never => {
+            if (err instanceof ModelInputError)
+              throw new SpecValidationError(`model ${base.name}: ${err.message}`);
+            throw err;
+          };
+          const loaded = await loadFinetuneBase(store, base).catch(userError);
+          let prepared: tf.LayersModel;
+          try {
+            prepared = prepareFinetuneModel(loaded, modelSpec, base.uri).model;
+          } catch (err) {
+            loaded.dispose();
+            return userError(err);
+          }
+          if (outputCount(prepared) !== numClasses) {
+            prepared.dispose();
+            throw new SpecValidationError(
+              `model ${base.name}: head 'keep' needs one output per class, the model has ${outputCount(prepared)} and the dataset ${numClasses} classes (${trainSource.classes.join(', ')}); use head 'replace'`,
+            );
+          }
+          model = prepared;
+          return new InProcessTrainer(modelSpec, config.optimizer, {
+            model: prepared,
+            preprocess: base.preprocess,
+            trainingMode: input.trainable === 'all',
+          });
+        },
+        save: async () =>
+          saveFinetuned(
+            store,
+            `${run}/final`,
+            model!,
+            { ...base, key: input.baseModelKey },
+            {
+              name: `${base.name}-ft`,
+              classMap: input.head === 'replace' ? 'identity' : base.classMap,
+            },
+          ),
+      });
     },
   };
 }

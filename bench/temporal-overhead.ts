@@ -61,9 +61,12 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
       heartbeatTimeout: 0,
     });
     const modelSpec = input.train?.modelSpec;
-    const trained = await call(() =>
+    let trained = await call(() =>
       input.pretrained ? gpu.importModel(input.pretrained) : gpu.trainModel(input.train!),
     );
+    const base = trained.modelKey;
+    if (input.finetune)
+      trained = await call(() => gpu.finetuneModel({ ...input.finetune!, baseModelKey: base }));
     const tests = await mapLimit(input.tests, 2, async (t) => {
       const evaluations = [];
       for (const v of t.variants) {

@@ -30,6 +30,28 @@ export interface TrainRunInput {
   checkpointEveryBatches: number;
 }
 
+/**
+ * Fine-tuning an imported pretrained tfjs model (core/ml/finetune.ts) on one variant: the same loop, checkpoints
+ * and outputs as TrainRunInput, starting from the model instead of fresh weights.
+ */
+export interface FinetuneRunInput {
+  runId: string;
+  label: string;
+  /** The imported model's descriptor key (importModel's modelKey). */
+  baseModelKey: string;
+  trainManifestKey: string;
+  valManifestKey: string;
+  epochs: number;
+  batch: number;
+  optimizer: OptimizerSpec;
+  augment: boolean;
+  /** Seeds the new head's initializer, the data order and the augmentation. */
+  seed: number;
+  checkpointEveryBatches: number;
+  head: 'replace' | 'keep';
+  trainable: 'all' | 'head';
+}
+
 export interface TrainRunOutput {
   runId: string;
   /** Final weights (a tfjs model artifact prefix in the store). */
@@ -114,6 +136,8 @@ export interface TrainEvalActivities {
   trainModel(input: TrainRunInput): Promise<TrainRunOutput>;
   /** Returns a TrainRunOutput with no curves, so the rest of a run treats it like a trained model. */
   importModel(input: ImportModelInput): Promise<TrainRunOutput>;
+  /** Its modelKey names a pretrained-model descriptor of the fine-tuned weights, evaluated like an imported model. */
+  finetuneModel(input: FinetuneRunInput): Promise<TrainRunOutput>;
   evaluateModel(input: EvaluateInput): Promise<EvaluateOutput>;
   runChallenge(input: ChallengeInput): Promise<ChallengeOutput>;
   computeSaliency(input: SaliencyInput): Promise<SaliencyOutput>;

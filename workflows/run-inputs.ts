@@ -32,9 +32,25 @@ export function runInputOf(
       : (false as const),
     ...queues,
   };
-  // A pretrained model is imported instead of trained, then evaluated the same way.
-  if (run.pretrained)
-    return { pretrained: { runId: run.runId, label: run.label, model: run.pretrained }, ...evaluation };
+  // A pretrained model is imported instead of trained (and then fine-tuned, when asked), then evaluated the same way.
+  if (run.pretrained) {
+    const pretrained = { runId: run.runId, label: run.label, model: run.pretrained };
+    if (!run.finetune) return { pretrained, ...evaluation };
+    const finetune = {
+      runId: run.runId,
+      label: run.label,
+      trainManifestKey: variantKeys[run.trainVariantId]!,
+      valManifestKey: variantKeys[run.trainVariantId]!,
+      epochs: run.epochs,
+      batch: run.batch,
+      optimizer: run.optimizer,
+      augment: run.augment,
+      seed: run.seed,
+      checkpointEveryBatches: run.checkpointEveryBatches,
+      ...run.finetune,
+    };
+    return { pretrained, finetune, ...evaluation };
+  }
   const modelSpec: ModelSpec = {
     arch: run.arch as Architecture,
     inputSize: run.inputSize,

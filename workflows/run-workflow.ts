@@ -3,6 +3,7 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
   EvaluateOutput,
+  FinetuneRunInput,
   ImportModelInput,
   SaliencyOutput,
   TrainEvalActivities,
@@ -17,6 +18,8 @@ export interface RunWorkflowInput {
   /** A model to train; or `pretrained`, a model to import instead (exactly one of the two). */
   train?: TrainRunInput;
   pretrained?: ImportModelInput;
+  /** With `pretrained`: fine-tune the imported model (a tfjs LayersModel) before evaluating it. */
+  finetune?: Omit<FinetuneRunInput, 'baseModelKey'>;
   /** Test columns: label -> the manifest keys of its pairings (averaged). */
   tests: { label: string; variants: { variantId: string; manifestKey: string }[] }[];
   challenge:
@@ -91,6 +94,11 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
   if (input.pretrained && patched('pretrained-models')) {
     progress.phase = 'import';
     trained = await evaluate.importModel(input.pretrained);
+    // Only fine-tune runs reach this marker, so histories of plain pretrained runs replay unchanged.
+    if (input.finetune && patched('pretrained-finetune')) {
+      progress.phase = 'train';
+      trained = await train.finetuneModel({ ...input.finetune, baseModelKey: trained.modelKey });
+    }
   } else if (input.train) {
     trained = await train.trainModel(input.train);
   } else {

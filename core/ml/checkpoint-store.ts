@@ -1,7 +1,7 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { contentKey } from '../../store/keys';
 import { putJson, tryGetJson } from '../../store/json';
-import type { ModelSpec } from './model-spec';
+import type { TrainableModelSpec } from './model-spec';
 import { decodeState, encodeState, type StateHeader } from './state-codec';
 import type { TrainCheckpoint, TrainConfig } from './train';
 
@@ -10,7 +10,7 @@ export const TRAIN_CODE_VERSION = 'train-v1';
 
 /** What names a training run; its hash is the run's folder, so a retried or repeated run finds its checkpoints. */
 export interface RunInputs {
-  model: ModelSpec;
+  model: TrainableModelSpec;
   /** Artifact keys of the training and validation data (dataset or variant) with their splits. */
   data: { train: string; val: string };
   config: TrainConfig;

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from './model-spec';
+import type { Sample } from '../data/sample';
+import type { TrainableModelSpec } from './model-spec';
 import { buildModel } from './models';
 import { ExplicitOptimizer } from './optimizer';
+import { inputDims, type Preprocess, toModelInput, viewPixels } from './preprocess';
 import type { Batch, OptimizerSpec, StepResult, StepTrainer, TrainerState } from './trainer';
 
 type LayerVariable = tf.LayersModel['weights'][number];
@@ -16,22 +18,47 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): t
   return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(labels, logits.shape[1]), logits);
 }
 
+/** A model loaded elsewhere (a pretrained one being fine-tuned) instead of one built from an Architecture. */
+export interface GivenModel {
+  model: tf.LayersModel;
+  /** The model's declared input: views are scaled, normalized and laid out by it (core/ml/preprocess.ts). */
+  preprocess: Preprocess;
+  /** false: train steps run the model in inference mode (BatchNorm statistics and dropout fixed: a linear probe). */
+  trainingMode: boolean;
+}
+
 /**
  * The trainer that runs in this process on whatever tfjs backend is active: one model, one optimizer,
  * softmax cross-entropy on the model's logits. Its state (every model weight, BatchNorm statistics
- * included, plus the optimizer's step and slots) restores a run exactly.
+ * included, plus the optimizer's step and slots) restores a run exactly. Only the model's trainable
+ * weights are updated (frozen layers stay as they are).
  */
 export class InProcessTrainer implements StepTrainer {
   readonly model: tf.LayersModel;
+  readonly view?: (sample: Sample) => Float32Array;
   private readonly optimizer: ExplicitOptimizer;
   private readonly trainable: tf.Variable[];
+  private readonly preprocess?: Preprocess;
+  private readonly trainingMode: boolean;
 
   constructor(
-    readonly modelSpec: ModelSpec,
+    readonly modelSpec: TrainableModelSpec,
     optimizer: OptimizerSpec,
+    given?: GivenModel,
   ) {
-    this.model = buildModel(modelSpec);
+    if (given) {
+      this.model = given.model;
+      const pp = given.preprocess;
+      this.preprocess = pp;
+      this.view = (s) => viewPixels(s, pp);
+      this.trainingMode = given.trainingMode;
+    } else {
+      if (modelSpec.arch === 'finetune') throw new Error('a fine-tune trainer needs the loaded model');
+      this.model = buildModel(modelSpec);
+      this.trainingMode = true;
+    }
     this.trainable = this.model.trainableWeights.map(variableOf);
+    if (this.trainable.length === 0) throw new Error(`model ${this.model.name} has no trainable weights`);
     this.optimizer = new ExplicitOptimizer(optimizer, this.trainable);
   }
 
@@ -39,10 +66,11 @@ export class InProcessTrainer implements StepTrainer {
     return tf.getBackend();
   }
 
-  private images(x: Float32Array, n: number): tf.Tensor4D {
+  private images(x: Float32Array, n: number): tf.Tensor {
     const s = this.modelSpec.inputSize;
     if (x.length !== n * s * s * 3)
       throw new Error(`batch of ${n} needs ${n * s * s * 3} pixel values at ${s}px, got ${x.length}`);
+    if (this.preprocess) return tf.tensor(toModelInput(x, n, this.preprocess), inputDims(n, this.preprocess));
     return tf.tensor4d(x, [n, s, s, 3]);
   }
 
@@ -52,11 +80,13 @@ export class InProcessTrainer implements StepTrainer {
       const y = tf.tensor1d(batch.y, 'int32');
       let logits: tf.Tensor2D | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        logits = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor2D);
+        logits = tf.keep(this.model.apply(x, { training: this.trainingMode }) as tf.Tensor2D);
         return softmaxCrossEntropy(logits, y);
       }, this.trainable);
       this.optimizer.apply(this.trainable.map((v) => grads[v.name]!));
       const hits = tf.equal(tf.argMax(logits!, 1), y).sum();
+      // Kept to escape variableGrads' scope; freed here (one tensor a step leaked otherwise).
+      logits!.dispose();
       return [value, hits];
     });
     const [l, c] = await Promise.all([loss.data(), correct.data()]);

@@ -12,17 +12,15 @@ type T = tf.SymbolicTensor;
 
 /** (x - mean) / std as a layer: scale = 1/std, offset = -mean/std, per channel. */
 function normalize(input: T): T {
-  const scale = tf.layers.dense({
-    units: 3,
-    useBias: true,
-    trainable: false,
-    name: 'normalize',
-    weights: [
-      tf.tensor2d([1 / STD[0]!, 0, 0, 0, 1 / STD[1]!, 0, 0, 0, 1 / STD[2]!], [3, 3]),
-      tf.tensor1d(MEAN.map((m, i) => -m / STD[i]!)),
-    ],
-  });
-  return scale.apply(input) as T;
+  const weights = [
+    tf.tensor2d([1 / STD[0]!, 0, 0, 0, 1 / STD[1]!, 0, 0, 0, 1 / STD[2]!], [3, 3]),
+    tf.tensor1d(MEAN.map((m, i) => -m / STD[i]!)),
+  ];
+  const scale = tf.layers.dense({ units: 3, useBias: true, trainable: false, name: 'normalize', weights });
+  const out = scale.apply(input) as T;
+  // Building the layer copied them into its variables (they leaked once per model built otherwise).
+  tf.dispose(weights);
+  return out;
 }
 
 /**

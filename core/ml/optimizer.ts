@@ -25,7 +25,10 @@ export class ExplicitOptimizer {
     if (!(spec.learningRate > 0))
       throw new Error(`optimizer learningRate must be > 0, got ${spec.learningRate}`);
     const perVar = spec.name === 'adam' ? 2 : spec.momentum ? 1 : 0;
-    this.slots = vars.map((v) => Array.from({ length: perVar }, () => tf.variable(tf.zerosLike(v), false)));
+    // tidy: the zeros a slot starts from are freed once the variable holds them (they leaked otherwise).
+    this.slots = vars.map((v) =>
+      Array.from({ length: perVar }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))),
+    );
   }
 
   /** One update; `grads[i]` belongs to `vars[i]`. */

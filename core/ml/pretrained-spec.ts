@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { classMapSchema, type ClassMap } from './class-map';
+import { finetuneSchema } from './finetune-spec';
 import { preprocessEntrySchema, type Preprocess } from './preprocess';
 
 /**
@@ -18,8 +19,26 @@ export const pretrainedModelSchema = z
     preprocess: preprocessEntrySchema,
     /** 'identity', 'imagenet-in9' (the reference's 1000 -> 9 table), or `{ "<output index>": "<class>" }`. */
     classMap: classMapSchema,
+    /** Also fine-tune it (tfjs LayersModels only): one more run per variant and seed (core/ml/finetune-spec.ts). */
+    finetune: finetuneSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    if (!m.finetune) return;
+    if (m.source !== 'tfjs')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['finetune'],
+        message: `${m.source} models cannot be fine-tuned (inference only here); use a tfjs LayersModel or drop finetune`,
+      });
+    else if (m.finetune.head === 'keep' && m.classMap !== 'identity')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['finetune', 'head'],
+        message:
+          "'keep' trains the model's own outputs as the dataset's classes, so it needs classMap 'identity'; use 'replace' (a new last layer, one output per class)",
+      });
+  });
 export type PretrainedModelEntry = z.output<typeof pretrainedModelSchema>;
 
 /** The resolved entry the workflow passes to importModel. */
@@ -31,6 +50,8 @@ export interface PretrainedModelInput {
   classMap: ClassMap;
 }
 
+/** The model alone (its fine-tunes are runs of their own), so its run id does not depend on them. */
 export function toPretrainedInput(e: PretrainedModelEntry): PretrainedModelInput {
-  return { ...e };
+  const { finetune: _finetune, ...model } = e;
+  return model;
 }

@@ -32,6 +32,8 @@ export interface PretrainedArtifact {
   preprocess: Preprocess;
   classMap: ClassMap;
   codeVersion: string;
+  /** A model fine-tuned here (core/ml/finetune.ts): the descriptor key of the model it started from. */
+  finetunedFrom?: string;
 }
 
 /**
@@ -132,26 +134,32 @@ export async function importPretrained(
   return { key, artifact: value, reused };
 }
 
+/** A stored model's file and its weight files (by manifest path), read from the store. */
+export async function storedFiles(
+  store: ArtifactStore,
+  a: PretrainedArtifact,
+): Promise<{ bytes: Uint8Array; readWeights: (path: string) => Promise<Uint8Array> }> {
+  const bytes = await store.get(a.modelFile);
+  const weights = new Map<string, Uint8Array>();
+  for (const [p, k] of Object.entries(a.weightFiles)) weights.set(p, await store.get(k));
+  const readWeights = async (p: string) => {
+    const w = weights.get(p);
+    if (!w) throw new Error(`${a.uri}: weight file ${p} was not imported`);
+    return w;
+  };
+  return { bytes, readWeights };
+}
+
 /** The raw runner of a stored pretrained model (onnxruntime or tfjs). */
 export async function loadPretrainedRaw(
   store: ArtifactStore,
   a: PretrainedArtifact,
   onnx: { providers?: string[]; threads?: number } = {},
 ): Promise<RawModel> {
-  const bytes = await store.get(a.modelFile);
-  const weights = new Map<string, Uint8Array>();
-  for (const [p, k] of Object.entries(a.weightFiles)) weights.set(p, await store.get(k));
+  const { bytes, readWeights } = await storedFiles(store, a);
   try {
     if (a.source === 'onnx') return await loadOnnxModel(bytes, { ...onnx, name: a.uri });
-    return await loadTfjsModel(
-      bytes,
-      async (p) => {
-        const w = weights.get(p);
-        if (!w) throw new Error(`${a.uri}: weight file ${p} was not imported`);
-        return w;
-      },
-      a.uri,
-    );
+    return await loadTfjsModel(bytes, readWeights, a.uri);
   } catch (err) {
     // The bytes are in hand: a model that does not load is the model's fault.
     throw new ModelInputError((err as Error).message);

@@ -3,7 +3,7 @@ import type { Split } from '../data/sample';
 import type { ChallengeOutcome } from './challenge';
 import type { Evaluation } from './evaluate';
 import { bgGap } from './metrics';
-import type { ModelSpec } from './model-spec';
+import type { TrainableModelSpec } from './model-spec';
 import type { SaliencyOutcome } from './saliency';
 import type { EpochMetrics, TrainConfig } from './train';
 
@@ -47,7 +47,8 @@ export interface TrainSummary {
   label: string;
   /** model.json of the final weights (core/ml/model-artifact.ts). */
   modelKey: string;
-  modelSpec: ModelSpec;
+  /** The architecture trained here, or the fine-tuned pretrained model (arch 'finetune'). */
+  modelSpec: TrainableModelSpec;
   config: TrainConfig;
   /** Artifact keys of the training and validation data. */
   data: { train: string; val: string };

@@ -27,17 +27,12 @@ function isGraphModel(json: ModelJson): boolean {
   return json.format === 'graph-model' || 'node' in json.modelTopology;
 }
 
-/**
- * Loads a tfjs model.json and its weight files (`readWeights(path)` gives the bytes of a path listed in the
- * manifest) on the active tfjs backend. Input: the tensor `run` gets; first output = the scores.
- */
-export async function loadTfjsModel(
-  modelJson: Uint8Array,
+/** A model.json's topology with its weights, read through `readWeights(path)` (paths listed in the manifest). */
+async function modelArtifacts(
+  json: ModelJson,
   readWeights: (path: string) => Promise<Uint8Array>,
-  name = 'model.json',
-): Promise<RawModel> {
-  const json = parseModelJson(modelJson, name);
-  const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+): Promise<tf.io.ModelArtifacts> {
+  return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
     const specs = manifest.flatMap((g) => g.weights);
     const buffers = await Promise.all(
       manifest
@@ -49,6 +44,36 @@ export async function loadTfjsModel(
     );
     return [specs, tf.io.concatenateArrayBuffers(buffers)];
   });
+}
+
+/**
+ * A tfjs LayersModel (Keras topology) with its weights, ready to train: what fine-tuning needs. A GraphModel
+ * (converter output) is frozen inference code and cannot be trained: that fails here, by name.
+ */
+export async function loadTfjsLayersModel(
+  modelJson: Uint8Array,
+  readWeights: (path: string) => Promise<Uint8Array>,
+  name = 'model.json',
+): Promise<tf.LayersModel> {
+  const json = parseModelJson(modelJson, name);
+  if (isGraphModel(json))
+    throw new Error(
+      `${name}: a tfjs GraphModel (converter format) cannot be fine-tuned; export a LayersModel (format layers-model)`,
+    );
+  return tf.loadLayersModel(tf.io.fromMemory(await modelArtifacts(json, readWeights)));
+}
+
+/**
+ * Loads a tfjs model.json and its weight files (`readWeights(path)` gives the bytes of a path listed in the
+ * manifest) on the active tfjs backend. Input: the tensor `run` gets; first output = the scores.
+ */
+export async function loadTfjsModel(
+  modelJson: Uint8Array,
+  readWeights: (path: string) => Promise<Uint8Array>,
+  name = 'model.json',
+): Promise<RawModel> {
+  const json = parseModelJson(modelJson, name);
+  const artifacts = await modelArtifacts(json, readWeights);
   const graph = isGraphModel(json);
   const model: tf.LayersModel | tf.GraphModel = graph
     ? await tf.loadGraphModel(tf.io.fromMemory(artifacts))

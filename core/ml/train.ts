@@ -1,4 +1,4 @@
-import type { SampleSource } from '../data/sample';
+import type { Sample, SampleSource } from '../data/sample';
 import { hashOf } from '../hash';
 import { checkLabel, evaluateSource } from './evaluate';
 import { augment, type AugmentSpec, samplePixels } from './pixels';
@@ -119,6 +119,7 @@ async function* epochBatches(
   config: TrainConfig,
   epoch: number,
   skipBatches: number,
+  view: (sample: Sample) => Float32Array,
 ): AsyncGenerator<Batch> {
   const bs = config.batchSize;
   const pixels = size * size * 3;
@@ -131,7 +132,7 @@ async function* epochBatches(
   });
   for await (const sample of iterate) {
     checkLabel(sample.label, numClasses, sample.id);
-    x.set(samplePixels(sample, size), n * pixels);
+    x.set(view(sample), n * pixels);
     y[n++] = sample.label;
     if (n === bs) {
       yield { x, y, n };
@@ -166,6 +167,7 @@ export async function train(
   validate(config);
   const { inputSize: size, numClasses } = trainer.modelSpec;
   const fingerprint = trainFingerprint(trainer, config);
+  const view = trainer.view ?? ((s: Sample) => samplePixels(s, size));
   const perEpoch = batchesPerEpoch(data.train.count(), config.batchSize);
   if (perEpoch === 0)
     throw new Error(`training source has ${data.train.count()} samples, too few for one batch`);
@@ -210,16 +212,23 @@ export async function train(
     );
     if (!midEpoch) running = { lossSum: 0, correct: 0, seen: 0 };
 
-    const batches = epochBatches(data.train, size, numClasses, config, epoch, startBatch);
+    const batches = epochBatches(data.train, size, numClasses, config, epoch, startBatch, view);
     let b = startBatch;
     try {
       // One batch ahead: the next batch is decoded while the current step runs.
-      let next = batches.next();
+      // A read error of the prefetched batch surfaces at its await; until then it must not count as unhandled
+      // (Node would end the worker process over it mid-step).
+      const prefetch = () => {
+        const p = batches.next();
+        p.catch(() => undefined);
+        return p;
+      };
+      let next = prefetch();
       for (;;) {
         const item = await next;
         if (item.done) break;
         hooks.signal?.throwIfAborted();
-        next = batches.next();
+        next = prefetch();
         const batch = item.value;
         // Augment here, not in the prefetching generator, so the RNG state at a checkpoint is exactly "before the next batch".
         if (config.augment) augmentBatch(batch, size, config.augment, rng);
@@ -248,6 +257,7 @@ export async function train(
       inputSize: size,
       numClasses,
       batchSize: config.batchSize,
+      view,
       signal: hooks.signal,
     });
     const metrics: EpochMetrics = {

@@ -1,4 +1,5 @@
-import type { ModelSpec } from './model-spec';
+import type { Sample } from '../data/sample';
+import type { TrainableModelSpec } from './model-spec';
 
 /**
  * A batch in the layout every backend consumes: NHWC float32 pixels in [0, 1] (normalization happens
@@ -36,7 +37,12 @@ export interface TrainerState {
  * only sees this interface, so both give the same loop, checkpoints and results.
  */
 export interface StepTrainer {
-  readonly modelSpec: ModelSpec;
+  readonly modelSpec: TrainableModelSpec;
+  /**
+   * How a sample becomes a batch image (NHWC, [0, 1], inputSize): a pretrained model's own geometry (resize
+   * shorter side + center crop). Absent: samplePixels (a plain resize).
+   */
+  readonly view?: (sample: Sample) => Float32Array;
   /** Backend that runs the math, e.g. "wasm (2 workers)". Stored with every result. */
   readonly backend: string;
   trainStep(batch: Batch): Promise<StepResult>;

@@ -2,6 +2,7 @@ import { SpecValidationError } from '../../common/errors';
 import type { SourceSpec } from '../data/source-spec';
 import { hashOf } from '../hash';
 import { type PretrainedModelInput, toPretrainedInput } from '../ml/pretrained-spec';
+import type { FinetuneSettings } from '../ml/finetune-spec';
 import type { OptimizerSpec } from '../ml/trainer';
 import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
 import { formatIssues, type StudySpec } from './study-spec';
@@ -18,7 +19,8 @@ export interface PlannedVariant {
 
 /**
  * One (model, train variant, seed) training run and what it is tested on; or, with `pretrained`, a model
- * imported instead of trained (arch is then its name, trainLabel "pretrained", epochs 0).
+ * imported instead of trained (arch is then its name, trainLabel "pretrained", epochs 0); or, with both
+ * `pretrained` and `finetune`, that model fine-tuned on a train variant (arch `<name>-ft`).
  */
 export interface PlannedRun {
   runId: string;
@@ -35,6 +37,7 @@ export interface PlannedRun {
   augment: boolean;
   checkpointEveryBatches: number;
   pretrained?: PretrainedModelInput;
+  finetune?: FinetuneSettings;
 }
 
 /** A report column: a test variant, evaluated on each of its pairings and averaged. */
@@ -164,6 +167,42 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
       checkpointEveryBatches: 0,
       pretrained,
     });
+    // Each fine-tune is a run of its own, reported beside the model as it came.
+    const ft = m.finetune;
+    if (!ft) return;
+    for (const trainLabel of select(ft.on, ['models', i, 'finetune', 'on'])) {
+      for (const seed of Array.isArray(ft.seed) ? ft.seed : [ft.seed]) {
+        const trainVariantId = addVariant(trainLabel, spec.pairingSeed);
+        const body = {
+          arch: `${m.name}-ft`,
+          inputSize: pretrained.preprocess.inputSize,
+          seed,
+          trainVariantId,
+          trainLabel,
+          epochs: ft.epochs,
+          batch: ft.batch,
+          optimizer: ft.optimizer,
+          augment: ft.augment,
+          checkpointEveryBatches: ft.checkpointEveryBatches,
+        };
+        const finetune: FinetuneSettings = { head: ft.head, trainable: ft.trainable };
+        const runId = hashOf({
+          dataset: spec.dataset,
+          pretrained,
+          finetune,
+          run: body,
+          variant: byLabel.get(trainLabel),
+        });
+        if (runs.some((r) => r.runId === runId)) continue;
+        runs.push({
+          runId,
+          label: `${m.name}-ft-${trainLabel} (seed ${seed})`,
+          ...body,
+          pretrained,
+          finetune,
+        });
+      }
+    }
   });
 
   const testLabels = spec.evaluate.on === 'all' ? labels : select(spec.evaluate.on, ['evaluate', 'on']);

@@ -111,3 +111,23 @@ void test('a state of another architecture is rejected by name', async () => {
   await assert.rejects(b.setState(await a.getState()), /logits\/kernel/);
   await Promise.all([a.dispose(), b.dispose()]);
 });
+
+void test('a trainer frees every tensor it made when disposed (long-lived GPU workers train many runs)', async () => {
+  await tf.setBackend('cpu');
+  const before = tf.memory().numTensors;
+  const t = new InProcessTrainer(
+    { arch: 'small_cnn', inputSize: 8, numClasses: 2, seed: 1 },
+    { name: 'adam', learningRate: 0.01 },
+  );
+  const during = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) await t.trainStep(batch(4, 8, i));
+  await t.predict(batch(2, 8, 9).x, 2);
+  await t.setState(await t.getState());
+  assert.equal(
+    tf.memory().numTensors,
+    during,
+    'steps, predictions and state round trips make no lasting tensors',
+  );
+  await t.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -82,3 +82,75 @@ test('bad model entries are rejected naming the field', () => {
   bad([{ ...resnet, extra: 1 }], /models\.0/);
   bad([resnet, resnet], /models\.1\.name: "resnet50" names two models/);
 });
+
+const tfjsModel = {
+  name: 'mine',
+  source: 'tfjs',
+  uri: 'm/model.json',
+  preprocess: { inputSize: 16, layout: 'NHWC' },
+  classMap: 'identity',
+};
+
+test('a fine-tune is one run per (variant, seed) beside the model as it came', () => {
+  const spec = {
+    ...base,
+    train: [],
+    models: [{ ...tfjsModel, finetune: { on: ['mixed_rand', 'original'], seed: [1, 2], trainable: 'head' } }],
+  };
+  const plan = planStudy(parseStudySpec(spec));
+  assert.equal(plan.runs.length, 5);
+  const [pre, ...ft] = plan.runs;
+  assert.equal(pre!.trainLabel, 'pretrained');
+  assert.equal(pre!.finetune, undefined);
+  // The model's own run keeps its id whether or not it is also fine-tuned.
+  assert.equal(planStudy(parseStudySpec({ ...spec, models: [tfjsModel] })).runs[0]!.runId, pre!.runId);
+  assert.deepEqual(
+    ft.map((r) => r.label),
+    [
+      'mine-ft-mixed_rand (seed 1)',
+      'mine-ft-mixed_rand (seed 2)',
+      'mine-ft-original (seed 1)',
+      'mine-ft-original (seed 2)',
+    ],
+  );
+  const r = ft[0]!;
+  assert.equal(r.arch, 'mine-ft');
+  assert.equal(r.trainLabel, 'mixed_rand');
+  assert.deepEqual(r.finetune, { head: 'replace', trainable: 'head' });
+  assert.deepEqual(r.optimizer, { name: 'adam', learningRate: 0.0001 });
+  assert.equal(r.epochs, 3);
+  assert.equal(new Set(plan.runs.map((x) => x.runId)).size, 5);
+  const keys = Object.fromEntries(plan.variants.map((v) => [v.id, `variants/${v.id}`]));
+  const input = runInputOf(plan, r, keys, 3, { gpuTaskQueue: 'g', heartbeatTimeout: '1m' });
+  assert.equal(input.train, undefined);
+  assert.equal(input.pretrained!.model.uri, 'm/model.json');
+  assert.equal('finetune' in input.pretrained!.model, false);
+  assert.equal(input.finetune!.trainManifestKey, keys[r.trainVariantId]);
+  assert.equal(input.finetune!.trainable, 'head');
+  assert.equal(input.finetune!.seed, 1);
+  assert.equal(
+    runInputOf(plan, pre!, keys, 3, { gpuTaskQueue: 'g', heartbeatTimeout: '1m' }).finetune,
+    undefined,
+  );
+});
+
+test('bad fine-tune entries are rejected naming the field', () => {
+  const bad = (m: object, pattern: RegExp) =>
+    assert.throws(
+      () => planStudy(parseStudySpec({ ...base, models: [m] })),
+      (e: Error) => e instanceof SpecValidationError && pattern.test(e.message),
+    );
+  bad({ ...resnet, finetune: { on: ['original'] } }, /models\.0\.finetune: onnx models cannot be fine-tuned/);
+  bad(
+    { ...tfjsModel, classMap: { '0': 'disk' }, finetune: { on: ['original'], head: 'keep' } },
+    /models\.0\.finetune\.head: 'keep' .* needs classMap 'identity'/,
+  );
+  bad(
+    { ...tfjsModel, finetune: { on: ['bg_blur'] } },
+    /models\.0\.finetune\.on\.0: "bg_blur" is not among the variants/,
+  );
+  bad({ ...tfjsModel, finetune: { on: [] } }, /models\.0\.finetune\.on/);
+  bad({ ...tfjsModel, finetune: { on: ['original'], trainable: 'body' } }, /models\.0\.finetune\.trainable/);
+  bad({ ...tfjsModel, finetune: { on: ['original'], batch: 1 } }, /models\.0\.finetune\.batch/);
+  bad({ ...tfjsModel, finetune: { on: ['original'], lr: 1 } }, /models\.0\.finetune: Unrecognized key/);
+});
