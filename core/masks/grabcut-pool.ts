@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type GrabCutJob, grabCutMask } from './grabcut';
-import type { GrabCutTask } from './grabcut-worker';
+import { GRABCUT_MAX_PIXELS, type GrabCutJob, grabCutMask } from './grabcut';
+import type { GrabCutReply, GrabCutTask } from './grabcut-worker';
 
 /** One job's outcome: the mask, or OpenCV's error (reported for that image, never fatal to the batch). */
 export type GrabCutResult = { mask: Uint8Array; error?: undefined } | { mask?: undefined; error: string };
@@ -12,6 +12,8 @@ export interface GrabCutPoolOptions {
    * dies on cue, to check that a dead thread costs only its own job.
    */
   workerFile?: string;
+  /** Larger images get an error instead of a run (default GRABCUT_MAX_PIXELS). */
+  maxPixels?: number;
 }
 
 /** A worker thread and the job it is running (answered by its message, or with an error if it dies). */
@@ -24,12 +26,14 @@ interface Slot {
 /**
  * Runs GrabCut jobs on `threads` worker threads (1: in this thread). GrabCut is single-threaded WASM, so threads
  * are how a dataset uses more than one core; each worker takes the next job when it is free. Results keep the
- * input order. A worker that dies (an uncaught error, an exit, WASM aborting) fails only the job it was running,
- * which is reported for its image; a fresh thread takes its place for the rest.
+ * input order. A worker that dies (an uncaught error, an exit) or whose OpenCV.js runtime traps (WASM out of
+ * bounds or aborting, which leaves it broken) fails only the job it was running, which is reported for its
+ * image; a fresh thread takes its place for the rest.
  */
 export class GrabCutPool {
   private readonly slots: Slot[] = [];
   private readonly code: string;
+  private readonly maxPixels: number;
   private closed = false;
   private nextId = 0;
   /** Threads started to replace dead ones (over the pool's life). */
@@ -42,6 +46,7 @@ export class GrabCutPool {
     // the sources are TypeScript run through tsx, in the parent and therefore in each worker
     const file = options.workerFile ?? path.join(__dirname, 'grabcut-worker.ts');
     this.code = `require('tsx/cjs'); require(${JSON.stringify(file)});`;
+    this.maxPixels = options.maxPixels ?? GRABCUT_MAX_PIXELS;
     for (let i = 0; i < (threads > 1 ? threads : 0); i++) this.slots.push(this.start());
   }
 
@@ -52,9 +57,14 @@ export class GrabCutPool {
       slot.pending = undefined;
       done?.(r);
     };
-    slot.worker.on('message', (m: { mask?: Uint8Array; error?: string }) =>
-      finish(m.error !== undefined ? { error: m.error } : { mask: m.mask! }),
-    );
+    slot.worker.on('message', (m: GrabCutReply) => {
+      // a thread whose WASM runtime trapped holds a broken runtime (and its memory): it is replaced
+      if (m.trapped) {
+        slot.dead = true;
+        void slot.worker.terminate();
+      }
+      finish(m.error !== undefined ? { error: m.error } : { mask: m.mask! });
+    });
     // an uncaught error is followed by an exit: the first of the two answers the job
     slot.worker.on('error', (err) => {
       slot.dead = true;
@@ -69,9 +79,16 @@ export class GrabCutPool {
 
   async run(jobs: GrabCutJob[]): Promise<GrabCutResult[]> {
     const out = new Array<GrabCutResult | undefined>(jobs.length);
+    const todo: number[] = [];
+    for (const [i, { width: w, height: h }] of jobs.entries())
+      if (w * h <= this.maxPixels) todo.push(i);
+      else
+        out[i] = {
+          error: `image is ${w}x${h} = ${w * h} pixels, more than GrabCut takes (${this.maxPixels}: OpenCV.js runs out of WASM memory above about 5,000,000); set the dataset's size to resize first`,
+        };
     if (this.slots.length === 0) {
-      for (const [i, job] of jobs.entries())
-        out[i] = await grabCutMask(job).then(
+      for (const i of todo)
+        out[i] = await grabCutMask(jobs[i]!).then(
           (mask) => ({ mask }),
           (err: Error) => ({ error: err.message }),
         );
@@ -79,16 +96,16 @@ export class GrabCutPool {
     }
     let next = 0;
     // every death costs a job or happens between jobs; this bound only stops threads that die as they start
-    let restarts = jobs.length + this.slots.length;
+    let restarts = todo.length + this.slots.length;
     const drive = async (k: number) => {
-      while (next < jobs.length && !this.closed) {
+      while (next < todo.length && !this.closed) {
         if (this.slots[k]!.dead) {
           if (restarts-- <= 0) return;
           this.slots[k] = this.start();
           this.replaced++;
         }
         const slot = this.slots[k]!;
-        const i = next++;
+        const i = todo[next++]!;
         const job = jobs[i]!;
         // copy the pixels: posting a view into a larger buffer would clone all of it
         const task: GrabCutTask = { id: this.nextId++, job: { ...job, rgb: job.rgb.slice() } };

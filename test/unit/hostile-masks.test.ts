@@ -55,6 +55,56 @@ describe('a GrabCut worker thread that dies', () => {
   });
 });
 
+describe('an image that makes OpenCV.js trap', () => {
+  // noise at 2500 x 2500: GrabCut's graph needs more than its 32-bit WASM memory, and the runtime traps in ~3 s
+  const side = 2500;
+  const big: GrabCutJob = {
+    width: side,
+    height: side,
+    rgb: new Uint8Array(side * side * 3).map((_, i) => (i * 2654435761) >>> 24),
+    boxes: [[10, 10, side - 10, side - 10]],
+    params: { iterations: 1, margin: 0 },
+  };
+  const good = drawnObjects(4, 24, 7).map((o): GrabCutJob => ({
+    width: o.size,
+    height: o.size,
+    rgb: o.rgb,
+    boxes: [o.box],
+    params: { iterations: 2, margin: 0 },
+  }));
+  const pools: GrabCutPool[] = [];
+  after(() => Promise.all(pools.map((p) => p.close())));
+
+  test('is refused by size before OpenCV sees it', async () => {
+    const [r] = await new GrabCutPool(1).run([big]);
+    assert.match(r!.error ?? '', /image is 2500x2500 = 6250000 pixels, more than GrabCut takes \(4000000/);
+  });
+
+  test('past the size check, the trap fails that image only: the broken runtime is replaced', async () => {
+    const expected = await new GrabCutPool(1).run(good);
+    const pool = new GrabCutPool(2, { maxPixels: Infinity });
+    pools.push(pool);
+    const [trapped] = await pool.run([big]);
+    assert.match(
+      trapped!.error ?? '',
+      /OpenCV \(WASM\) failed on this 2500x2500 image \(.*out of bounds.*\); its runtime was restarted/,
+    );
+    // both threads take a job at once: the one that trapped would fail every job after it
+    const out = await pool.run(good);
+    for (const [i, r] of out.entries()) {
+      assert.equal(r.error, undefined, `job ${i}: ${r.error}`);
+      assert.deepEqual(r.mask, expected[i]!.mask);
+    }
+    assert.equal(pool.replaced, 1);
+    // in this thread (maskThreads 1) a fresh runtime is loaded for the next job (a runtime kept after a trap
+    // may still work once; after two, every call fails)
+    const [t1, t2, r] = await new GrabCutPool(1, { maxPixels: Infinity }).run([big, big, good[0]!]);
+    assert.match(t1!.error ?? '', /its runtime was restarted/);
+    assert.match(t2!.error ?? '', /its runtime was restarted/);
+    assert.deepEqual(r!.mask, expected[0]!.mask);
+  });
+});
+
 describe('hostile box annotations', () => {
   /** A folder dataset of drawn objects with VOC boxes, masks made from the boxes (no GrabCut: fast). */
   async function vocDataset() {
