@@ -14,7 +14,14 @@ export interface GrabCutPoolOptions {
   workerFile?: string;
   /** Larger images get an error instead of a run (default GRABCUT_MAX_PIXELS). */
   maxPixels?: number;
+  /**
+   * A job running longer on a worker thread is stopped (the thread is replaced) and reported (default 15 min: a
+   * backstop against a hang, far above GrabCut's time on a GRABCUT_MAX_PIXELS image). Not enforceable in-thread.
+   */
+  jobTimeoutMs?: number;
 }
+
+export const DEFAULT_JOB_TIMEOUT_MS = 15 * 60_000;
 
 /** A worker thread and the job it is running (answered by its message, or with an error if it dies). */
 interface Slot {
@@ -34,6 +41,7 @@ export class GrabCutPool {
   private readonly slots: Slot[] = [];
   private readonly code: string;
   private readonly maxPixels: number;
+  private readonly jobTimeoutMs: number;
   private closed = false;
   private nextId = 0;
   /** Threads started to replace dead ones (over the pool's life). */
@@ -47,6 +55,7 @@ export class GrabCutPool {
     const file = options.workerFile ?? path.join(__dirname, 'grabcut-worker.ts');
     this.code = `require('tsx/cjs'); require(${JSON.stringify(file)});`;
     this.maxPixels = options.maxPixels ?? GRABCUT_MAX_PIXELS;
+    this.jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
     for (let i = 0; i < (threads > 1 ? threads : 0); i++) this.slots.push(this.start());
   }
 
@@ -110,8 +119,19 @@ export class GrabCutPool {
         // copy the pixels: posting a view into a larger buffer would clone all of it
         const task: GrabCutTask = { id: this.nextId++, job: { ...job, rgb: job.rgb.slice() } };
         out[i] = await new Promise<GrabCutResult>((resolve) => {
-          slot.pending = resolve;
-          if (slot.dead) resolve({ error: 'GrabCut worker thread died before taking this image' });
+          const timer = setTimeout(() => {
+            slot.pending = undefined;
+            slot.dead = true;
+            void slot.worker.terminate();
+            resolve({
+              error: `GrabCut ran more than ${this.jobTimeoutMs / 1000} s on this ${job.width}x${job.height} image; stopped, thread replaced`,
+            });
+          }, this.jobTimeoutMs);
+          slot.pending = (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          };
+          if (slot.dead) slot.pending({ error: 'GrabCut worker thread died before taking this image' });
           else slot.worker.postMessage(task, [task.job.rgb.buffer as ArrayBuffer]);
         });
       }

@@ -10,7 +10,7 @@ import type { GrabCutJob } from '../../core/masks/grabcut';
 import { GrabCutPool } from '../../core/masks/grabcut-pool';
 import { FsArtifactStore } from '../../store/fs-store';
 import { getJson } from '../../store/json';
-import { EXIT_WIDTH, THROW_WIDTH } from '../helpers/crashing-grabcut-worker';
+import { EXIT_WIDTH, HANG_WIDTH, THROW_WIDTH } from '../helpers/crashing-grabcut-worker';
 import { tempDir } from '../helpers/env';
 import { billionLaughsXml, drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
 
@@ -53,6 +53,42 @@ describe('a GrabCut worker thread that dies', () => {
     assert.equal(again[0]!.error, undefined);
     assert.ok(again[0]!.mask.some((v) => v === 255));
   });
+
+  test(
+    'a job that never ends is stopped after the time limit; the thread is replaced',
+    { timeout: 30_000 },
+    async () => {
+      const pool = new GrabCutPool(2, {
+        workerFile: path.join(__dirname, '../helpers/crashing-grabcut-worker.ts'),
+        jobTimeoutMs: 5000,
+      });
+      pools.push(pool);
+      const o = drawnObjects(3, 24, 3);
+      const job = (i: number): GrabCutJob => ({
+        width: 24,
+        height: 24,
+        rgb: o[i]!.rgb,
+        boxes: [o[i]!.box],
+        params: { iterations: 2, margin: 0 },
+      });
+      // both threads load OpenCV.js first, so that only the hanging jobs come near the limit (a replacement thread
+      // loads it within its first job's time: 5 s leaves room on a loaded machine)
+      await pool.run([job(0), job(1)]);
+      const hang: GrabCutJob = { ...job(0), width: HANG_WIDTH, height: HANG_WIDTH, rgb: new Uint8Array(363) };
+      const out = await pool.run([hang, job(0), job(1), hang, job(2)]);
+      assert.match(out[0]!.error ?? '', /ran more than 5 s on this 11x11 image; stopped, thread replaced/);
+      assert.match(out[3]!.error ?? '', /ran more than 5 s/);
+      for (const i of [1, 2, 4]) assert.equal(out[i]!.error, undefined, `job ${i}: ${out[i]!.error}`);
+      // the second hang ends the batch on the other thread; it is replaced when the next batch needs it
+      assert.equal(pool.replaced, 1);
+      const again = await pool.run([job(0), job(1)]);
+      assert.deepEqual(
+        again.map((r) => r.error),
+        [undefined, undefined],
+      );
+      assert.equal(pool.replaced, 2);
+    },
+  );
 });
 
 describe('an image that makes OpenCV.js trap', () => {
