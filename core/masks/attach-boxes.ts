@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SkippedFile } from '../data/manifest';
 import { findWithExtension } from '../data/listing';
 import { BadInputError } from '../data/decode';
-import { boxKeys, objectsOfClass, parseVocXml, readBoxTable } from './boxes';
+import { DEFAULT_MAX_XML_BYTES, readAnnotationFile } from './box-files';
+import { type Box, boxKeys, objectsOfClass, parseVocXml, readBoxTable } from './boxes';
 import type { MaskSpec } from './mask-spec';
 import type { MaskedEntry } from './masked-batch';
 
@@ -12,8 +12,10 @@ const folderOf = (id: string) => id.split('/')[1] ?? '';
 
 /**
  * Gives each listed image its boxes from the spec's box source (voc-xml files, or a csv/json table). Images
- * without an annotation, with a malformed one, or without an object of their class are skipped and reported by
- * file, never fatal. Returns the annotation files too (part of the dataset's fingerprint).
+ * without an annotation, with a malformed or refused one (a link out of the boxes folder, over the size limit,
+ * a DOCTYPE), or without an object of their class are skipped and reported by file, never fatal; so is a table
+ * that cannot be used (then no image has boxes from it). Returns the annotation files too (part of the dataset's
+ * fingerprint).
  */
 export async function attachBoxes<E extends MaskedEntry>(
   entries: E[],
@@ -50,7 +52,8 @@ export async function attachBoxes<E extends MaskedEntry>(
       }
       files.push(file);
       try {
-        const ann = parseVocXml(await readFile(file, 'utf8'), file);
+        const text = await readAnnotationFile(file, boxes.path, boxes.maxBytes ?? DEFAULT_MAX_XML_BYTES);
+        const ann = parseVocXml(text, file);
         const names = [...new Set([folder, classes[e.label] ?? ''])].filter(Boolean);
         const found = boxes.objects === 'any' ? ann.objects.map((o) => o.box) : objectsOfClass(ann, names);
         if (found.length === 0) {
@@ -71,7 +74,16 @@ export async function attachBoxes<E extends MaskedEntry>(
     }
     return { entries: kept, skipped, files };
   }
-  const table = await readBoxTable(boxes.file, boxes.format);
+  let table: { boxes: Map<string, Box[]>; problems: SkippedFile[] };
+  let refused = '';
+  try {
+    table = await readBoxTable(boxes.file, boxes.format, { maxBytes: boxes.maxBytes });
+  } catch (err) {
+    if (!(err instanceof BadInputError)) throw err;
+    skipped.push({ file: err.file, reason: err.reason });
+    table = { boxes: new Map(), problems: [] };
+    refused = ' (the boxes file was refused, see its entry)';
+  }
   skipped.push(...table.problems);
   for (const e of entries) {
     const keys = boxKeys(folderOf(e.id), e.image);
@@ -79,7 +91,10 @@ export async function attachBoxes<E extends MaskedEntry>(
     if (!key) {
       without(e);
       if (!keepWithout)
-        skipped.push({ file: e.image, reason: `no boxes for ${keys.join(' or ')} in ${boxes.file}` });
+        skipped.push({
+          file: e.image,
+          reason: `no boxes for ${keys.join(' or ')} in ${boxes.file}${refused}`,
+        });
       continue;
     }
     kept.push({ ...e, boxes: table.boxes.get(key), boxFile: boxes.file });

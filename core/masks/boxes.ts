@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { BadInputError } from '../data/decode';
 import type { BBox } from '../data/manifest';
+import { printableName } from '../data/safe-names';
+import { DEFAULT_MAX_TABLE_BYTES, readAnnotationFile } from './box-files';
 
 /** A box in pixel edges, half-open: columns x0..x1-1, rows y0..y1-1 (the manifest's BBox convention). */
 export type Box = BBox;
@@ -23,15 +24,26 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
   isArray: (name) => name === 'object',
-  // the annotations are small; refuse entity expansion outright
+  // no entity is ever expanded (a DOCTYPE is refused before parsing anyway; this is the second line)
   processEntities: false,
+  htmlEntities: false,
 });
 
+/** A DOCTYPE or entity declaration: VOC annotations have none; it is how small XML files expand without bound. */
+const DTD = /<!(DOCTYPE|ENTITY)/i;
+
 /**
- * Parses one ImageNet / PASCAL-VOC annotation. Throws BadInputError naming the file for malformed XML, a file
- * without `<annotation>`, or an object without a name or a numeric `<bndbox>`.
+ * Parses one ImageNet / PASCAL-VOC annotation. Throws BadInputError naming the file for malformed XML, XML with a
+ * DOCTYPE or entity declaration (refused unparsed: billion-laughs and external-entity tricks never reach the
+ * parser), a file without `<annotation>`, or an object without a name or a numeric `<bndbox>`.
  */
 export function parseVocXml(text: string, file: string): VocAnnotation {
+  const dtd = DTD.exec(text);
+  if (dtd)
+    throw new BadInputError(
+      file,
+      `XML declares a ${dtd[1]!.toUpperCase()} (entities can expand without bound; annotations need none): refused unparsed`,
+    );
   const valid = XMLValidator.validate(text);
   if (valid !== true)
     throw new BadInputError(file, `malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
@@ -47,7 +59,10 @@ export function parseVocXml(text: string, file: string): VocAnnotation {
     const b = o.bndbox as Record<string, unknown> | undefined;
     const nums = ['xmin', 'ymin', 'xmax', 'ymax'].map((k) => Number(b?.[k]));
     if (!b || nums.some((n) => !Number.isFinite(n)))
-      throw new BadInputError(file, `object ${i + 1} (${name}) has no numeric <bndbox> xmin/ymin/xmax/ymax`);
+      throw new BadInputError(
+        file,
+        `object ${i + 1} (${printableName(name)}) has no numeric <bndbox> xmin/ymin/xmax/ymax`,
+      );
     objects.push({ name, box: nums as Box });
   });
   const width = Number(size?.width);
@@ -65,27 +80,37 @@ export function objectsOfClass(ann: VocAnnotation, names: string[]): Box[] {
   return ann.objects.filter((o) => names.includes(o.name)).map((o) => o.box);
 }
 
+/** Bad rows reported one by one per table; the rest are counted in one entry (a manifest stays small). */
+export const MAX_ROW_PROBLEMS = 100;
+
 /**
  * A table of boxes by image key (`<stem>` or `<class>/<stem>`), from a CSV (`image,xmin,ymin,xmax,ymax`
  * header; several rows per image allowed) or a JSON object of box lists. Bad rows are reported by file and
- * line, never fatal; an unreadable or unparsable file is an error naming it.
+ * line, never fatal. A file that cannot be used at all (unreadable, a link out of its folder, over `maxBytes`,
+ * unparsable, without the header) is a BadInputError naming it.
  */
 export async function readBoxTable(
   file: string,
   format: 'csv' | 'json',
+  options: { maxBytes?: number } = {},
 ): Promise<{ boxes: Map<string, Box[]>; problems: { file: string; reason: string }[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`boxes file ${file}: cannot read (${(err as Error).message})`, { cause: err });
-  }
+  // the table's own folder is its root: a table linked out of it is not followed
+  const text = await readAnnotationFile(
+    file,
+    path.dirname(file),
+    options.maxBytes ?? DEFAULT_MAX_TABLE_BYTES,
+  );
   const boxes = new Map<string, Box[]>();
   const problems: { file: string; reason: string }[] = [];
+  let more = 0;
+  const problem = (reason: string) => {
+    if (problems.length < MAX_ROW_PROBLEMS) problems.push({ file, reason });
+    else more++;
+  };
   const add = (key: string, box: unknown[], where: string) => {
     const nums = box.map(Number);
     if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n))) {
-      problems.push({ file, reason: `${where}: box of "${key}" is not four numbers` });
+      problem(`${where}: box of "${printableName(key)}" is not four numbers`);
       return;
     }
     const list = boxes.get(key) ?? [];
@@ -97,35 +122,40 @@ export async function readBoxTable(
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new Error(`boxes file ${file}: not valid JSON (${(err as Error).message})`, { cause: err });
+      throw new BadInputError(file, `boxes file is not valid JSON (${(err as Error).message})`);
     }
     if (!doc || typeof doc !== 'object' || Array.isArray(doc))
-      throw new Error(`boxes file ${file}: expected an object of image -> [[xmin, ymin, xmax, ymax], ...]`);
+      throw new BadInputError(
+        file,
+        'boxes file: expected an object of image -> [[xmin, ymin, xmax, ymax], ...]',
+      );
     for (const [key, list] of Object.entries(doc)) {
+      const shown = printableName(key);
       if (!Array.isArray(list)) {
-        problems.push({ file, reason: `"${key}": expected a list of boxes` });
+        problem(`"${shown}": expected a list of boxes`);
         continue;
       }
       list.forEach((b, i) =>
-        Array.isArray(b)
-          ? add(key, b, `"${key}"[${i}]`)
-          : problems.push({ file, reason: `"${key}"[${i}]: not a box` }),
+        Array.isArray(b) ? add(key, b, `"${shown}"[${i}]`) : problem(`"${shown}"[${i}]: not a box`),
       );
     }
-    return { boxes, problems };
+    return { boxes, problems: withMore(problems, file, more) };
   }
   const lines = text.split(/\r?\n/);
   const head = (lines[0] ?? '').split(',').map((s) => s.trim().toLowerCase());
   const cols = ['image', 'xmin', 'ymin', 'xmax', 'ymax'].map((c) => head.indexOf(c));
   if (cols.some((c) => c < 0))
-    throw new Error(`boxes file ${file}: the first line must name the columns image,xmin,ymin,xmax,ymax`);
+    throw new BadInputError(
+      file,
+      'boxes file: the first line must name the columns image,xmin,ymin,xmax,ymax',
+    );
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n]!.trim();
     if (!line) continue;
     const cells = line.split(',').map((s) => s.trim());
     const key = cells[cols[0]!] ?? '';
     if (!key) {
-      problems.push({ file, reason: `line ${n + 1}: no image name` });
+      problem(`line ${n + 1}: no image name`);
       continue;
     }
     add(
@@ -134,8 +164,13 @@ export async function readBoxTable(
       `line ${n + 1}`,
     );
   }
-  return { boxes, problems };
+  return { boxes, problems: withMore(problems, file, more) };
 }
+
+const withMore = (problems: { file: string; reason: string }[], file: string, more: number) =>
+  more
+    ? [...problems, { file, reason: `${more} more bad rows (only the first ${MAX_ROW_PROBLEMS} are listed)` }]
+    : problems;
 
 /** Keys a box table may use for an image: `<class folder>/<stem>` and `<stem>`. */
 export function boxKeys(folder: string, file: string): string[] {

@@ -3,6 +3,12 @@ import type { Box } from './boxes';
 /** Bump when GrabCut masks would come out different (initialisation, defaults, OpenCV build). */
 export const GRABCUT_CODE_VERSION = 'grabcut-1 opencv-js 4.12.0';
 
+/**
+ * Largest image GrabCut is run on. OpenCV.js's GrabCut needs about 400 bytes per pixel of 32-bit WASM memory:
+ * 2200 x 2200 still works, 2400 x 2400 traps (out-of-bounds access) and leaves the runtime broken.
+ */
+export const GRABCUT_MAX_PIXELS = 4_000_000;
+
 export interface GrabCutParams {
   iterations: number;
   /** Boxes grow by this share of their width/height on every side. */
@@ -124,6 +130,36 @@ export function grabCutWith(cv: OpenCv, job: GrabCutJob): Uint8Array {
   }
 }
 
+/**
+ * OpenCV.js trapped (a WebAssembly RuntimeError: out-of-bounds access, abort, out of memory). Its runtime is
+ * unusable afterwards: every later call fails the same way, so it is thrown away (a worker thread is replaced,
+ * this thread loads a fresh copy on the next job).
+ */
+export class OpenCvTrapError extends Error {
+  override name = 'OpenCvTrapError';
+}
+
+// WebAssembly.RuntimeError (not in this project's type libraries) is named RuntimeError; Emscripten aborts with
+// an Error whose message starts with "Aborted("
+const isTrap = (err: unknown) =>
+  err instanceof Error && (err.name === 'RuntimeError' || err.message.startsWith('Aborted('));
+
+/** Forgets the loaded OpenCV.js so the next loadOpenCv starts a fresh runtime. */
+function dropOpenCv(): void {
+  loading = undefined;
+  delete require.cache[require.resolve('@techstark/opencv-js')];
+}
+
 export async function grabCutMask(job: GrabCutJob): Promise<Uint8Array> {
-  return grabCutWith((await loadOpenCv()).cv, job);
+  const { cv } = await loadOpenCv();
+  try {
+    return grabCutWith(cv, job);
+  } catch (err) {
+    if (!isTrap(err)) throw err;
+    dropOpenCv();
+    throw new OpenCvTrapError(
+      `OpenCV (WASM) failed on this ${job.width}x${job.height} image (${(err as Error).message}); its runtime was restarted`,
+      { cause: err },
+    );
+  }
 }

@@ -17,6 +17,8 @@ export const boxSourceSchema = z.discriminatedUnion('format', [
       path: z.string().min(1),
       /** `class`: only objects named like the image's class folder or class; `any`: every object. */
       objects: z.enum(['class', 'any']).default('class'),
+      /** Larger annotation files are refused by name, unread (default 4 MiB; an ImageNet one is about 1 KB). */
+      maxBytes: z.number().int().min(1).optional(),
     })
     .strict(),
   z
@@ -24,6 +26,8 @@ export const boxSourceSchema = z.discriminatedUnion('format', [
       /** A CSV with the header `image,xmin,ymin,xmax,ymax` (image: the file's stem or `<class>/<stem>`). */
       format: z.literal('csv'),
       file: z.string().min(1),
+      /** A larger table is refused by name, unread (default 64 MiB). */
+      maxBytes: z.number().int().min(1).optional(),
     })
     .strict(),
   z
@@ -31,6 +35,8 @@ export const boxSourceSchema = z.discriminatedUnion('format', [
       /** A JSON object `{ "<stem>" or "<class>/<stem>": [[xmin, ymin, xmax, ymax], ...] }`. */
       format: z.literal('json'),
       file: z.string().min(1),
+      /** A larger table is refused by name, unread (default 64 MiB). */
+      maxBytes: z.number().int().min(1).optional(),
     })
     .strict(),
   z

@@ -49,3 +49,15 @@ export async function writeDrawn(
     await writeFile(path.join(root, 'boxes', cls, `${stem}.xml`), extra.xml);
   }
 }
+
+/**
+ * A VOC annotation with a usable box for `name` that also declares the "billion laughs" entities (ten levels of
+ * ten references: 10^9 "lol"s, 3 GB, if a parser expanded them) and uses the biggest one in `<pose>`.
+ */
+export function billionLaughsXml(width: number, height: number, name: string, box: Box): string {
+  let ents = '<!ENTITY lol0 "lol">';
+  for (let i = 1; i < 10; i++) ents += `<!ENTITY lol${i} "${`&lol${i - 1};`.repeat(10)}">`;
+  return vocXml(width, height, [{ name, box }])
+    .replace('<annotation>', `<?xml version="1.0"?><!DOCTYPE annotation [${ents}]><annotation>`)
+    .replace('<object>', '<object><pose>&lol9;</pose>');
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +18,7 @@ import { installRuntime } from '../../workers/runtime';
 import { tempDir, testServices, uniqueId } from '../helpers/env';
 import { peakRssGrowth, servePaths, tarGz, writeBombPng, type TarEntry } from '../helpers/hostile-fixtures';
 import { fixturePixels, writePair } from '../helpers/image-fixtures';
+import { billionLaughsXml, drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
 
 /**
  * Fault injection through the real import and variant activities, on real workers, Temporal and S3: a folder
@@ -117,6 +118,9 @@ test('hostile datasets: each case reported by name, the rest imported and varied
   await writePair(`${img}/cat/bell\u0007.png`, `${msk}/cat/bell\u0007.png`, 23);
   await writeFile(`${img}/dog/vector.png`, '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>');
   await writePair(`${sentinel}/unused/y.png`, `${msk}/dog/vector.png`, 24);
+  // a good image whose provided mask is the decompression bomb
+  await writePair(`${img}/dog/maskbomb.png`, `${sentinel}/unused/z.png`, 25);
+  await writeBombPng(`${msk}/dog/maskbomb.png`, 10_000, 10_000);
 
   // the archive dataset (in9 layout) served over HTTP: good pairs, a bomb, links, a FIFO, traversal
   const entries: TarEntry[] = [];
@@ -164,6 +168,10 @@ test('hostile datasets: each case reported by name, the rest imported and varied
     assert.match(reasons.get('images/dog/out.png') ?? '', /pointing outside the dataset folder/);
     assert.match(reasons.get('images/cat/bell\\x07.png') ?? '', /control characters/);
     assert.match(reasons.get('images/dog/vector.png') ?? '', /SVG\/XML content; vector and document formats/);
+    assert.match(
+      reasons.get('masks/dog/maskbomb.png') ?? '',
+      /mask is 10000x10000 = 100000000 pixels, over the limit/,
+    );
     const good = ['cat', 'dog'].flatMap((c) => [0, 1, 2, 3].map((i) => `${c}/g${i}`));
     assert.deepEqual(
       ids(folder.manifest)
@@ -196,7 +204,7 @@ test('hostile datasets: each case reported by name, the rest imported and varied
     assert.deepEqual(outsideCache, []);
     await assert.rejects(stat('/tmp/bgstudy-hostile-absolute.txt'));
     await assert.rejects(stat(path.resolve(sentinel, 'cache', '..', '..', 'escape.txt')));
-    // two bombs of 300 MB each once decoded: refused from their header, the process stays small
+    // three bombs of 100-300 MB each once decoded: refused from their header, the process stays small
     assert.ok(growth < 200 * 2 ** 20, `RSS grew by ${(growth / 2 ** 20).toFixed(0)} MiB`);
     console.log(`hostile studies: peak RSS growth ${(growth / 2 ** 20).toFixed(0)} MiB`);
   } finally {
@@ -295,3 +303,43 @@ test(
     }
   },
 );
+
+test('a boxes-only dataset: hostile annotations reported by name, GrabCut masks for the rest, in every variant', async () => {
+  const sentinel = path.join(work, 'boxes-sentinel');
+  const root = path.join(sentinel, 'data');
+  const boxes = path.join(root, 'boxes');
+  const objects = drawnObjects(8, 24, 6);
+  for (const [i, o] of objects.entries()) {
+    const cls = i % 2 ? 'dog' : 'cat';
+    await writeDrawn(root, cls, `g${i}`, o, { xml: vocXml(24, 24, [{ name: cls, box: o.box }]) });
+  }
+  // g0: billion laughs (with a usable box); g1: linked to an annotation outside the folder; g2: 5 MiB of XML
+  await writeFile(path.join(boxes, 'cat/g0.xml'), billionLaughsXml(24, 24, 'cat', objects[0]!.box));
+  await writeFile(path.join(sentinel, 'secret.xml'), vocXml(24, 24, [{ name: 'dog', box: objects[1]!.box }]));
+  await rm(path.join(boxes, 'dog/g1.xml'));
+  await symlink(path.join(sentinel, 'secret.xml'), path.join(boxes, 'dog/g1.xml'));
+  await truncate(path.join(boxes, 'cat/g2.xml'), 5 * 2 ** 20);
+  const before = await tree(sentinel);
+  const { manifest, variants } = await study('hostile-boxes', {
+    source: 'folder',
+    path: path.join(root, 'images'),
+    valFraction: 0,
+    masks: { use: 'grabcut', boxes: { format: 'voc-xml', path: boxes }, grabcut: { iterations: 3 } },
+  });
+  const reasons = new Map(manifest.skipped.map((s) => [path.relative(root, s.file), s.reason]));
+  assert.match(reasons.get('boxes/cat/g0.xml') ?? '', /XML declares a DOCTYPE .* refused unparsed/);
+  assert.match(reasons.get('boxes/dog/g1.xml') ?? '', /symbolic link pointing outside the dataset folder/);
+  assert.match(reasons.get('boxes/cat/g2.xml') ?? '', /5242880 bytes, over the limit of 4194304/);
+  assert.equal(manifest.skipped.length, 3, JSON.stringify(manifest.skipped));
+  const good = ['cat/g4', 'cat/g6', 'dog/g3', 'dog/g5', 'dog/g7'].map((id) => `train/${id}`);
+  assert.deepEqual(ids(manifest), good);
+  assert.deepEqual(
+    manifest.masks?.perSource.map((p) => [p.source, p.masks]),
+    [['grabcut', 5]],
+  );
+  for (const v of variants) assert.deepEqual(ids(v), good);
+  assert.deepEqual(
+    (await tree(sentinel)).filter((p) => !before.includes(p)),
+    [],
+  );
+});
