@@ -1,11 +1,11 @@
-import { heartbeat, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { SpecValidationError } from '../common/errors';
 import { prepareDataset, type PreparedDataset } from '../core/data/prepare';
 import { sourceSpecSchema } from '../core/data/source-spec';
 import type { S3PrefixOpener } from '../core/data/fetch-s3-prefix';
 import type { ArtifactStore } from '../store';
-import { shardHeartbeat } from './progress-heartbeat';
+import { keepingAlive, shardHeartbeat } from './progress-heartbeat';
 
 /** Activities that turn a dataset source into the normalized sharded form in the store. */
 export function createDatasetActivities(deps: {
@@ -28,14 +28,16 @@ export function createDatasetActivities(deps: {
         if (err instanceof ZodError) throw new SpecValidationError(`invalid dataset source: ${err.message}`);
         throw err;
       }
-      const result = await prepareDataset(deps.store, spec, {
-        onProgress: shardHeartbeat('prepareDataset'),
-        // a long download, extraction or S3 mirror heartbeats too (the SDK throttles these), so only a stalled
-        // one times out; a retry resumes the download where it stopped
-        onFetchProgress: (p) => heartbeat({ fetch: p.phase, bytes: p.bytes }),
-        cacheDir: deps.cacheDir,
-        openS3: deps.openS3,
-      });
+      const result = await keepingAlive((beat) =>
+        prepareDataset(deps.store, spec, {
+          onProgress: shardHeartbeat('prepareDataset', beat),
+          // a long download, extraction or S3 mirror heartbeats too (the SDK throttles these), so only a stalled
+          // one times out; a retry resumes the download where it stopped
+          onFetchProgress: (p) => beat({ fetch: p.phase, bytes: p.bytes }),
+          cacheDir: deps.cacheDir,
+          openS3: deps.openS3,
+        }),
+      );
       log.info('dataset ready', {
         manifestKey: result.manifestKey,
         counts: result.counts,

@@ -4,7 +4,7 @@ import { ArtifactNotFoundError, SpecValidationError } from '../common/errors';
 import { materializeVariant, type MaterializedVariant } from '../core/variants/materialize';
 import { variantSpecSchema, type VariantSpecInput } from '../core/variants/variant-spec';
 import type { ArtifactStore } from '../store';
-import { shardHeartbeat } from './progress-heartbeat';
+import { keepingAlive, shardHeartbeat } from './progress-heartbeat';
 
 export interface MaterializeVariantInput {
   datasetManifestKey: string;
@@ -31,10 +31,15 @@ export function createVariantActivities(deps: {
       }
       if ((await deps.store.stat(input.datasetManifestKey)) === undefined)
         throw new ArtifactNotFoundError(input.datasetManifestKey);
-      const result = await materializeVariant(
-        deps.store,
-        { ...input, variant },
-        { onProgress: shardHeartbeat(`materializeVariant ${variant.name}`), threads: deps.variantThreads },
+      const result = await keepingAlive((beat) =>
+        materializeVariant(
+          deps.store,
+          { ...input, variant },
+          {
+            onProgress: shardHeartbeat(`materializeVariant ${variant.name}`, beat),
+            threads: deps.variantThreads,
+          },
+        ),
       );
       log.info('variant ready', {
         manifestKey: result.manifestKey,
