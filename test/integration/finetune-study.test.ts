@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
 import { openSampleSource } from '../../core/data/sample-source';
 import type { PretrainedArtifact } from '../../core/ml/pretrained';
@@ -19,46 +18,27 @@ import type { TrainSummary } from '../../core/ml/results';
 import { loadTfjsModel } from '../../core/ml/tfjs-model';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
-import { S3ArtifactStore } from '../../store/s3-store';
-import { type InProcessWorkers, startInProcessWorkers } from '../../workers/in-process';
-import { installRuntime } from '../../workers/runtime';
-import { testServices, uniqueId } from '../helpers/env';
+import type { S3ArtifactStore } from '../../store/s3-store';
+import { uniqueId } from '../helpers/env';
+import { startTestStudyEnv, type TestStudyEnv } from '../helpers/study-env';
 import { writeTinyTfjsModel } from '../helpers/tiny-tfjs';
 
 const PREPROCESS = { inputSize: 16, layout: 'NHWC', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
 
 describe('a study that fine-tunes a pretrained tfjs model', () => {
-  const services = testServices();
-  const taskQueue = uniqueId('ft');
-  let native: NativeConnection;
-  let connection: Connection;
+  let env: TestStudyEnv;
   let client: Client;
   let store: S3ArtifactStore;
-  let workers: InProcessWorkers;
+  let taskQueue: string;
   let uri: string;
 
   before(async () => {
-    installRuntime();
     await tf.setBackend('cpu');
     uri = await writeTinyTfjsModel(await mkdtemp(path.join(os.tmpdir(), 'bgstudy-ft-')), 16, 5);
-    native = await NativeConnection.connect({ address: services.temporalAddress });
-    connection = await Connection.connect({ address: services.temporalAddress });
-    client = new Client({ connection });
-    store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('ft') });
-    workers = await startInProcessWorkers({
-      connection: native,
-      store,
-      taskQueue,
-      gpuTaskQueue: `${taskQueue}-gpu`,
-    });
+    env = await startTestStudyEnv('ft');
+    ({ client, store, taskQueue } = env);
   });
-
-  after(async () => {
-    await workers?.stop();
-    await connection?.close();
-    await native?.close();
-    await store?.close();
-  });
+  after(() => env?.stop());
 
   test('reports the model as it came and fine-tuned, side by side', async () => {
     const spec = {

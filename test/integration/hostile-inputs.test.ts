@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { startStudy } from '../../client/start-study';
@@ -12,10 +11,9 @@ import type { DataManifest } from '../../core/data/manifest';
 import { maskToNpy } from '../../core/data/npy';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store/json';
-import { S3ArtifactStore } from '../../store/s3-store';
-import { startInProcessWorkers, type InProcessWorkers } from '../../workers/in-process';
-import { installRuntime } from '../../workers/runtime';
+import type { S3ArtifactStore } from '../../store/s3-store';
 import { tempDir, testServices, uniqueId } from '../helpers/env';
+import { startTestStudyEnv, type TestStudyEnv } from '../helpers/study-env';
 import { peakRssGrowth, servePaths, tarGz, writeBombPng, type TarEntry } from '../helpers/hostile-fixtures';
 import { fixturePixels, writePair } from '../helpers/image-fixtures';
 import { billionLaughsXml, drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
@@ -27,37 +25,22 @@ import { billionLaughsXml, drawnObjects, vocXml, writeDrawn } from '../helpers/m
  * the store and the cache folder, and the process must not swell by what decoding a bomb would take.
  */
 const services = testServices();
-const taskQueue = uniqueId('hostile');
-let nativeConnection: NativeConnection;
-let connection: Connection;
+let env: TestStudyEnv;
 let client: Client;
 let store: S3ArtifactStore;
-let workers: InProcessWorkers;
+let taskQueue: string;
 let work: string;
 const VARIANTS = ['original', 'only_bg_t', 'mixed_rand'];
 
 before(async () => {
-  installRuntime();
   work = await tempDir('hostile-');
-  nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
-  connection = await Connection.connect({ address: services.temporalAddress });
-  client = new Client({ connection });
-  store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('hostile') });
-  workers = await startInProcessWorkers({
-    connection: nativeConnection,
-    store,
+  env = await startTestStudyEnv('hostile', {
     cacheDir: path.join(work, 'sentinel', 'cache'),
-    taskQueue,
-    gpuTaskQueue: `${taskQueue}-gpu`,
-    openS3: (bucket, prefix) => new S3ArtifactStore({ ...services.s3, bucket, prefix }),
+    s3Sources: true,
   });
+  ({ client, store, taskQueue } = env);
 });
-after(async () => {
-  await workers?.stop();
-  await connection?.close();
-  await nativeConnection?.close();
-  await store?.close();
-});
+after(() => env?.stop());
 
 /** Every path under `dir` (links not followed). */
 async function tree(dir: string): Promise<string[]> {

@@ -8,54 +8,33 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
 import { prepareDataset } from '../../core/data/prepare';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
 import { S3ArtifactStore } from '../../store/s3-store';
-import { createWorker } from '../../workers/create-worker';
-import { installRuntime } from '../../workers/runtime';
 import { drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
 import { tempDir, testServices, uniqueId } from '../helpers/env';
+import { startTestStudyEnv, type TestStudyEnv } from '../helpers/study-env';
 
 describe('a dataset with boxes but no masks through a whole study', () => {
   const services = testServices();
-  const taskQueue = uniqueId('masks');
-  const gpuTaskQueue = `${taskQueue}-gpu`;
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
+  let env: TestStudyEnv;
   let client: Client;
   let store: S3ArtifactStore;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let taskQueue: string;
+  let gpuTaskQueue: string;
   let root: string;
   const s3Boxes = uniqueId('masks-boxes');
 
   before(async () => {
-    installRuntime();
-    nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
-    connection = await Connection.connect({ address: services.temporalAddress });
-    client = new Client({ connection });
-    store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('masks') });
-    const reportRoot = await tempDir('masks-report-');
-    const cacheDir = await tempDir('masks-cache-');
-    const openS3 = (bucket: string, prefix: string) =>
-      new S3ArtifactStore({ ...services.s3, bucket, prefix });
-    workers = [
-      await createWorker({
-        connection: nativeConnection,
-        store,
-        kind: 'cpu',
-        taskQueue,
-        reportRoot,
-        cacheDir,
-        openS3,
-      }),
-      await createWorker({ connection: nativeConnection, store, kind: 'gpu', taskQueue: gpuTaskQueue }),
-    ];
-    running = workers.map((w) => w.run());
+    env = await startTestStudyEnv('masks', {
+      reportRoot: await tempDir('masks-report-'),
+      cacheDir: await tempDir('masks-cache-'),
+      s3Sources: true,
+    });
+    ({ client, store, taskQueue, gpuTaskQueue } = env);
     // two classes of drawn objects on textured backgrounds, 32 px, with VOC annotations (and masks, used by
     // the second study only); one annotation is malformed
     root = await tempDir('masks-data-');
@@ -74,13 +53,7 @@ describe('a dataset with boxes but no masks through a whole study', () => {
     await upload.close();
   });
 
-  after(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
-    await connection?.close();
-    await nativeConnection?.close();
-    await store?.close();
-  });
+  after(() => env?.stop());
 
   const run = async (name: string, spec: Record<string, unknown>) => {
     const handle = await startStudy(

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
 import { openSampleSource } from '../../core/data/sample-source';
 import { sha256Hex } from '../../core/hash';
@@ -18,10 +17,9 @@ import type { PretrainedArtifact } from '../../core/ml/pretrained';
 import { preprocessSchema, toModelInput, viewPixels } from '../../core/ml/preprocess';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
-import { S3ArtifactStore } from '../../store/s3-store';
-import { type InProcessWorkers, startInProcessWorkers } from '../../workers/in-process';
-import { installRuntime } from '../../workers/runtime';
-import { testServices, uniqueId } from '../helpers/env';
+import type { S3ArtifactStore } from '../../store/s3-store';
+import { uniqueId } from '../helpers/env';
+import { startTestStudyEnv, type TestStudyEnv } from '../helpers/study-env';
 
 const ONNX = path.join(__dirname, '..', 'fixtures', 'models', 'tiny-cnn.onnx');
 const PREPROCESS = {
@@ -34,34 +32,16 @@ const PREPROCESS = {
 const CLASS_MAP = { '2': 'disk', '5': 'square', '7': 'triangle' };
 
 describe('a study with a pretrained ONNX model', () => {
-  const services = testServices();
-  const taskQueue = uniqueId('pre');
-  let native: NativeConnection;
-  let connection: Connection;
+  let env: TestStudyEnv;
   let client: Client;
   let store: S3ArtifactStore;
-  let workers: InProcessWorkers;
+  let taskQueue: string;
 
   before(async () => {
-    installRuntime();
-    native = await NativeConnection.connect({ address: services.temporalAddress });
-    connection = await Connection.connect({ address: services.temporalAddress });
-    client = new Client({ connection });
-    store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('pre') });
-    workers = await startInProcessWorkers({
-      connection: native,
-      store,
-      taskQueue,
-      gpuTaskQueue: `${taskQueue}-gpu`,
-    });
+    env = await startTestStudyEnv('pre');
+    ({ client, store, taskQueue } = env);
   });
-
-  after(async () => {
-    await workers?.stop();
-    await connection?.close();
-    await native?.close();
-    await store?.close();
-  });
+  after(() => env?.stop());
 
   test('is imported, evaluated on every variant, challenged, occluded and reported like a trained one', async () => {
     const spec = {

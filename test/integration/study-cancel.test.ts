@@ -1,44 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
-import { S3ArtifactStore } from '../../store/s3-store';
+import type { S3ArtifactStore } from '../../store/s3-store';
 import { cancelSignal, progressQuery } from '../../workflows';
-import { startInProcessWorkers, type InProcessWorkers } from '../../workers/in-process';
-import { installRuntime } from '../../workers/runtime';
-import { testServices, uniqueId } from '../helpers/env';
+import { startTestStudyEnv, type TestStudyEnv } from '../helpers/study-env';
 
-const services = testServices();
-const taskQueue = uniqueId('cancel');
-let native: NativeConnection;
-let connection: Connection;
+let env: TestStudyEnv;
 let client: Client;
 let store: S3ArtifactStore;
-let workers: InProcessWorkers | undefined;
+let taskQueue: string;
 
 before(async () => {
-  installRuntime();
-  native = await NativeConnection.connect({ address: services.temporalAddress });
-  connection = await Connection.connect({ address: services.temporalAddress });
-  client = new Client({ connection });
-  store = new S3ArtifactStore({ ...services.s3, prefix: uniqueId('cancel') });
-  workers = await startInProcessWorkers({
-    connection: native,
-    store,
-    taskQueue,
-    gpuTaskQueue: `${taskQueue}-gpu`,
-  });
+  env = await startTestStudyEnv('cancel');
+  ({ client, store, taskQueue } = env);
 });
-after(async () => {
-  await workers?.stop();
-  await connection?.close();
-  await native?.close();
-  await store?.close();
-});
+after(() => env?.stop());
 
 test('the cancel signal stops a study mid-training cleanly: finished artifacts and a partial report stay', async () => {
   const handle = await startStudy(
