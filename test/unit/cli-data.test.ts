@@ -1,20 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildProgram } from '../../cli/main';
 import { FsArtifactStore } from '../../store/fs-store';
+import { cli } from '../helpers/cli';
 import { tempDir } from '../helpers/env';
-
-async function cli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.join(' '));
-  try {
-    await buildProgram().parseAsync(['node', 'bgstudy', ...args]);
-  } finally {
-    console.log = log;
-  }
-  return lines.join('\n');
-}
 
 test('bgstudy data synth, variants make, data show work against the configured store', async () => {
   const dir = await tempDir();

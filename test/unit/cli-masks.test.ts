@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildProgram } from '../../cli/main';
 import type { MaskSummary } from '../../core/masks/mask-summary';
 import { masksHtml, masksMarkdown } from '../../core/report/mask-section';
+import { cli } from '../helpers/cli';
 import { tempDir } from '../helpers/env';
 import { drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
-
-async function cli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.join(' '));
-  try {
-    await buildProgram().parseAsync(['node', 'bgstudy', ...args]);
-  } finally {
-    console.log = log;
-  }
-  return lines.join('\n');
-}
 
 test('bgstudy masks compare: provided vs GrabCut vs box IoU on the same images; masks show; report section', async () => {
   const root = await tempDir();
