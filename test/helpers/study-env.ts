@@ -40,7 +40,9 @@ export async function startTestStudyEnv(
     gpuTaskQueue,
     ...options,
     ...(s3Sources
-      ? { openS3: (bucket: string, prefix: string) => new S3ArtifactStore({ ...services.s3, bucket, prefix }) }
+      ? {
+          openS3: (bucket: string, prefix: string) => new S3ArtifactStore({ ...services.s3, bucket, prefix }),
+        }
       : {}),
   });
   return {
