@@ -42,6 +42,23 @@ before(async () => {
 });
 after(() => env?.stop());
 
+/** Good in9-layout archive entries: `perClass` 20 px images with .npy masks in each of two classes. */
+async function goodIn9Entries(perClass: number): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  for (const [k, cls] of ['00_dog', '01_bird'].entries())
+    for (let i = 0; i < perClass; i++) {
+      const px = fixturePixels(20, 20, k * perClass + i, [3, 4, 12, 14]);
+      entries.push({
+        name: `bg/original/val/${cls}/img_${i}.png`,
+        body: await sharp(px.rgb, { raw: { width: 20, height: 20, channels: 3 } })
+          .png()
+          .toBuffer(),
+      });
+      entries.push({ name: `bg/fg_mask/val/${cls}/img_${i}.npy`, body: maskToNpy(px.mask, 20, 20) });
+    }
+  return entries;
+}
+
 /** Every path under `dir` (links not followed). */
 async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -106,18 +123,7 @@ test('hostile datasets: each case reported by name, the rest imported and varied
   await writeBombPng(`${msk}/dog/maskbomb.png`, 10_000, 10_000);
 
   // the archive dataset (in9 layout) served over HTTP: good pairs, a bomb, links, a FIFO, traversal
-  const entries: TarEntry[] = [];
-  for (const [k, cls] of ['00_dog', '01_bird'].entries())
-    for (let i = 0; i < 3; i++) {
-      const px = fixturePixels(20, 20, k * 3 + i, [3, 4, 12, 14]);
-      entries.push({
-        name: `bg/original/val/${cls}/img_${i}.png`,
-        body: await sharp(px.rgb, { raw: { width: 20, height: 20, channels: 3 } })
-          .png()
-          .toBuffer(),
-      });
-      entries.push({ name: `bg/fg_mask/val/${cls}/img_${i}.npy`, body: maskToNpy(px.mask, 20, 20) });
-    }
+  const entries = await goodIn9Entries(3);
   await writeBombPng(`${work}/bomb2.png`, 10_000, 10_000);
   entries.push(
     { name: 'bg/original/val/01_bird/bomb.png', body: await readFile(`${work}/bomb2.png`) },
@@ -243,18 +249,7 @@ test(
   'a slow download heartbeats: one request, no heartbeat timeout, no restart',
   { timeout: 120_000 },
   async () => {
-    const entries: TarEntry[] = [];
-    for (const [k, cls] of ['00_dog', '01_bird'].entries())
-      for (let i = 0; i < 2; i++) {
-        const px = fixturePixels(20, 20, k * 2 + i, [3, 4, 12, 14]);
-        entries.push({
-          name: `bg/original/val/${cls}/img_${i}.png`,
-          body: await sharp(px.rgb, { raw: { width: 20, height: 20, channels: 3 } })
-            .png()
-            .toBuffer(),
-        });
-        entries.push({ name: `bg/fg_mask/val/${cls}/img_${i}.npy`, body: maskToNpy(px.mask, 20, 20) });
-      }
+    const entries = await goodIn9Entries(2);
     const archive = await tarGz(entries);
     let requests = 0;
     // 3 s of trickle against a 1 s heartbeat timeout: only heartbeats during the download keep the attempt alive
