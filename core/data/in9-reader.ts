@@ -11,7 +11,8 @@ const CLASS_FOLDER = /^(\d+)_(.+)$/;
 
 /**
  * `in9`: MadryLab/backgrounds_challenge's layout, `<path>/<variant>/{train,val}/<NN_class>/<file>`, with the
- * foreground masks at `<path>/fg_mask/{train,val}/<NN_class>/<stem>.npy` (PNG masks are accepted too).
+ * foreground masks at `<path>/fg_mask/{train,val}/<NN_class>/<stem>.npy` (PNG masks are accepted too). A split
+ * without fg_mask/ gets its masks from `masks.boxes` when the spec names boxes.
  * Class names drop the `NN_` prefix (`00_dog` -> `dog`); labels follow the folder order.
  */
 export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<DatasetPlan> {
@@ -45,10 +46,14 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
   // archive entries refused at extraction (links, devices, escaping paths) are reported like bad images
   const skipped: SkippedFile[] = [...(fetched?.refused ?? [])];
   for (const split of splits) {
+    // IN-9 ships masks for val only: a split without fg_mask/ takes its masks from boxes when the spec has some
+    // (e.g. GrabCut from ImageNet's box annotations), and otherwise reports each image as having no mask
+    const maskDir = path.join(base, 'fg_mask', split);
+    const fromBoxes = spec.masks?.boxes !== undefined && !(await isDir(maskDir));
     const listed = await listClassTree({
       split,
       imageRoot: path.join(root, split),
-      maskRoot: path.join(base, 'fg_mask', split),
+      maskRoot: fromBoxes ? undefined : maskDir,
       labelOf: (f) => labels.get(f),
       knownClasses: 'folders named NN_class',
       maxPerClass: spec.maxPerClass,
@@ -57,7 +62,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
     skipped.push(...listed.skipped);
     for (const [folder, { label, images, masks }] of listed.byFolder) {
       images.forEach((image, i) =>
-        entries.push({ split, label, id: `${split}/${folder}/${stemOf(image)}`, image, mask: masks[i]! }),
+        entries.push({ split, label, id: `${split}/${folder}/${stemOf(image)}`, image, mask: masks[i] }),
       );
     }
   }

@@ -7,6 +7,9 @@ import { type Box, boxKeys, objectsOfClass, parseVocXml, readBoxTable } from './
 import type { MaskSpec } from './mask-spec';
 import type { MaskedEntry } from './masked-batch';
 
+/** An ImageNet file stem, `<wnid>_<number>`: group 1 is the synset id. */
+const IMAGENET_STEM = /^(n\d{8})_\d+$/;
+
 /** Class folder of an entry id (`<split>/<folder>/<stem>`). */
 const folderOf = (id: string) => id.split('/')[1] ?? '';
 
@@ -38,15 +41,18 @@ export async function attachBoxes<E extends MaskedEntry>(
     for (const e of entries) {
       const folder = folderOf(e.id);
       const stem = path.basename(e.image, path.extname(e.image));
+      // ImageNet names images `<wnid>_<n>` and keeps their boxes in `<wnid>/<wnid>_<n>.xml`, objects named by wnid
+      const wnid = IMAGENET_STEM.exec(stem)?.[1];
       const file =
         (await findWithExtension(path.join(boxes.path, folder), stem, ['.xml'])) ??
-        (await findWithExtension(boxes.path, stem, ['.xml']));
+        (await findWithExtension(boxes.path, stem, ['.xml'])) ??
+        (wnid ? await findWithExtension(path.join(boxes.path, wnid), stem, ['.xml']) : undefined);
       if (!file) {
         without(e);
         if (!keepWithout)
           skipped.push({
             file: e.image,
-            reason: `no box annotation (looked for ${path.join(boxes.path, folder, `${stem}.xml`)} and ${path.join(boxes.path, `${stem}.xml`)})`,
+            reason: `no box annotation (looked for ${[folder, '', ...(wnid ? [wnid] : [])].map((d) => path.join(boxes.path, d, `${stem}.xml`)).join(', ')})`,
           });
         continue;
       }
@@ -54,7 +60,7 @@ export async function attachBoxes<E extends MaskedEntry>(
       try {
         const text = await readAnnotationFile(file, boxes.path, boxes.maxBytes ?? DEFAULT_MAX_XML_BYTES);
         const ann = parseVocXml(text, file);
-        const names = [...new Set([folder, classes[e.label] ?? ''])].filter(Boolean);
+        const names = [...new Set([folder, classes[e.label] ?? '', wnid ?? ''])].filter(Boolean);
         const found = boxes.objects === 'any' ? ann.objects.map((o) => o.box) : objectsOfClass(ann, names);
         if (found.length === 0) {
           without(e);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { DataManifest } from '../../core/data/manifest';
@@ -17,6 +17,7 @@ import { variantSpecSchema } from '../../core/variants/variant-spec';
 import { FsArtifactStore } from '../../store/fs-store';
 import { getJson } from '../../store/json';
 import { tempDir } from '../helpers/env';
+import { writeImage, writeMask } from '../helpers/image-fixtures';
 import { drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
 
 const checks = maskSpecSchema.parse({}).checks;
@@ -432,4 +433,56 @@ describe('datasets with masks from boxes', () => {
     }
     assert.ok(kept / total > 0.85, `object pixels kept: ${kept}/${total}`);
   });
+});
+
+test('IN-9 with masks for val only: train masks by GrabCut from ImageNet-style boxes (<wnid>/<wnid>_<n>.xml)', async () => {
+  const root = await tempDir();
+  const objects = drawnObjects(8, 40, 23);
+  const truth = new Map<string, Uint8Array>();
+  const wnids = ['n02084071', 'n01503061'];
+  for (const [i, o] of objects.entries()) {
+    const k = i % 2;
+    const cls = ['00_dog', '01_bird'][k]!;
+    const stem = `${wnids[k]}_${100 + i}`;
+    const split = i < 4 ? 'train' : 'val';
+    await writeImage(path.join(root, 'original', split, cls, `${stem}.png`), Buffer.from(o.rgb), 40, 40);
+    if (split === 'val')
+      await writeMask(path.join(root, 'fg_mask', split, cls, `${stem}.png`), o.mask, 40, 40);
+    else {
+      // ImageNet's annotations: one folder per synset, objects named by wnid, next to an unrelated object
+      await mkdir(path.join(root, 'bbox', wnids[k]!), { recursive: true });
+      await writeFile(
+        path.join(root, 'bbox', wnids[k]!, `${stem}.xml`),
+        vocXml(40, 40, [
+          { name: 'n99999999', box: [0, 0, 3, 3] },
+          { name: wnids[k]!, box: o.box },
+        ]),
+      );
+    }
+    truth.set(`${split}/${cls}/${stem}`, o.mask);
+  }
+  const store = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(
+    store,
+    {
+      source: 'in9',
+      path: root,
+      variant: 'original',
+      masks: { use: 'grabcut', boxes: { format: 'voc-xml', path: path.join(root, 'bbox') } },
+    },
+    { tar: false, maskThreads: 1 },
+  );
+  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  assert.equal(m.splits.train?.count, 4, JSON.stringify(m.skipped));
+  const samples = await samplesOf(store, ds.manifestKey);
+  const trainIous = [...samples]
+    .filter(([id]) => id.startsWith('train/'))
+    .map(([id, s]) => maskIoU(s.mask!, truth.get(id)!));
+  assert.equal(trainIous.length, 4);
+  assert.ok(mean(trainIous) >= 0.85, `train masks from the wnid's box: IoU ${trainIous.join(' ')}`);
+  // val has no boxes: with masks.use grabcut its images are skipped by name, each saying where it looked
+  const valSkips = m.skipped.filter((s) => s.file.includes(`${path.sep}val${path.sep}`));
+  assert.equal(valSkips.length, 4);
+  for (const s of valSkips)
+    assert.match(s.reason, /no box annotation \(looked for .*bbox\/n\d{8}\/n\d{8}_\d+\.xml\)/);
 });
