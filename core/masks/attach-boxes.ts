@@ -26,7 +26,8 @@ export async function attachBoxes<E extends MaskedEntry>(
   classes: string[],
 ): Promise<{ entries: E[]; skipped: SkippedFile[]; files: string[] }> {
   const boxes = spec.boxes;
-  const wanted = spec.use !== 'provided' || spec.compare.some((s) => s !== 'provided');
+  const wanted =
+    spec.use !== 'provided' || spec.fallback !== undefined || spec.compare.some((s) => s !== 'provided');
   if (!boxes || boxes.format === 'mask' || !wanted) return { entries, skipped: [], files: [] };
   const kept: E[] = [];
   const skipped: SkippedFile[] = [];

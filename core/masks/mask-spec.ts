@@ -73,6 +73,12 @@ export const maskSpecSchema = z
     use: maskSourceSchema.default('provided'),
     /** Further mask sources computed on the same images, checked and compared (IoU) with the provided masks. */
     compare: z.array(maskSourceSchema).default([]),
+    /**
+     * With `use: 'provided'`: where an image's mask comes from when it has no usable provided one (none, or an
+     * empty, full or wrongly sized one), e.g. IN-9's training images, which come without masks, by GrabCut from
+     * ImageNet's boxes while its val images keep their own masks.
+     */
+    fallback: z.enum(['grabcut', 'box']).optional(),
     /** Boxes for grabcut/box; default: the box of the provided mask. */
     boxes: boxSourceSchema.optional(),
     grabcut: z
@@ -92,7 +98,11 @@ export const maskSpecSchema = z
       policy: 'keep',
     }),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.fallback === undefined || m.use === 'provided', {
+    message: 'fallback applies with use "provided" only (the source used when an image has no provided mask)',
+    path: ['fallback'],
+  });
 
 export type BoxSource = z.output<typeof boxSourceSchema>;
 export type MaskChecksSpec = z.output<typeof maskChecksSchema>;
@@ -107,7 +117,8 @@ export function resolveMaskSpec(spec: MaskSpec | undefined): MaskSpec {
 /** Every mask source a dataset computes per image, the used one first. */
 export function maskSourcesOf(spec: MaskSpec, hasProvided: boolean): MaskSourceName[] {
   const out: MaskSourceName[] = [spec.use];
-  for (const s of [...(hasProvided ? (['provided'] as const) : []), ...spec.compare])
+  const fallback = spec.fallback ? [spec.fallback] : [];
+  for (const s of [...(hasProvided ? (['provided'] as const) : []), ...fallback, ...spec.compare])
     if (!out.includes(s)) out.push(s);
   return out;
 }

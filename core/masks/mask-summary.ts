@@ -12,6 +12,8 @@ export interface MaskSourceInfo {
   iou?: number;
   /** The policy inverted this mask (flagged all-borders: likely swapped polarity). */
   inverted?: boolean;
+  /** This image had no usable provided mask and carries this one (`masks.fallback`). */
+  fallback?: boolean;
   /** The source could not make a mask for this image (e.g. GrabCut failed), and why. */
   error?: string;
   /** For a flagged mask: the file it came from (the mask file, or the image / box annotation it was made from). */
@@ -124,7 +126,13 @@ export function summarizeMasks(args: {
       const m = r.masks[source];
       if (!m || m.flags.length === 0) continue;
       const action =
-        source !== args.use ? 'reported' : r.skipped ? 'skipped' : m.inverted ? 'inverted' : 'kept';
+        source !== args.use && !m.fallback
+          ? 'reported'
+          : r.skipped
+            ? 'skipped'
+            : m.inverted
+              ? 'inverted'
+              : 'kept';
       flagged.push({ id: r.id, ...(m.file ? { file: m.file } : {}), source, flags: m.flags, action });
     }
   }

@@ -104,9 +104,16 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
       d.boxes = [maskBBox(d.provided, d.width, d.height)];
   }
 
+  // an image without a usable provided mask carries the fallback source's mask (masks.fallback)
+  const usable = (d: Decoded) =>
+    d.provided !== undefined && !d.providedInfo?.flags.some((f) => UNUSABLE_FLAGS.includes(f));
+  const useOf = (d: Decoded): MaskSourceName =>
+    spec.fallback !== undefined && !usable(d) ? spec.fallback : spec.use;
+  const computes = (d: Decoded, s: MaskSourceName) => needs(s) || useOf(d) === s;
+
   const grab = new Map<Decoded, { mask?: Uint8Array; error?: string }>();
-  if (needs('grabcut')) {
-    const todo = decoded.filter((d) => d.boxes?.length);
+  if (needs('grabcut') || spec.fallback === 'grabcut') {
+    const todo = decoded.filter((d) => d.boxes?.length && computes(d, 'grabcut'));
     const jobs: GrabCutJob[] = todo.map((d) => ({
       width: d.width,
       height: d.height,
@@ -120,7 +127,8 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
 
   const samples: Sample[] = [];
   const extras: Partial<ItemMeta>[] = [];
-  const sources = (d: Decoded) => maskSourcesOf(spec, d.e.mask !== undefined);
+  const sources = (d: Decoded) =>
+    maskSourcesOf(spec, d.e.mask !== undefined).filter((s) => s === 'provided' || computes(d, s));
   for (const d of decoded) {
     const info: MaskInfo = {};
     const masks: Partial<Record<MaskSourceName, Uint8Array>> = {};
@@ -153,11 +161,13 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
       for (const s of sources(d))
         if (s !== 'provided' && masks[s]) info[s]!.iou = maskIoU(masks[s], masks.provided);
 
-    const used = info[spec.use];
-    const file = spec.use === 'provided' && d.e.mask ? d.e.mask : d.e.image;
+    const use = useOf(d);
+    if (use !== spec.use && info[use]) info[use].fallback = true;
+    const used = info[use];
+    const file = use === 'provided' && d.e.mask ? d.e.mask : d.e.image;
     const skip = (reason: string) => skipped.push({ file, reason, id: d.e.id, masks: info });
     if (!used) {
-      skip(`no ${spec.use} mask`);
+      skip(`no ${use} mask`);
       continue;
     }
     if (used.error !== undefined) {
@@ -169,11 +179,11 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
       continue;
     }
     if (used.flags.some((f) => UNUSABLE_FLAGS.includes(f))) {
-      skip(`${spec.use === 'provided' ? '' : `${spec.use} `}${describe(used.flags)}`);
+      skip(`${use === 'provided' ? '' : `${use} `}${describe(used.flags)}`);
       continue;
     }
     if (used.flags.length && spec.checks.policy === 'skip') {
-      skip(`mask check (${spec.use}): ${describe(used.flags)}; policy skip`);
+      skip(`mask check (${use}): ${describe(used.flags)}; policy skip`);
       continue;
     }
     samples.push({
@@ -182,7 +192,7 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
       width: d.width,
       height: d.height,
       rgb: d.rgb,
-      mask: masks[spec.use]!,
+      mask: masks[use]!,
     });
     const notes = d.notes.filter((n) => !n.startsWith('mask is'));
     // a clean provided mask alone says nothing fgFraction does not: left out, it keeps big manifests small

@@ -486,3 +486,58 @@ test('IN-9 with masks for val only: train masks by GrabCut from ImageNet-style b
   for (const s of valSkips)
     assert.match(s.reason, /no box annotation \(looked for .*bbox\/n\d{8}\/n\d{8}_\d+\.xml\)/);
 });
+
+test('masks.fallback: IN-9 val keeps its own masks, train images without one get GrabCut masks from boxes', async () => {
+  assert.match(
+    String(maskSpecSchema.safeParse({ use: 'grabcut', fallback: 'box' }).error?.issues[0]?.path),
+    /fallback/,
+    'a fallback needs use "provided"',
+  );
+  const root = await tempDir();
+  const objects = drawnObjects(8, 40, 29);
+  const truth = new Map<string, Uint8Array>();
+  for (const [i, o] of objects.entries()) {
+    const cls = ['00_dog', '01_bird'][i % 2]!;
+    const stem = `n0208407${i % 2}_${200 + i}`;
+    const split = i < 4 ? 'train' : 'val';
+    await writeImage(path.join(root, 'original', split, cls, `${stem}.png`), Buffer.from(o.rgb), 40, 40);
+    if (split === 'val')
+      await writeMask(path.join(root, 'fg_mask', split, cls, `${stem}.png`), o.mask, 40, 40);
+    await mkdir(path.join(root, 'bbox', cls), { recursive: true });
+    if (split === 'train')
+      await writeFile(
+        path.join(root, 'bbox', cls, `${stem}.xml`),
+        vocXml(40, 40, [{ name: cls, box: o.box }]),
+      );
+    truth.set(`${split}/${cls}/${stem}`, o.mask);
+  }
+  const store = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(
+    store,
+    {
+      source: 'in9',
+      path: root,
+      variant: 'original',
+      masks: { fallback: 'grabcut', boxes: { format: 'voc-xml', path: path.join(root, 'bbox') } },
+    },
+    { tar: false, maskThreads: 1 },
+  );
+  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  assert.deepEqual(m.skipped, []);
+  assert.equal(m.splits.train?.count, 4);
+  assert.equal(m.splits.val?.count, 4);
+  const samples = await samplesOf(store, ds.manifestKey);
+  for (const [id, s] of samples) {
+    const iou = maskIoU(s.mask!, truth.get(id)!);
+    if (id.startsWith('val/')) assert.equal(iou, 1, `${id} carries its provided mask`);
+    else assert.ok(iou >= 0.7, `${id}: GrabCut mask, IoU ${iou.toFixed(2)}`);
+  }
+  const train = m.splits.train.items;
+  assert.ok(train.every((it) => it.masks?.grabcut?.fallback === true && it.masks.provided === undefined));
+  assert.ok(
+    m.splits.val.items.every((it) => it.masks?.grabcut === undefined),
+    'no GrabCut where not needed',
+  );
+  assert.deepEqual(m.masks?.sources, ['provided', 'grabcut']);
+  assert.equal(m.masks?.perSource.find((p) => p.source === 'grabcut')?.masks, 4);
+});
