@@ -11,7 +11,7 @@ import { boxAfterCover, boxMask, clipBox, parseVocXml, readBoxTable } from '../.
 import { grabCutMask } from '../../core/masks/grabcut';
 import { GrabCutPool } from '../../core/masks/grabcut-pool';
 import { checkMask, countComponents, invertMask, maskIoU } from '../../core/masks/mask-checks';
-import { maskSpecSchema } from '../../core/masks/mask-spec';
+import { type MaskSpecInput, maskSpecSchema } from '../../core/masks/mask-spec';
 import { materializeVariant } from '../../core/variants/materialize';
 import { variantSpecSchema } from '../../core/variants/variant-spec';
 import { FsArtifactStore } from '../../store/fs-store';
@@ -435,6 +435,25 @@ describe('datasets with masks from boxes', () => {
   });
 });
 
+/** An in9 dataset prepared from `root` with voc-xml boxes at `<root>/bbox`: its manifest and samples by id. */
+async function prepareIn9(root: string, masks: MaskSpecInput) {
+  const store = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(
+    store,
+    {
+      source: 'in9',
+      path: root,
+      variant: 'original',
+      masks: { ...masks, boxes: { format: 'voc-xml', path: path.join(root, 'bbox') } },
+    },
+    { tar: false, maskThreads: 1 },
+  );
+  return {
+    m: await getJson<DataManifest>(store, ds.manifestKey),
+    samples: await samplesOf(store, ds.manifestKey),
+  };
+}
+
 test('IN-9 with masks for val only: train masks by GrabCut from ImageNet-style boxes (<wnid>/<wnid>_<n>.xml)', async () => {
   const root = await tempDir();
   const objects = drawnObjects(8, 40, 23);
@@ -461,20 +480,8 @@ test('IN-9 with masks for val only: train masks by GrabCut from ImageNet-style b
     }
     truth.set(`${split}/${cls}/${stem}`, o.mask);
   }
-  const store = new FsArtifactStore(await tempDir());
-  const ds = await prepareDataset(
-    store,
-    {
-      source: 'in9',
-      path: root,
-      variant: 'original',
-      masks: { use: 'grabcut', boxes: { format: 'voc-xml', path: path.join(root, 'bbox') } },
-    },
-    { tar: false, maskThreads: 1 },
-  );
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const { m, samples } = await prepareIn9(root, { use: 'grabcut' });
   assert.equal(m.splits.train?.count, 4, JSON.stringify(m.skipped));
-  const samples = await samplesOf(store, ds.manifestKey);
   const trainIous = [...samples]
     .filter(([id]) => id.startsWith('train/'))
     .map(([id, s]) => maskIoU(s.mask!, truth.get(id)!));
@@ -511,22 +518,10 @@ test('masks.fallback: IN-9 val keeps its own masks, train images without one get
       );
     truth.set(`${split}/${cls}/${stem}`, o.mask);
   }
-  const store = new FsArtifactStore(await tempDir());
-  const ds = await prepareDataset(
-    store,
-    {
-      source: 'in9',
-      path: root,
-      variant: 'original',
-      masks: { fallback: 'grabcut', boxes: { format: 'voc-xml', path: path.join(root, 'bbox') } },
-    },
-    { tar: false, maskThreads: 1 },
-  );
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const { m, samples } = await prepareIn9(root, { fallback: 'grabcut' });
   assert.deepEqual(m.skipped, []);
   assert.equal(m.splits.train?.count, 4);
   assert.equal(m.splits.val?.count, 4);
-  const samples = await samplesOf(store, ds.manifestKey);
   for (const [id, s] of samples) {
     const iou = maskIoU(s.mask!, truth.get(id)!);
     if (id.startsWith('val/')) assert.equal(iou, 1, `${id} carries its provided mask`);
