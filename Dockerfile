@@ -1,5 +1,6 @@
 # Workers for docker-compose.yml (and any cluster). Two targets:
-#   cpu: workflows, data and variants (task queue `bgstudy`); training falls back to the WASM backend.
+#   cpu: workflows, data and variants (task queue `bgstudy`); training uses tfjs-node where its install could
+#        download libtensorflow, else the WASM backend.
 #   gpu: training and evaluation (task queue `bgstudy-gpu`) with @tensorflow/tfjs-node-gpu on CUDA.
 FROM node:20-bookworm-slim AS cpu
 WORKDIR /app
@@ -25,6 +26,6 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm install --no-save --foreground-scripts @tensorflow/tfjs-node-gpu@4.22.0
 COPY . .
-ENV NODE_ENV=production BGSTUDY_STORE=s3 BGSTUDY_BACKEND=tensorflow
+ENV NODE_ENV=production BGSTUDY_STORE=s3 BGSTUDY_BACKEND=tfjs-node-gpu
 ENTRYPOINT ["node", "bin/bgstudy.cjs"]
 CMD ["worker", "--queue", "gpu"]

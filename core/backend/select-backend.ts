@@ -57,13 +57,16 @@ export function requestedBackend(options: BackendOptions = {}): BackendName | 'a
 }
 
 function requireNative(pkg: string): void {
+  // libtensorflow's C++ logging (oneDNN and CPU-feature notices) would otherwise open every worker's log.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional native package, loaded only when tried
     require(pkg);
   } catch (err) {
     const first = String((err as Error).message).split('\n')[0];
     throw new BackendUnavailableError(
-      `${pkg} is not usable (not installed, or its libtensorflow binding is missing): ${first}`,
+      `${pkg} is not usable (not installed, or its libtensorflow binding is missing; npm run setup builds ` +
+        `tfjs-node from PyPI's libtensorflow): ${first}`,
     );
   }
 }
@@ -91,6 +94,12 @@ async function activate(tfName: string): Promise<void> {
   await tf.ready();
 }
 
+/** The TensorFlow C library tfjs-node runs on (its own download is 2.9.1; npm run setup's is PyPI's). */
+function libtensorflowVersion(): string {
+  const backend = tf.backend() as unknown as { binding?: { TF_Version?: string } };
+  return backend.binding?.TF_Version ?? 'unknown';
+}
+
 const common = () => ({ tfjs: tf.version.tfjs, cores: os.cpus().length });
 
 async function initOne(name: BackendName, options: BackendOptions, auto: boolean): Promise<BackendInfo> {
@@ -105,7 +114,11 @@ async function initOne(name: BackendName, options: BackendOptions, auto: boolean
     case 'tfjs-node': {
       requireNative('@tensorflow/tfjs-node');
       await activate('tensorflow');
-      return { name, version: packageVersion('@tensorflow/tfjs-node'), details: { ...common() } };
+      return {
+        name,
+        version: packageVersion('@tensorflow/tfjs-node'),
+        details: { ...common(), libtensorflow: libtensorflowVersion() },
+      };
     }
     case 'webgpu': {
       // Probing Dawn without a GPU only finds a software adapter (refused in auto mode) and prints driver

@@ -43,6 +43,9 @@ test('SIGKILL of the training worker: training resumes from the last checkpoint 
       temporalAddress: services.temporalAddress,
       s3,
       name: `${taskQueue}-${label}`,
+      // The other study tests train on whatever setup made fastest (tfjs-node in CI); this one keeps the
+      // default of a machine without it covered: wasm, data-parallel over two worker threads.
+      env: queue === 'gpu' ? { BGSTUDY_BACKEND: 'wasm', BGSTUDY_WORKERS: '2' } : {},
     });
     workers.push(w);
     return w;
@@ -95,6 +98,7 @@ test('SIGKILL of the training worker: training resumes from the last checkpoint 
   const results = await getJson<StudyResults>(store, result.resultsKey!);
   assert.equal(results.rows.length, 1);
   assert.equal(results.rows[0]!.curves.length, 8, 'every epoch is in the curves');
+  assert.match(results.rows[0]!.backend, /^wasm \(2 workers\)/);
   for (const c of ['original', 'only_bg_t']) assert.ok(Number.isFinite(results.rows[0]!.accuracy[c]), c);
   assert.ok(await store.stat(results.rows[0]!.modelKey), 'the final model is in the store');
   await store.close();

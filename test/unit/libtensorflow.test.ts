@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  extractLibtensorflow,
+  LIBTENSORFLOW_LIBRARIES,
+  obtainWheel,
+  TENSORFLOW_CPU_WHEEL,
+} from '../../infra/libtensorflow';
+import { cacheRoot } from '../../infra/tfjs-node-native';
+
+test('a wheel whose sha256 is not the pinned one is refused and removed', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wheel-'));
+  try {
+    const fake = path.join(dir, TENSORFLOW_CPU_WHEEL.file);
+    await writeFile(fake, 'not a wheel');
+    await assert.rejects(
+      obtainWheel(TENSORFLOW_CPU_WHEEL, dir, () => undefined),
+      /sha256 [0-9a-f]{64} is not the pinned/,
+    );
+    assert.equal(existsSync(fake), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath, e.name)));
+  return out.sort();
+}
+
+test('only the libraries and the C headers come out of the TensorFlow wheel', async (t) => {
+  const wheel = path.join(cacheRoot(), 'tfjs-node', TENSORFLOW_CPU_WHEEL.file);
+  if (!existsSync(wheel)) {
+    assert.notEqual(process.env.BGSTUDY_REQUIRE_TFJS_NODE, '1', `${wheel} is missing after setup`);
+    t.skip(`${wheel} is not downloaded here (npm run setup)`);
+    return;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'libtf-'));
+  try {
+    const written = await extractLibtensorflow(wheel, dir);
+    const files = await filesUnder(dir);
+    assert.equal(files.length, written);
+    for (const lib of LIBTENSORFLOW_LIBRARIES) {
+      assert.ok(files.includes(path.join('lib', lib)), `no ${lib}`);
+      assert.ok((await stat(path.join(dir, 'lib', lib))).size > 10e6, `${lib} is too small`);
+    }
+    for (const h of [
+      'tensorflow/c/c_api.h',
+      'tensorflow/c/eager/c_api.h',
+      'tsl/platform/ctstring_internal.h',
+    ])
+      assert.ok(files.includes(path.join('include', h)), `no ${h}`);
+    const other = files.filter(
+      (f) => !f.startsWith('lib/') && !(f.startsWith('include/') && f.endsWith('.h')),
+    );
+    assert.deepEqual(other, []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
