@@ -12,6 +12,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './backend-errors';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
+import { registerTfjsNodeKernels, TFJS_NODE_KERNELS } from './tfjs-node-kernels';
 import { initWebGpu } from './webgpu-backend';
 
 export { BackendUnavailableError };
@@ -108,16 +109,22 @@ async function initOne(name: BackendName, options: BackendOptions, auto: boolean
       if (!cudaGpuVisible())
         throw new BackendUnavailableError('no NVIDIA GPU visible (no /proc/driver/nvidia/version)');
       requireNative('@tensorflow/tfjs-node-gpu');
+      registerTfjsNodeKernels();
       await activate('tensorflow');
       return { name, version: packageVersion('@tensorflow/tfjs-node-gpu'), details: { ...common() } };
     }
     case 'tfjs-node': {
       requireNative('@tensorflow/tfjs-node');
+      registerTfjsNodeKernels();
       await activate('tensorflow');
       return {
         name,
         version: packageVersion('@tensorflow/tfjs-node'),
-        details: { ...common(), libtensorflow: libtensorflowVersion() },
+        details: {
+          ...common(),
+          libtensorflow: libtensorflowVersion(),
+          projectKernels: TFJS_NODE_KERNELS.join(','),
+        },
       };
     }
     case 'webgpu': {

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { installLazyConvGradients } from './lazy-conv-grad';
 import type { ModelSpec } from './model-spec';
+
+installLazyConvGradients();
 
 /** ImageNet statistics, applied inside the model so that inputs stay in [0, 1] for compositing. */
 const MEAN = [0.485, 0.456, 0.406];

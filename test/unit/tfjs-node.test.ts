@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../../core/backend/backend-errors';
 import { initBackend } from '../../core/backend/select-backend';
 import { InProcessTrainer } from '../../core/ml/in-process-trainer';
+import { buildModel } from '../../core/ml/models';
 import type { Batch, TrainerState } from '../../core/ml/trainer';
 import { compare, comparePool, convCases, depthwiseCases, poolCases, values } from '../helpers/grad-check';
 import { globalRelErr, lossGradients } from '../helpers/model-grads';
@@ -41,6 +42,61 @@ test('tfjs-node kernel gradients match the cpu backend', async (t) => {
       comparePool(p, 'tensorflow', TOLERANCE),
     );
   }
+});
+
+test("the project's Step kernel equals tfjs's definition, NaN, signed zero and infinities included", async (t) => {
+  if (!(await tfjsNodeOrSkip(t))) return;
+  const x = [-2, -0, 0, 1e-30, 3, NaN, -Infinity, Infinity];
+  assert.deepEqual(Array.from(await tf.step(tf.tensor1d(x)).data()), [0, 0, 0, 1, 1, NaN, 0, 1]);
+  assert.deepEqual(Array.from(await tf.step(tf.tensor1d(x), 0.5).data()), [0.5, 0.5, 0.5, 1, 1, NaN, 0.5, 1]);
+});
+
+test('batch norm in training runs as one fused TensorFlow op each way, and only on tfjs-node', async (t) => {
+  if (!(await tfjsNodeOrSkip(t))) return;
+  const kernelsOfStep = async () => {
+    const model = buildModel({ arch: 'resnet18', inputSize: 16, numClasses: 3, seed: 1 });
+    const x = tf.tensor4d(values(2 * 16 * 16 * 3, 5), [2, 16, 16, 3]);
+    const info = await tf.profile(() =>
+      tf.variableGrads(() => (model.apply(x, { training: true }) as tf.Tensor).sum() as tf.Scalar),
+    );
+    tf.dispose([x]);
+    model.dispose();
+    return new Set(info.kernelNames);
+  };
+  const node = await kernelsOfStep();
+  assert.ok(
+    node.has('BgstudyFusedBatchNormTrain') && node.has('BgstudyFusedBatchNormGrad'),
+    [...node].join(),
+  );
+  assert.ok(!node.has('FusedBatchNorm'), 'the composite batch norm still ran');
+  await initBackend({ backend: 'wasm' });
+  const wasm = await kernelsOfStep();
+  assert.ok(wasm.has('FusedBatchNorm') && !wasm.has('BgstudyFusedBatchNormTrain'), [...wasm].join());
+});
+
+test('moving mean and variance after training steps on tfjs-node equal wasm', async (t) => {
+  if (!(await tfjsNodeOrSkip(t))) return;
+  const stats: Record<string, Float32Array[]> = {};
+  for (const backend of ['tfjs-node', 'wasm'] as const) {
+    await initBackend({ backend });
+    const tr = new InProcessTrainer(
+      { arch: 'resnet18', inputSize: 32, numClasses: 9, seed: 1 },
+      { name: 'adam', learningRate: 1e-3 },
+    );
+    const x = values(8 * 32 * 32 * 3, 9).map((v) => (v + 1) / 2);
+    for (let i = 0; i < 3; i++)
+      await tr.trainStep({ x, y: Int32Array.from({ length: 8 }, (_, j) => j % 9), n: 8 });
+    stats[backend] = (await tr.getState()).weights
+      .filter((w) => /moving_(mean|variance)/.test(w.name))
+      .map((w) => w.data);
+    await tr.dispose();
+  }
+  assert.equal(stats['tfjs-node']!.length, 40);
+  let worst = 0;
+  stats['tfjs-node']!.forEach((a, i) =>
+    a.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - stats.wasm![i]![j]!)))),
+  );
+  assert.ok(worst < 1e-4, `moving statistics differ by ${worst}`);
 });
 
 for (const [arch, reference, tolerance] of [
