@@ -81,7 +81,7 @@ function registerKernels(): void {
 }
 
 const run = (kernel: string, inputs: tf.NamedTensorMap, epsilon: number) =>
-  tf.engine().runKernel(kernel, inputs, { epsilon } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+  tf.engine().runKernel(kernel, inputs, { epsilon }) as unknown as tf.Tensor[];
 
 /** y and the batch's mean and biased variance; y's gradient is the fused one. */
 function fusedTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number) {
@@ -125,7 +125,11 @@ export function installFusedBatchNorm(): void {
   if (installed) return;
   registerKernels();
   const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as {
-    call(this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor;
+    call: (
+      this: BatchNormLayer,
+      inputs: tf.Tensor | tf.Tensor[],
+      kwargs: { training?: boolean },
+    ) => tf.Tensor;
   };
   const stock = proto.call;
   proto.call = function (inputs, kwargs) {

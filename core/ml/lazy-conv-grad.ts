@@ -23,7 +23,7 @@ let installed = false;
 export function installLazyConvGradients(): void {
   if (installed) return;
   const proto = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as {
-    call(this: ConvLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: object): tf.Tensor;
+    call: (this: ConvLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: object) => tf.Tensor;
   };
   const stock = proto.call;
   proto.call = function (inputs, kwargs) {

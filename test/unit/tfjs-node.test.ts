@@ -56,9 +56,12 @@ test('batch norm in training runs as one fused TensorFlow op each way, and only 
   const kernelsOfStep = async () => {
     const model = buildModel({ arch: 'resnet18', inputSize: 16, numClasses: 3, seed: 1 });
     const x = tf.tensor4d(values(2 * 16 * 16 * 3, 5), [2, 16, 16, 3]);
-    const info = await tf.profile(() =>
-      tf.variableGrads(() => (model.apply(x, { training: true }) as tf.Tensor).sum() as tf.Scalar),
-    );
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() =>
+        (model.apply(x, { training: true }) as tf.Tensor).sum<tf.Scalar>(),
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    });
     tf.dispose([x]);
     model.dispose();
     return new Set(info.kernelNames);
