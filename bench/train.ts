@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../core/backend/select-backend';
+import { TFJS_NODE_KERNELS } from '../core/backend/tfjs-node-kernels';
 import { WASM_TRAINING_KERNELS } from '../core/backend/wasm-kernels';
 import type { Architecture } from '../core/ml/model-spec';
 import type { MeasureRequest, MeasureResult } from './train-measure';
@@ -178,6 +179,8 @@ function main(): void {
     'cores and with one thread; ratios are to the faster of the two. A load average above ~1 at the start means other',
     'processes shared the cores: such numbers are noisy, and multi-threaded rows suffer most.',
     `wasm runs with the project's kernels: ${WASM_TRAINING_KERNELS.join(', ')} (core/backend/wasm-kernels.ts).`,
+    `tfjs-node runs with the project's kernels: ${TFJS_NODE_KERNELS.join(', ')} (core/backend/tfjs-node-kernels.ts), on the`,
+    "libtensorflow its row names (npm run setup builds it from PyPI's tensorflow-cpu wheel where npm's install could not download one).",
     '',
     ...sections,
   ].join('\n');

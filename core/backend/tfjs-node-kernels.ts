@@ -37,4 +37,4 @@ export function registerTfjsNodeKernels(): void {
   registered = true;
 }
 
-export const TFJS_NODE_KERNELS = ['Step', 'FusedBatchNormV3 (training)'];
+export const TFJS_NODE_KERNELS = ['Step', 'FusedBatchNormV3 training'];
