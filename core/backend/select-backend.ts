@@ -109,7 +109,7 @@ async function initOne(name: BackendName, options: BackendOptions, auto: boolean
       if (!cudaGpuVisible())
         throw new BackendUnavailableError('no NVIDIA GPU visible (no /proc/driver/nvidia/version)');
       requireNative('@tensorflow/tfjs-node-gpu');
-      registerTfjsNodeKernels();
+      // The project's tfjs-node kernels are measured and tested on CPU only (no GPU here): stock kernels.
       await activate('tensorflow');
       return { name, version: packageVersion('@tensorflow/tfjs-node-gpu'), details: { ...common() } };
     }

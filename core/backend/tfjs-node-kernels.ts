@@ -1,5 +1,5 @@
 /**
- * Faster kernels for tfjs-node (tfjs backend "tensorflow") where its stock ones cost training most.
+ * Faster kernels for tfjs-node (tfjs backend "tensorflow", CPU package only) where its stock ones cost training most.
  * Step, which every ReLU gradient calls (dy * step(x)), is six full-size TensorFlow ops there (isNaN, greater,
  * ones, fill, where, select); with alpha 0 it equals sign(relu(x)), two ops. This was 28% of a small-CNN step.
  */
