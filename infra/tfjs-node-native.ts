@@ -6,6 +6,7 @@
  * versions, so `npm ci` followed by setup only relinks it.
  */
 import { copyFile, mkdir, readFile, rename, rm, symlink, lstat, stat, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extractLibtensorflow, obtainWheel, runTool, TENSORFLOW_CPU_WHEEL } from './libtensorflow';
@@ -52,6 +53,16 @@ async function packageDir(): Promise<string | undefined> {
     return path.dirname(require.resolve(`${PACKAGE}/package.json`, { paths: [ROOT] }));
   } catch {
     return undefined;
+  }
+}
+
+/** Whether tfjs-node's addon is in place (cheap: no loading); `npm run setup` puts it there. */
+export function tfjsNodeInstalled(): boolean {
+  try {
+    const dir = path.dirname(require.resolve(`${PACKAGE}/package.json`, { paths: [ROOT] }));
+    return existsSync(path.join(dir, 'lib', `napi-v${NAPI_VERSION}`, 'tfjs_binding.node'));
+  } catch {
+    return false;
   }
 }
 

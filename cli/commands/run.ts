@@ -8,6 +8,7 @@ import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { ensureLocalTemporal } from '../../infra/local-temporal';
+import { tfjsNodeInstalled } from '../../infra/tfjs-node-native';
 import { createStore } from '../../store';
 import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { startInProcessWorkers } from '../../workers/in-process';
@@ -42,6 +43,10 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  if (!process.env.BGSTUDY_BACKEND && !tfjsNodeInstalled())
+    console.error(
+      'training on wasm: `npm run setup` builds tfjs-node from PyPI (2-6x faster training on CPU; once, ~210 MB)',
+    );
   const reportRoot = path.join(config.homeDir, 'reports');
   const workers = await startInProcessWorkers({
     connection: nativeConnection,
