@@ -96,7 +96,7 @@ async function activate(tfName: string): Promise<void> {
 }
 
 /** The TensorFlow C library tfjs-node runs on (its own download is 2.9.1; npm run setup's is PyPI's). */
-function libtensorflowVersion(): string {
+export function libtensorflowVersion(): string {
   const backend = tf.backend() as unknown as { binding?: { TF_Version?: string } };
   return backend.binding?.TF_Version ?? 'unknown';
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { libtensorflowVersion } from '../backend/select-backend';
 import type { Sample } from '../data/sample';
 import type { TrainableModelSpec } from './model-spec';
 import { buildModel } from './models';
@@ -62,8 +63,10 @@ export class InProcessTrainer implements StepTrainer {
     this.optimizer = new ExplicitOptimizer(optimizer, this.trainable);
   }
 
+  /** tfjs's backend name; for tfjs-node(-gpu), "tensorflow", with the TensorFlow library's version. */
   get backend(): string {
-    return tf.getBackend();
+    const name = tf.getBackend();
+    return name === 'tensorflow' ? `tensorflow (libtensorflow ${libtensorflowVersion()})` : name;
   }
 
   private images(x: Float32Array, n: number): tf.Tensor {

@@ -140,6 +140,8 @@ test('tfjs-node training is deterministic, also across a checkpoint', async (t) 
   const adam = { name: 'adam' as const, learningRate: 1e-3 };
   const straight = async () => {
     const tr = new InProcessTrainer(spec, adam);
+    // What results store as the backend: the TensorFlow library, not just tfjs's "tensorflow".
+    assert.match(tr.backend, /^tensorflow \(libtensorflow \d+\.\d+\.\d+\)$/);
     for (const b of batches) await tr.trainStep(b);
     const s = flat(await tr.getState());
     await tr.dispose();
