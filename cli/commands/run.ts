@@ -16,17 +16,18 @@ import { installRuntime } from '../../workers/runtime';
 import { progressQuery } from '../../workflows';
 import { ProgressView } from '../progress-view';
 import { readSpecFile } from '../spec-file';
+import { addTrainingOptions, applyTrainingOptions } from '../training-options';
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  addTrainingOptions(program.command('run'))
     .description(
       'run a study on this machine: a local Temporal dev server (started if none answers), workers in this ' +
         'process, artifacts in the configured store; Ctrl-C leaves the study resumable',
     )
     .option('--preset <name>', 'a preset from presets/', 'quick')
     .option('--spec <file>', 'a study spec JSON file (instead of --preset)')
-    .action(async (opts: { preset: string; spec?: string }) => {
+    .action(async (opts: { preset: string; spec?: string; backend?: string; workers?: string }) => {
+      applyTrainingOptions(opts);
       await runEmbedded(opts);
     });
 }

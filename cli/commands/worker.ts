@@ -8,21 +8,22 @@ import { createStore } from '../../store';
 import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { createWorker, type QueueKind } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
+import { addTrainingOptions, applyTrainingOptions } from '../training-options';
 
 const KINDS: Record<string, QueueKind> = { cpu: 'cpu', [CPU_QUEUE]: 'cpu', gpu: 'gpu', [GPU_QUEUE]: 'gpu' };
 
 export function registerWorker(program: Command): void {
-  program
-    .command('worker')
+  addTrainingOptions(program.command('worker'))
     .description(
       `run a worker for one task queue against TEMPORAL_ADDRESS (${CPU_QUEUE}: workflows, data and variants; ` +
         `${GPU_QUEUE}: training and evaluation); run more of them on more machines to scale out`,
     )
     .option('--queue <name>', `cpu | gpu | ${CPU_QUEUE} | ${GPU_QUEUE}`, 'cpu')
     .option('--task-queue <name>', 'override the task queue name')
-    .action(async (opts: { queue: string; taskQueue?: string }) => {
+    .action(async (opts: { queue: string; taskQueue?: string; backend?: string; workers?: string }) => {
       const kind = KINDS[opts.queue];
       if (!kind) throw new Error(`unknown --queue "${opts.queue}" (use cpu or gpu)`);
+      applyTrainingOptions(opts);
       installRuntime('INFO');
       const config = loadConfig();
       const store = createStore(config.store);

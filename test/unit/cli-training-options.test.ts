@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyTrainingOptions } from '../../cli/training-options';
+import { defaultWorkers } from '../../core/backend/parallel-trainer';
+import { requestedBackend } from '../../core/backend/select-backend';
+import { cli } from '../helpers/cli';
+
+test('--backend and --workers become the settings every trainer reads', () => {
+  const saved = { backend: process.env.BGSTUDY_BACKEND, workers: process.env.BGSTUDY_WORKERS };
+  try {
+    applyTrainingOptions({ backend: 'wasm', workers: '3' });
+    assert.equal(requestedBackend(), 'wasm');
+    assert.equal(defaultWorkers(), 3);
+    for (const bad of ['0', '1.5', 'two'])
+      assert.throws(
+        () => applyTrainingOptions({ workers: bad }),
+        /workers must be a positive integer .*--workers/,
+      );
+    assert.equal(defaultWorkers(), 3, 'a rejected value changes nothing');
+  } finally {
+    for (const [k, v] of [
+      ['BGSTUDY_BACKEND', saved.backend],
+      ['BGSTUDY_WORKERS', saved.workers],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+});
+
+test('an unknown --backend is refused with the list of backends', async () => {
+  await assert.rejects(
+    cli(['worker', '--backend', 'tpu']),
+    /argument 'tpu' is invalid. Allowed choices are auto, tfjs-node-gpu/,
+  );
+});
