@@ -65,9 +65,20 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** The first pip that answers: pip honours the user's index, mirror, proxy and certificate settings. */
+/**
+ * The first pip that answers: pip honours the user's index, mirror, proxy and certificate settings.
+ * BGSTUDY_PIP names one (e.g. "python3.12 -m pip"), or "none" to go straight to PyPI's JSON API.
+ */
 async function findPip(): Promise<string[] | undefined> {
-  for (const cmd of [['python3', '-m', 'pip'], ['pip3'], ['pip'], ['/usr/bin/python3', '-m', 'pip']]) {
+  const named = process.env.BGSTUDY_PIP?.trim();
+  if (named === 'none') return undefined;
+  for (const cmd of [
+    ...(named ? [named.split(/\s+/)] : []),
+    ['python3', '-m', 'pip'],
+    ['pip3'],
+    ['pip'],
+    ['/usr/bin/python3', '-m', 'pip'],
+  ]) {
     try {
       if ((await runTool(cmd[0]!, [...cmd.slice(1), '--version'])).code === 0) return cmd;
     } catch {
@@ -79,7 +90,12 @@ async function findPip(): Promise<string[] | undefined> {
 
 async function pipDownload(spec: WheelSpec, dir: string, log: Log): Promise<string> {
   const pip = await findPip();
-  if (!pip) throw new Error('no pip found (python3 -m pip, pip3, pip)');
+  if (!pip)
+    throw new Error(
+      process.env.BGSTUDY_PIP?.trim() === 'none'
+        ? 'pip skipped (BGSTUDY_PIP=none)'
+        : 'no pip found (python3 -m pip, pip3, pip)',
+    );
   log(`downloading ${spec.project} ${spec.version} with ${pip.join(' ')} (about 210 MB, once)...`);
   const tag = /-(cp\d+)-cp\d+-(.+)\.whl$/.exec(spec.file)!;
   const platform = tag[2]!.split('.').at(-1)!;

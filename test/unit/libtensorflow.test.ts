@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -61,6 +64,59 @@ test('only the libraries and the C headers come out of the TensorFlow wheel', as
     );
     assert.deepEqual(other, []);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("without pip the wheel comes from the index's JSON API, and is checked against its pinned sha256", async () => {
+  const bytes = Buffer.from('a stand-in for a wheel');
+  const spec = {
+    project: 'bgstudy-fake',
+    version: '1.0',
+    file: 'bgstudy_fake-1.0-cp311-cp311-manylinux2014_x86_64.whl',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  };
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url!);
+    if (req.url === `/pypi/${spec.project}/${spec.version}/json`) {
+      const { port } = server.address() as AddressInfo;
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          urls: [{ filename: spec.file, url: `http://127.0.0.1:${port}/files/${spec.file}` }],
+        }),
+      );
+    } else if (req.url === `/files/${spec.file}`) res.end(bytes);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wheel-'));
+  const saved = { pip: process.env.BGSTUDY_PIP, index: process.env.BGSTUDY_PYPI_URL };
+  process.env.BGSTUDY_PIP = 'none';
+  process.env.BGSTUDY_PYPI_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const lines: string[] = [];
+    const got = await obtainWheel(spec, dir, (l) => lines.push(l));
+    assert.deepEqual(await readFile(got), bytes);
+    assert.deepEqual(requests, [`/pypi/${spec.project}/${spec.version}/json`, `/files/${spec.file}`]);
+    // Present and intact: not downloaded again.
+    await obtainWheel(spec, dir, () => undefined);
+    assert.equal(requests.length, 2);
+    // A different pin for the same bytes: refused, and the file is gone.
+    await assert.rejects(
+      obtainWheel({ ...spec, sha256: '0'.repeat(64) }, dir, () => undefined),
+      /is not the pinned/,
+    );
+    assert.equal(existsSync(got), false);
+  } finally {
+    for (const [k, v] of [
+      ['BGSTUDY_PIP', saved.pip],
+      ['BGSTUDY_PYPI_URL', saved.index],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    server.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
