@@ -4,10 +4,10 @@ import { applyTrainingOptions } from '../../cli/training-options';
 import { defaultWorkers } from '../../core/backend/parallel-trainer';
 import { requestedBackend } from '../../core/backend/select-backend';
 import { cli } from '../helpers/cli';
+import { withEnv } from '../helpers/env';
 
-test('--backend and --workers become the settings every trainer reads', () => {
-  const saved = { backend: process.env.BGSTUDY_BACKEND, workers: process.env.BGSTUDY_WORKERS };
-  try {
+test('--backend and --workers become the settings every trainer reads', () =>
+  withEnv({ BGSTUDY_BACKEND: undefined, BGSTUDY_WORKERS: undefined }, () => {
     applyTrainingOptions({ backend: 'wasm', workers: '3' });
     assert.equal(requestedBackend(), 'wasm');
     assert.equal(defaultWorkers(), 3);
@@ -17,15 +17,7 @@ test('--backend and --workers become the settings every trainer reads', () => {
         /workers must be a positive integer .*--workers/,
       );
     assert.equal(defaultWorkers(), 3, 'a rejected value changes nothing');
-  } finally {
-    for (const [k, v] of [
-      ['BGSTUDY_BACKEND', saved.backend],
-      ['BGSTUDY_WORKERS', saved.workers],
-    ] as const)
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  }
-});
+  }));
 
 test('an unknown --backend is refused with the list of backends', async () => {
   await assert.rejects(

@@ -14,6 +14,7 @@ import {
   TENSORFLOW_CPU_WHEEL,
 } from '../../infra/libtensorflow';
 import { cacheRoot } from '../../infra/tfjs-node-native';
+import { withEnv } from '../helpers/env';
 
 test('a wheel whose sha256 is not the pinned one is refused and removed', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wheel-'));
@@ -92,30 +93,23 @@ test("without pip the wheel comes from the index's JSON API, and is checked agai
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'wheel-'));
-  const saved = { pip: process.env.BGSTUDY_PIP, index: process.env.BGSTUDY_PYPI_URL };
-  process.env.BGSTUDY_PIP = 'none';
-  process.env.BGSTUDY_PYPI_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const index = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const lines: string[] = [];
-    const got = await obtainWheel(spec, dir, (l) => lines.push(l));
-    assert.deepEqual(await readFile(got), bytes);
-    assert.deepEqual(requests, [`/pypi/${spec.project}/${spec.version}/json`, `/files/${spec.file}`]);
-    // Present and intact: not downloaded again.
-    await obtainWheel(spec, dir, () => undefined);
-    assert.equal(requests.length, 2);
-    // A different pin for the same bytes: refused, and the file is gone.
-    await assert.rejects(
-      obtainWheel({ ...spec, sha256: '0'.repeat(64) }, dir, () => undefined),
-      /is not the pinned/,
-    );
-    assert.equal(existsSync(got), false);
+    await withEnv({ BGSTUDY_PIP: 'none', BGSTUDY_PYPI_URL: index }, async () => {
+      const got = await obtainWheel(spec, dir, () => undefined);
+      assert.deepEqual(await readFile(got), bytes);
+      assert.deepEqual(requests, [`/pypi/${spec.project}/${spec.version}/json`, `/files/${spec.file}`]);
+      // Present and intact: not downloaded again.
+      await obtainWheel(spec, dir, () => undefined);
+      assert.equal(requests.length, 2);
+      // A different pin for the same bytes: refused, and the file is gone.
+      await assert.rejects(
+        obtainWheel({ ...spec, sha256: '0'.repeat(64) }, dir, () => undefined),
+        /is not the pinned/,
+      );
+      assert.equal(existsSync(got), false);
+    });
   } finally {
-    for (const [k, v] of [
-      ['BGSTUDY_PIP', saved.pip],
-      ['BGSTUDY_PYPI_URL', saved.index],
-    ] as const)
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
     server.close();
     await rm(dir, { recursive: true, force: true });
   }
