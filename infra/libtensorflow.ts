@@ -96,7 +96,9 @@ async function pipDownload(spec: WheelSpec, dir: string, log: Log): Promise<stri
         ? 'pip skipped (BGSTUDY_PIP=none)'
         : 'no pip found (python3 -m pip, pip3, pip)',
     );
-  log(`downloading ${spec.project} ${spec.version} with ${pip.join(' ')} (about 210 MB, once)...`);
+  log(
+    `downloading ${spec.project} ${spec.version} with ${pip.join(' ')} (about 210 MB, once; BGSTUDY_TFJS_NODE=off skips this)...`,
+  );
   const tag = /-(cp\d+)-cp\d+-(.+)\.whl$/.exec(spec.file)!;
   const platform = tag[2]!.split('.').at(-1)!;
   const r = await runTool(pip[0]!, [
@@ -127,7 +129,7 @@ async function pypiDownload(spec: WheelSpec, dir: string, log: Log): Promise<str
   const { urls } = (await meta.json()) as { urls: { filename: string; url: string }[] };
   const url = urls.find((u) => u.filename === spec.file)?.url;
   if (!url) throw new Error(`${index} lists no ${spec.file}`);
-  log(`downloading ${url} (about 210 MB, once)...`);
+  log(`downloading ${url} (about 210 MB, once; BGSTUDY_TFJS_NODE=off skips this)...`);
   const res = await fetch(url, { signal: AbortSignal.timeout(30 * 60_000) });
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
   const target = path.join(dir, spec.file);
