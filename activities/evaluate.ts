@@ -135,6 +135,16 @@ async function withClassifier<T>(
 export function createEvaluateActivities(deps: { store: ArtifactStore; openSource?: OpenSource }) {
   const { store } = deps;
   const openSource: OpenSource = deps.openSource ?? openSampleSource;
+  /** withClassifier for the val split of one dataset, which it opens and hands over too. */
+  const withValClassifier = async <T>(
+    input: { manifestKey: string; modelKey: string; modelSpec?: ModelSpec },
+    f: (c: Classifier, source: Awaited<ReturnType<OpenSource>>) => Promise<T>,
+  ): Promise<T> => {
+    const source = await openSource(store, input.manifestKey, 'val');
+    return withClassifier(store, input.modelKey, input.modelSpec, source.classes, input.manifestKey, (c) =>
+      f(c, source),
+    );
+  };
 
   return {
     /**
@@ -179,37 +189,29 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<VariantEvaluation>(store, resultKey, () =>
         (async () => {
-          const source = await openSource(store, input.manifestKey, 'val');
-          return withClassifier(
-            store,
-            input.modelKey,
-            input.modelSpec,
-            source.classes,
-            input.manifestKey,
-            async (c) => {
-              const e = await evaluateSource((x, n) => c.predict(x, n), source, {
-                inputSize: c.inputSize,
-                numClasses: c.numClasses,
-                numScores: c.numScores,
-                view: (s) => c.view(s),
-                batchSize: EVAL_BATCH,
-                signal: hooks.signal,
-                onProgress: (done, total) => hooks.heartbeat({ done, total }),
-              });
-              return {
-                schema: RESULTS_SCHEMA,
-                kind: 'evaluation',
-                modelKey: input.modelKey,
-                variant: input.variantId,
-                dataKey: input.manifestKey,
-                split: 'val',
-                classes: source.classes,
-                ...e,
-                backend: backendInfo(c.backend),
-                codeVersion: EVAL_CODE_VERSION,
-              };
-            },
-          );
+          return withValClassifier(input, async (c, source) => {
+            const e = await evaluateSource((x, n) => c.predict(x, n), source, {
+              inputSize: c.inputSize,
+              numClasses: c.numClasses,
+              numScores: c.numScores,
+              view: (s) => c.view(s),
+              batchSize: EVAL_BATCH,
+              signal: hooks.signal,
+              onProgress: (done, total) => hooks.heartbeat({ done, total }),
+            });
+            return {
+              schema: RESULTS_SCHEMA,
+              kind: 'evaluation',
+              modelKey: input.modelKey,
+              variant: input.variantId,
+              dataKey: input.manifestKey,
+              split: 'val',
+              classes: source.classes,
+              ...e,
+              backend: backendInfo(c.backend),
+              codeVersion: EVAL_CODE_VERSION,
+            };
+          });
         })(),
       );
       return {
@@ -304,51 +306,39 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<SaliencyResult>(store, resultKey, () =>
         (async () => {
-          const source = await openSource(store, input.manifestKey, 'val');
-          return withClassifier(
-            store,
-            input.modelKey,
-            input.modelSpec,
-            source.classes,
-            input.manifestKey,
-            async (c) => {
-              const { inputSize, numClasses } = c;
-              const perClass = Math.ceil(input.samples / numClasses);
-              const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
-                0,
-                input.samples,
-              );
-              // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
-              const method = c.layersModel ? 'gradient' : 'occlusion';
-              const out = c.layersModel
-                ? await saliencyMaps(c.layersModel, grid, inputSize)
-                : await occlusionSaliency(c, grid, {
-                    signal: hooks.signal,
-                    onProgress: (done, total) => hooks.heartbeat({ done, total }),
-                  });
-              // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
-              await store.put(
-                gridKey,
-                await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)),
-                {
-                  contentType: 'image/png',
-                },
-              );
-              return {
-                schema: RESULTS_SCHEMA,
-                kind: 'saliency',
-                modelKey: input.modelKey,
-                variant: input.variantId,
-                dataKey: input.manifestKey,
-                perClass,
-                gridKey,
-                method,
-                ...out,
-                backend: backendInfo(c.backend),
-                codeVersion: EVAL_CODE_VERSION,
-              };
-            },
-          );
+          return withValClassifier(input, async (c, source) => {
+            const { inputSize, numClasses } = c;
+            const perClass = Math.ceil(input.samples / numClasses);
+            const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
+              0,
+              input.samples,
+            );
+            // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
+            const method = c.layersModel ? 'gradient' : 'occlusion';
+            const out = c.layersModel
+              ? await saliencyMaps(c.layersModel, grid, inputSize)
+              : await occlusionSaliency(c, grid, {
+                  signal: hooks.signal,
+                  onProgress: (done, total) => hooks.heartbeat({ done, total }),
+                });
+            // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
+            await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)), {
+              contentType: 'image/png',
+            });
+            return {
+              schema: RESULTS_SCHEMA,
+              kind: 'saliency',
+              modelKey: input.modelKey,
+              variant: input.variantId,
+              dataKey: input.manifestKey,
+              perClass,
+              gridKey,
+              method,
+              ...out,
+              backend: backendInfo(c.backend),
+              codeVersion: EVAL_CODE_VERSION,
+            };
+          });
         })(),
       );
       return { variantId: input.variantId, foregroundShare: value.meanShare ?? NaN, gridKey, resultKey };
