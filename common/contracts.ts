@@ -15,10 +15,10 @@ export interface EpochMetrics {
   valAcc: number;
 }
 
-export interface TrainRunInput {
+/** What every training loop takes (a fresh model or a fine-tune): its data, schedule and checkpoint interval. */
+export interface TrainingLoopInput {
   runId: string;
   label: string;
-  modelSpec: ModelSpec;
   trainManifestKey: string;
   /** Validation curve source: the same variant's val split. */
   valManifestKey: string;
@@ -26,28 +26,22 @@ export interface TrainRunInput {
   batch: number;
   optimizer: OptimizerSpec;
   augment: boolean;
+  /** Seeds the data order and the augmentation, and the fresh weights (or a fine-tune's new head). */
   seed: number;
   checkpointEveryBatches: number;
+}
+
+export interface TrainRunInput extends TrainingLoopInput {
+  modelSpec: ModelSpec;
 }
 
 /**
  * Fine-tuning an imported pretrained tfjs model (core/ml/finetune.ts) on one variant: the same loop, checkpoints
  * and outputs as TrainRunInput, starting from the model instead of fresh weights.
  */
-export interface FinetuneRunInput {
-  runId: string;
-  label: string;
+export interface FinetuneRunInput extends TrainingLoopInput {
   /** The imported model's descriptor key (importModel's modelKey). */
   baseModelKey: string;
-  trainManifestKey: string;
-  valManifestKey: string;
-  epochs: number;
-  batch: number;
-  optimizer: OptimizerSpec;
-  augment: boolean;
-  /** Seeds the new head's initializer, the data order and the augmentation. */
-  seed: number;
-  checkpointEveryBatches: number;
   head: 'replace' | 'keep';
   trainable: 'all' | 'head';
 }

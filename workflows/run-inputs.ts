@@ -32,23 +32,23 @@ export function runInputOf(
       : (false as const),
     ...queues,
   };
+  const loop = {
+    runId: run.runId,
+    label: run.label,
+    trainManifestKey: variantKeys[run.trainVariantId]!,
+    valManifestKey: variantKeys[run.trainVariantId]!,
+    epochs: run.epochs,
+    batch: run.batch,
+    optimizer: run.optimizer,
+    augment: run.augment,
+    seed: run.seed,
+    checkpointEveryBatches: run.checkpointEveryBatches,
+  };
   // A pretrained model is imported instead of trained (and then fine-tuned, when asked), then evaluated the same way.
   if (run.pretrained) {
     const pretrained = { runId: run.runId, label: run.label, model: run.pretrained };
     if (!run.finetune) return { pretrained, ...evaluation };
-    const finetune = {
-      runId: run.runId,
-      label: run.label,
-      trainManifestKey: variantKeys[run.trainVariantId]!,
-      valManifestKey: variantKeys[run.trainVariantId]!,
-      epochs: run.epochs,
-      batch: run.batch,
-      optimizer: run.optimizer,
-      augment: run.augment,
-      seed: run.seed,
-      checkpointEveryBatches: run.checkpointEveryBatches,
-      ...run.finetune,
-    };
+    const finetune = { ...loop, ...run.finetune };
     return { pretrained, finetune, ...evaluation };
   }
   const modelSpec: ModelSpec = {
@@ -58,19 +58,7 @@ export function runInputOf(
     seed: run.seed,
   };
   return {
-    train: {
-      runId: run.runId,
-      label: run.label,
-      modelSpec,
-      trainManifestKey: variantKeys[run.trainVariantId]!,
-      valManifestKey: variantKeys[run.trainVariantId]!,
-      epochs: run.epochs,
-      batch: run.batch,
-      optimizer: run.optimizer,
-      augment: run.augment,
-      seed: run.seed,
-      checkpointEveryBatches: run.checkpointEveryBatches,
-    },
+    train: { ...loop, modelSpec },
     ...evaluation,
   };
 }
