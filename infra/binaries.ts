@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -8,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { BinaryNotFoundError } from '../common/errors';
+import { runTool } from './run-tool';
 
 /** The two native services the project runs, pinned. */
 export interface BinarySpec {
@@ -46,9 +46,14 @@ export const VERSITYGW: BinarySpec = {
   },
 };
 
-/** Where built or downloaded binaries are cached: ignored by git, shared by README, tests and CI. */
+/** The project's cache folder (BGSTUDY_CACHE_DIR, else .cache): ignored by git, shared by README, tests and CI. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.BGSTUDY_CACHE_DIR ?? path.join(__dirname, '..', '.cache'));
+}
+
+/** Where built or downloaded service binaries are cached. */
 export function binCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.BGSTUDY_CACHE_DIR ?? path.join(__dirname, '..', '.cache'), 'bin');
+  return path.join(cacheRoot(env), 'bin');
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -68,27 +73,12 @@ async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | un
   return undefined;
 }
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
-    const collect = (b: Buffer) => out.push(b.toString());
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) resolve();
-      else {
-        log(out.join('').slice(-4000));
-        reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`));
-      }
-    });
-  });
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void) {
+  const r = await runTool(cmd, args, { env });
+  if (r.code !== 0) {
+    log(r.out.slice(-4000));
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}`);
+  }
 }
 
 async function goInstall(spec: BinarySpec, dir: string, env: NodeJS.ProcessEnv, log: (l: string) => void) {

@@ -4,14 +4,14 @@
  * carries the same C and eager C API in libtensorflow_cc.so.2; we take that library, its framework library and
  * the few C headers the tfjs-node binding includes, and nothing Python.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
+import { runTool } from './run-tool';
 
 export interface WheelSpec {
   project: string;
@@ -37,32 +37,10 @@ const WHEEL_INCLUDE = 'tensorflow/include/';
 
 export type Log = (line: string) => void;
 
-export function runTool(
-  cmd: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b.toString()));
-    child.stderr.on('data', (b: Buffer) => out.push(b.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? 1, out: out.join('') }));
-  });
-}
-
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**
@@ -143,7 +121,7 @@ async function pypiDownload(spec: WheelSpec, dir: string, log: Log): Promise<str
  */
 export async function obtainWheel(spec: WheelSpec, dir: string, log: Log): Promise<string> {
   const target = path.join(dir, spec.file);
-  if (!(await exists(target))) {
+  if (!existsSync(target)) {
     const tmp = path.join(dir, `download-${process.pid}`);
     await mkdir(tmp, { recursive: true });
     const tried: string[] = [];

@@ -5,12 +5,14 @@
  * the package ships, against Node-API headers from npm. Everything built lives in the cache folder, keyed by
  * versions, so `npm ci` followed by setup only relinks it.
  */
-import { copyFile, mkdir, readFile, rename, rm, symlink, lstat, stat, unlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { extractLibtensorflow, obtainWheel, runTool, TENSORFLOW_CPU_WHEEL } from './libtensorflow';
+import { cacheRoot } from './binaries';
+import { extractLibtensorflow, obtainWheel, TENSORFLOW_CPU_WHEEL } from './libtensorflow';
 import type { Log } from './libtensorflow';
+import { runTool } from './run-tool';
 
 export type TfjsNodeMode = 'auto' | 'required' | 'off';
 
@@ -18,17 +20,6 @@ const ROOT = path.resolve(__dirname, '..');
 const PACKAGE = '@tensorflow/tfjs-node';
 /** Node-API version the addon is built for: the highest tfjs-node 4.22 lists, so node-pre-gyp looks there. */
 const NAPI_VERSION = 8;
-
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.BGSTUDY_CACHE_DIR ?? path.join(ROOT, '.cache'));
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** Loads tfjs-node in a child process and multiplies two matrices: the only proof that it works. */
 export async function probeTfjsNode(): Promise<{ ok: boolean; detail: string }> {
@@ -48,7 +39,7 @@ export async function probeTfjsNode(): Promise<{ ok: boolean; detail: string }> 
   };
 }
 
-async function packageDir(): Promise<string | undefined> {
+function packageDir(): string | undefined {
   try {
     return path.dirname(require.resolve(`${PACKAGE}/package.json`, { paths: [ROOT] }));
   } catch {
@@ -58,12 +49,8 @@ async function packageDir(): Promise<string | undefined> {
 
 /** Whether tfjs-node's addon is in place (cheap: no loading); `npm run setup` puts it there. */
 export function tfjsNodeInstalled(): boolean {
-  try {
-    const dir = path.dirname(require.resolve(`${PACKAGE}/package.json`, { paths: [ROOT] }));
-    return existsSync(path.join(dir, 'lib', `napi-v${NAPI_VERSION}`, 'tfjs_binding.node'));
-  } catch {
-    return false;
-  }
+  const dir = packageDir();
+  return dir !== undefined && existsSync(path.join(dir, 'lib', `napi-v${NAPI_VERSION}`, 'tfjs_binding.node'));
 }
 
 /** The version package.json pins for tfjs-node (an optional dependency). */
@@ -91,7 +78,7 @@ async function installPackageFiles(version: string, log: Log): Promise<string> {
   );
   if (r.code !== 0)
     throw new Error(`npm install ${PACKAGE} failed: ${r.out.trim().split('\n').slice(-3).join(' ')}`);
-  const dir = await packageDir();
+  const dir = packageDir();
   if (!dir) throw new Error(`npm install ${PACKAGE} left no package`);
   return dir;
 }
@@ -135,7 +122,7 @@ async function buildInCache(pkgDir: string, version: string, log: Log): Promise<
     base,
     `tfjs-node-${version}-tf-${TENSORFLOW_CPU_WHEEL.version}-napi${NAPI_VERSION}`,
   );
-  if (await exists(path.join(built, 'tfjs_binding.node'))) return built;
+  if (existsSync(path.join(built, 'tfjs_binding.node'))) return built;
   const tmp = `${built}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -189,7 +176,7 @@ export async function ensureTfjsNode(mode: TfjsNodeMode, log: Log): Promise<stri
           `where storage.googleapis.com is reachable, npm's own install of ${PACKAGE} works`,
       );
     const version = await pinnedVersion();
-    const pkgDir = (await packageDir()) ?? (await installPackageFiles(version, log));
+    const pkgDir = packageDir() ?? (await installPackageFiles(version, log));
     const built = await buildInCache(pkgDir, version, log);
     await linkIntoPackage(pkgDir, built);
     const probe = await probeTfjsNode();

@@ -13,7 +13,7 @@ import {
   obtainWheel,
   TENSORFLOW_CPU_WHEEL,
 } from '../../infra/libtensorflow';
-import { cacheRoot } from '../../infra/tfjs-node-native';
+import { cacheRoot } from '../../infra/binaries';
 import { withEnv } from '../helpers/env';
 
 test('a wheel whose sha256 is not the pinned one is refused and removed', async () => {
