@@ -1,7 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { npyToMask } from './npy';
+import { MAX_SIDE } from './raw-shard';
 
 /** A file we could not use, and why: becomes one `skipped` entry of the manifest. */
 export class BadInputError extends Error {
@@ -36,18 +38,60 @@ export function limitedSharp(input: Buffer | string, limits: DecodeLimits = {}):
 /**
  * Reads an input file whole, unless it is larger than any image within the pixel limit could be (8 bytes per
  * pixel: 16-bit RGBA or float64 uncompressed, plus 1 MiB of metadata): a huge file is refused before it is read.
+ * Only regular files are read: it is opened without blocking (O_NONBLOCK), so a FIFO or device named like an
+ * image is refused by name instead of hanging the import; the read stops at the size found, plus one byte to
+ * notice a file that grows meanwhile.
  */
 async function readLimited(file: string, what: string, limits: DecodeLimits): Promise<Buffer> {
   const max = (limits.maxPixels ?? DEFAULT_MAX_PIXELS) * 8 + 2 ** 20;
-  const size = (await stat(file).catch(() => undefined))?.size;
-  if (size !== undefined && size > max)
-    throw new BadInputError(
-      file,
-      `${what} file is ${size} bytes, more than ${max} (8 bytes per pixel of maxPixels)`,
-    );
-  return readFile(file).catch((err: Error) => {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: Error) => {
     throw new BadInputError(file, `cannot read ${what}: ${err.message}`);
   });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile())
+      throw new BadInputError(file, `${what} is not a regular file (${fileKind(st)}); not read`);
+    if (st.size > max)
+      throw new BadInputError(
+        file,
+        `${what} file is ${st.size} bytes, more than ${max} (8 bytes per pixel of maxPixels)`,
+      );
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n === buf.length) throw new BadInputError(file, `${what} file grew while it was read; not read`);
+    }
+    return buf.subarray(0, n);
+  } catch (err) {
+    if (err instanceof BadInputError) throw err;
+    throw new BadInputError(file, `cannot read ${what}: ${(err as Error).message}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isDirectory()) return 'a folder';
+  return 'not a plain file';
+}
+
+/**
+ * Refuses a decoded image or mask whose side is over MAX_SIDE, the limit the raw shard format holds to: without
+ * `size` images are stored at their own size, and one 1 x 100000 strip would make every later read of its shard
+ * fail. Skipped here, by name, it costs the dataset that image only.
+ */
+export function checkSides(file: string, what: string, width: number, height: number): void {
+  if (width > MAX_SIDE || height > MAX_SIDE)
+    throw new BadInputError(
+      file,
+      `${what} is ${width}x${height}: a side over ${MAX_SIDE} pixels cannot be stored in a shard; not imported`,
+    );
 }
 
 /**
@@ -125,6 +169,7 @@ export async function decodeRgb(
       throw new BadInputError(file, await decodeFailure(input, err, 'image', limits));
     });
   const { width, height, channels } = img.info;
+  checkSides(file, 'image', width, height);
   if (channels !== 3) throw new BadInputError(file, `decoded to ${channels} channels, expected 3`);
   return { width, height, rgb: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length) };
 }
@@ -169,11 +214,14 @@ export async function decodeMask(
   const npy = path.extname(file).toLowerCase() === '.npy';
   const buf = npy ? await readLimited(file, 'mask', limits) : await readRaster(file, 'mask', limits);
   if (npy) {
+    let m;
     try {
-      return npyToMask(buf, file, limits.maxPixels ?? DEFAULT_MAX_PIXELS);
+      m = npyToMask(buf, file, limits.maxPixels ?? DEFAULT_MAX_PIXELS);
     } catch (err) {
       throw new BadInputError(file, `cannot read mask: ${(err as Error).message}`);
     }
+    checkSides(file, 'mask', m.width, m.height);
+    return m;
   }
   const out = await limitedSharp(buf, limits)
     .extractChannel(0)
@@ -182,6 +230,7 @@ export async function decodeMask(
     .catch(async (err: Error) => {
       throw new BadInputError(file, await decodeFailure(buf, err, 'mask', limits));
     });
+  checkSides(file, 'mask', out.info.width, out.info.height);
   const data = out.data;
   let max = 0;
   for (let i = 0; i < data.length; i++) if (data[i]! > max) max = data[i]!;

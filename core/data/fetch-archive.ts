@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  statfs,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +20,7 @@ import { extract, type Header } from 'tar-stream';
 import { hashOf } from '../hash';
 import type { SkippedFile } from './manifest';
 import { printableName } from './safe-names';
+import { SkipList } from './skip-list';
 
 export interface FetchProgress {
   phase: 'download' | 'verify' | 'extract';
@@ -25,7 +37,10 @@ export interface FetchLimits {
   maxRedirects?: number;
   /** A connection that sends nothing for this long (headers or body) is dropped. Default 60 s. */
   stallTimeoutMs?: number;
-  /** Largest total size of the extracted files (bytes): a gzip bomb stops here. Default 64 GiB. */
+  /**
+   * Largest total size of the extracted files (bytes): a gzip bomb stops here. Default 64 GiB, and never more
+   * than the free disk space less DISK_RESERVE_BYTES.
+   */
   maxExtractedBytes?: number;
   /** Most entries an archive may have (millions of empty files exhaust inodes, not bytes). Default 5,000,000. */
   maxEntries?: number;
@@ -50,7 +65,10 @@ export interface FetchArchiveOptions extends FetchLimits {
 export interface FetchedArchive {
   /** The extracted folder (its single top-level folder, when it has one). */
   dir: string;
-  /** Entries not extracted, by name: links, devices, FIFOs, absolute or `..` paths. */
+  /**
+   * Entries not extracted, by name: links, devices, FIFOs, absolute or `..` paths, names the file system
+   * refuses. At most MAX_LISTED_SKIPS by name, then one entry counting the rest.
+   */
   refused: SkippedFile[];
 }
 
@@ -214,6 +232,28 @@ function refusal(header: Header, root: string): string | undefined {
   }
 }
 
+/** Disk space an extraction always leaves free, whatever maxExtractedBytes allows. */
+export const DISK_RESERVE_BYTES = 2 ** 30;
+
+/**
+ * The extraction cap in force: maxExtractedBytes, lowered to the free space of the target's disk less
+ * DISK_RESERVE_BYTES, so a gzip bomb stops before it fills the disk rather than at a fixed 64 GiB.
+ */
+async function extractionCap(dir: string, maxExtractedBytes: number): Promise<{ max: number; why: string }> {
+  const fs = await statfs(dir).catch(() => undefined);
+  const free = fs ? fs.bavail * fs.bsize - DISK_RESERVE_BYTES : Infinity;
+  return free < maxExtractedBytes
+    ? { max: Math.max(0, free), why: `the free space of ${dir} less ${DISK_RESERVE_BYTES} bytes kept free` }
+    : { max: maxExtractedBytes, why: 'maxExtractedBytes' };
+}
+
+/**
+ * Extracts entry by entry. An entry that cannot be placed (a name the file system refuses, a file where a folder
+ * is, a folder where a file is) is refused by name like a link, and the rest goes on: one bad entry never fails
+ * the import, and so never fails every retry of it. Only the archive's totals stop it (maxEntries, the
+ * extraction cap) and errors writing the disk. Memory does not grow with the entry count: the refused list
+ * keeps MAX_LISTED_SKIPS entries and counts the rest.
+ */
 async function extractTarGz(
   archive: string,
   dir: string,
@@ -221,11 +261,11 @@ async function extractTarGz(
   limits: Pick<Required<FetchLimits>, 'maxExtractedBytes' | 'maxEntries'>,
   onProgress?: (p: FetchProgress) => void,
 ): Promise<SkippedFile[]> {
-  const maxBytes = limits.maxExtractedBytes;
   let entries = 0;
   const root = path.resolve(dir);
   await mkdir(root, { recursive: true });
-  const refused: SkippedFile[] = [];
+  const cap = await extractionCap(root, limits.maxExtractedBytes);
+  const refused = new SkipList('entries refused');
   const ex = extract();
   let bytes = 0;
   ex.on('entry', (header, stream, next) => {
@@ -242,31 +282,34 @@ async function extractTarGz(
         );
       const why = refusal(header, root);
       if (why) {
-        refused.push({ file, reason: why });
+        refused.add({ file, reason: why });
         return drain();
       }
       const target = path.resolve(root, header.name);
       const folder = header.type === 'directory' ? target : path.dirname(target);
-      // e.g. a file of the same name as a folder came first: this entry cannot be placed
+      // open before any byte is read: what the file system refuses (a name over 255 bytes, a folder where the
+      // file goes, a file where a folder goes) is this entry's problem only
+      let out: FileHandle | undefined;
       try {
         await mkdir(folder, { recursive: true });
+        if (header.type === 'directory') return drain();
+        out = await open(target, 'w');
       } catch (err) {
-        refused.push({ file, reason: `cannot create its folder: ${(err as Error).message}` });
+        refused.add({ file, reason: `cannot be extracted: ${(err as Error).message.replace(root, '')}` });
         return drain();
       }
-      if (header.type === 'directory') return drain();
       const counter = new Transform({
         transform(c: Buffer, _enc, cb) {
           bytes += c.length;
-          if (bytes <= maxBytes) return cb(null, c);
+          if (bytes <= cap.max) return cb(null, c);
           cb(
             new Error(
-              `${url}: extracting it would write more than ${maxBytes} bytes (a gzip bomb?), stopped at ${file}`,
+              `${url}: extracting it would write more than ${cap.max} bytes (a gzip bomb?), stopped at ${file}; the cap is ${cap.why}`,
             ),
           );
         },
       });
-      await pipeline(stream, counter, createWriteStream(target));
+      await pipeline(stream, counter, out.createWriteStream());
       onProgress?.({ phase: 'extract', bytes });
     };
     place().then(
@@ -275,7 +318,7 @@ async function extractTarGz(
     );
   });
   await pipeline(createReadStream(archive), createGunzip(), ex);
-  return refused;
+  return refused.toList(url);
 }
 
 async function sha256File(file: string): Promise<string> {

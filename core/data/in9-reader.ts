@@ -21,6 +21,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
         cacheDir: ctx.cacheDir,
         sha256: spec.sha256,
         maxBytes: spec.maxDownloadBytes,
+        maxExtractedBytes: spec.maxExtractedBytes,
         onProgress: ctx.onFetchProgress,
       })
     : undefined;

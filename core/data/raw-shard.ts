@@ -14,8 +14,13 @@ interface RawShardHeader {
 
 /** A header longer than this is not a shard of ours (ids of 100k samples fit in a few MB). */
 const MAX_HEADER_BYTES = 64 * 2 ** 20;
-/** Sides above this are refused before any allocation. */
-const MAX_SIDE = 65_535;
+/**
+ * Largest image side a shard holds, for reader and writer alike: the reader refuses larger sides before any
+ * allocation, the writer refuses to write them, and decoding (decode.ts) skips such an image by name at import.
+ */
+export const MAX_SIDE = 65_535;
+
+const validSide = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SIDE;
 
 function parseHeader(len: number, bytes: () => Buffer, name: string): RawShardHeader {
   if (len > MAX_HEADER_BYTES) throw new Error(`${name}: header of ${len} bytes is over ${MAX_HEADER_BYTES}`);
@@ -27,8 +32,7 @@ function parseHeader(len: number, bytes: () => Buffer, name: string): RawShardHe
   }
   if (!Array.isArray(header?.samples)) throw new Error(`${name}: header has no samples list`);
   for (const h of header.samples) {
-    const side = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SIDE;
-    if (!side(h.width) || !side(h.height) || !Number.isInteger(h.label) || typeof h.id !== 'string')
+    if (!validSide(h.width) || !validSide(h.height) || !Number.isInteger(h.label) || typeof h.id !== 'string')
       throw new Error(`${name}: bad sample entry ${JSON.stringify(h).slice(0, 200)}`);
   }
   return header;
@@ -49,6 +53,8 @@ export function encodeRawShard(samples: Sample[]): Buffer {
   len.writeUInt32LE(headerBuf.length, 0);
   const parts: Uint8Array[] = [MAGIC, len, headerBuf];
   for (const s of samples) {
+    if (!validSide(s.width) || !validSide(s.height))
+      throw new Error(`sample ${s.id}: ${s.width}x${s.height}, each side must be 1..${MAX_SIDE}`);
     if (s.rgb.length !== s.width * s.height * 3)
       throw new Error(`sample ${s.id}: rgb has ${s.rgb.length} bytes, expected ${s.width * s.height * 3}`);
     parts.push(s.rgb);

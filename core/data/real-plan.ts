@@ -7,7 +7,7 @@ import { GrabCutPool } from '../masks/grabcut-pool';
 import { makeMaskedBatch, type MaskedEntry } from '../masks/masked-batch';
 import { type MaskSpec, resolveMaskSpec } from '../masks/mask-spec';
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
-import { BadInputError, type DecodeLimits, limitedSharp, readRaster } from './decode';
+import { BadInputError, checkSides, type DecodeLimits, limitedSharp, readRaster } from './decode';
 import type { SkippedFile } from './manifest';
 import type { Sample, Split } from './sample';
 
@@ -120,6 +120,7 @@ async function decodeBackground(file: string, size?: number, limits?: DecodeLimi
     .toColourspace('srgb');
   if (size) pipe = pipe.resize(size, size, { fit: 'cover' });
   const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
+  checkSides(file, 'background', info.width, info.height);
   const id = `generic/${path.basename(file)}`;
   return {
     id,

@@ -110,6 +110,11 @@ export const in9SourceSchema = z
       .optional(),
     /** Largest archive accepted from `url` (bytes; default 16 GiB): a bigger or endless download is refused. */
     maxDownloadBytes: z.number().int().min(1).optional(),
+    /**
+     * Largest total size extracted from the archive at `url` (bytes; default 64 GiB, and never more than the
+     * cache disk's free space less 1 GiB): a gzip bomb stops here.
+     */
+    maxExtractedBytes: z.number().int().min(1).optional(),
     /** Expected sha256 (hex) of the archive at `url`. */
     sha256: z
       .string()
