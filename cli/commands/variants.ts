@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../../config/config';
 import type { ManifestSplit } from '../../core/data/manifest';
 import { openSampleSource } from '../../core/data/sample-source';
+import { describeVariants, variantsText } from '../../core/variants/describe';
 import { materializeVariant } from '../../core/variants/materialize';
 import {
   ALL_VARIANTS_DEFAULT,
@@ -26,7 +27,7 @@ function expand(args: string[]): VariantSpec[] {
   );
 }
 
-/** `bgstudy variants make|export`: generate background variants of a prepared dataset. */
+/** `bgstudy variants make|list|export`: generate background variants of a prepared dataset. */
 export function registerVariants(program: Command): void {
   const variants = program
     .command('variants')
@@ -76,6 +77,15 @@ export function registerVariants(program: Command): void {
         }
       },
     );
+
+  variants
+    .command('list')
+    .description('every variant with its definition and parameters (what make and a study spec accept)')
+    .option('--json', 'print them as JSON')
+    .action((o: { json?: boolean }) => {
+      const infos = describeVariants();
+      console.log(o.json ? JSON.stringify(infos, null, 1) : variantsText(infos));
+    });
 
   variants
     .command('export')

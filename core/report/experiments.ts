@@ -1,18 +1,45 @@
-import { PALETTE, XIAO_VARIANTS as XIAO } from '../variants/variant-spec';
+import { findVariant, type VariantName, VARIANTS, type VariantSection } from '../variants/registry';
+import { variantSpecSchema, XIAO_VARIANTS as XIAO } from '../variants/variant-spec';
 import type { ResultRow, StudyResults } from './results';
 import { parseVariantLabel } from './variant-label';
 
+/** A report section; `trainedOnly`: it shows its variants only where a run was trained on them. */
+type Section = VariantSection & { trainedOnly?: boolean };
+
+export type ExperimentFactor = keyof typeof GROUPS | VariantName;
+
+/** Sections shared by several variants, before the sections of single variants (core/variants/registry.ts). */
+const GROUPS = {
+  xiao: {
+    title: 'Background correlation (Xiao et al. variants)',
+    claim:
+      'Xiao et al.: models trained on Original lose accuracy when the background is swapped (BG-Gap = mixed_same − mixed_rand: 5.8–14.2 points on IN-9); a model trained on mixed_rand has almost none (0.2).',
+    crossTrained: true,
+  },
+  // segmented vs original is about training: it needs a run trained on only_fg
+  segmented: {
+    title: 'Segmented (only_fg) vs original training',
+    claim: 'Slides: training on segmented images (only_fg) beat training on originals (+3% on 11 classes).',
+    crossTrained: true,
+    trainedOnly: true,
+  },
+} satisfies Record<string, Section>;
+
+const SECTIONS = new Map<ExperimentFactor, Section>([
+  ['xiao', GROUPS.xiao],
+  ['segmented', GROUPS.segmented],
+  ...VARIANTS.flatMap((v) => (typeof v.report === 'object' ? [[v.name, v.report] as const] : [])),
+]);
+
 /** The slides' factors (and Xiao's background-correlation variants), each a section of the report. */
-export const EXPERIMENT_FACTORS = [
-  'xiao',
-  'segmented',
-  'bg_color',
-  'bg_blur',
-  'bg_reduced',
-  'fg_mask_quality',
-  'generic_bg',
-] as const;
-export type ExperimentFactor = (typeof EXPERIMENT_FACTORS)[number];
+export const EXPERIMENT_FACTORS = [...SECTIONS.keys()];
+
+/** The section a variant's instances appear in, if any. */
+function sectionOf(name: string): ExperimentFactor | undefined {
+  const v = findVariant(name);
+  if (!v || v.report === 'baseline') return undefined;
+  return typeof v.report === 'object' ? v.name : v.report;
+}
 
 /** One bar or line point: a series' accuracy on one test column (mean over seeds). */
 export interface AccuracyPoint {
@@ -43,43 +70,6 @@ export interface ExperimentSection {
 /** The upstream backgrounds_challenge variants (Xiao et al. Table 2's columns), in the paper's order. */
 export const XIAO_VARIANTS: readonly string[] = XIAO;
 
-const INFO: Record<ExperimentFactor, { title: string; claim: string; sweep?: [string, string] }> = {
-  xiao: {
-    title: 'Background correlation (Xiao et al. variants)',
-    claim:
-      'Xiao et al.: models trained on Original lose accuracy when the background is swapped (BG-Gap = mixed_same − mixed_rand: 5.8–14.2 points on IN-9); a model trained on mixed_rand has almost none (0.2).',
-  },
-  segmented: {
-    title: 'Segmented (only_fg) vs original training',
-    claim: 'Slides: training on segmented images (only_fg) beat training on originals (+3% on 11 classes).',
-  },
-  bg_color: {
-    title: 'Solid background colour',
-    claim: 'Slides: solid-colour backgrounds help when they raise the contrast at the object edge.',
-  },
-  bg_blur: {
-    title: 'Background blur sweep',
-    claim: 'Slides: blurred backgrounds help when blurring raises the object’s edge contrast.',
-    sweep: ['sigma', 'blur sigma (px)'],
-  },
-  bg_reduced: {
-    title: 'Reduced background sweep',
-    claim:
-      'Slides: accuracy with a reduced background lies between only_fg (upper bound) and original (lower bound).',
-    sweep: ['r', 'kept background radius r (fraction of side, or px)'],
-  },
-  fg_mask_quality: {
-    title: 'Foreground mask quality',
-    claim:
-      'Does better segmentation give better accuracy? only_fg with eroded, dilated, GrabCut or box masks (mask IoU: the Masks section).',
-  },
-  generic_bg: {
-    title: 'Generic backgrounds',
-    claim:
-      'Slides: pasting objects onto class-independent scenes (non-target context removed) cost 20–25% accuracy (EfficientNet-B0, 4 classes).',
-  },
-};
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Mean accuracy over seeds of (arch trained on trainVariant) on a test column; undefined when not measured. */
@@ -96,22 +86,13 @@ export function meanAccuracy(
   return xs.length ? mean(xs) : undefined;
 }
 
-const paletteOrder = Object.keys(PALETTE);
-
-function orderOf(factor: ExperimentFactor, label: string): number {
-  const { params } = parseVariantLabel(label);
-  if (factor === 'bg_blur') return Number(params.sigma);
-  if (factor === 'bg_reduced') return Number(params.r);
-  if (factor === 'bg_color') {
-    const c = String(params.color);
-    return c === 'contrast' ? -2 : c === 'match' ? -1 : paletteOrder.indexOf(c);
-  }
-  if (factor === 'fg_mask_quality') {
-    // from the tightest mask to the loosest: erode k (large first), dilate k, then the bounding box
-    const k = Number(params.k ?? 0);
-    return params.op === 'erode' ? -k : params.op === 'dilate' ? k : params.op === 'grabcut' ? 1e5 : 1e6;
-  }
-  return XIAO_VARIANTS.indexOf(label);
+/** A label's position on its section's axis: the variant's own order, else the registry's. */
+function orderOf(label: string): number {
+  const { name, params } = parseVariantLabel(label);
+  const order = findVariant(name)?.order;
+  if (!order) return XIAO_VARIANTS.indexOf(label);
+  const spec = variantSpecSchema.safeParse({ name, ...params });
+  return spec.success ? order(spec.data) : NaN;
 }
 
 /** Every variant label a study touched (generated, tested or trained on). */
@@ -121,14 +102,12 @@ function studyLabels(r: StudyResults): string[] {
 }
 
 function labelsOf(r: StudyResults, factor: ExperimentFactor): string[] {
-  const labels = studyLabels(r);
-  let hits: string[];
-  if (factor === 'xiao')
-    hits = labels.filter((l) => XIAO_VARIANTS.includes(l) && l !== 'original' && l !== 'only_fg');
-  // segmented vs original is about training: it needs a run trained on only_fg
-  else if (factor === 'segmented') hits = r.rows.some((x) => x.trainVariant === 'only_fg') ? ['only_fg'] : [];
-  else hits = labels.filter((l) => parseVariantLabel(l).name === factor);
-  return hits.sort((a, b) => orderOf(factor, a) - orderOf(factor, b));
+  const hits = studyLabels(r).filter(
+    (l) =>
+      sectionOf(parseVariantLabel(l).name) === factor &&
+      (!SECTIONS.get(factor)?.trainedOnly || r.rows.some((x) => x.trainVariant === l)),
+  );
+  return hits.sort((a, b) => orderOf(a) - orderOf(b));
 }
 
 /**
@@ -143,13 +122,12 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
   for (const factor of EXPERIMENT_FACTORS) {
     const variants = labelsOf(r, factor);
     if (variants.length === 0) continue;
-    // xiao, segmented and generic_bg compare training variants on the original column and theirs
-    const crossTrained = factor === 'xiao' || factor === 'segmented' || factor === 'generic_bg';
+    const section = SECTIONS.get(factor)!;
     const points: AccuracyPoint[] = [];
     const bounds: ExperimentSection['bounds'] = [];
-    const sweep = INFO[factor].sweep;
+    const sweep = findVariant(factor)?.sweep;
     for (const arch of archs) {
-      if (crossTrained) {
+      if (section.crossTrained) {
         const xs = ['original', ...variants].filter((c) => r.columns.includes(c));
         const trainedOn = ['original', ...variants].filter((t) =>
           r.rows.some((x) => x.arch === arch && x.trainVariant === t),
@@ -162,7 +140,7 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
           }
       } else {
         for (const x of variants) {
-          const xValue = sweep ? Number(parseVariantLabel(x).params[sweep[0]]) : null;
+          const xValue = sweep ? Number(parseVariantLabel(x).params[sweep.param]) : null;
           const onOriginal = meanAccuracy(r.rows, arch, 'original', x);
           if (onOriginal !== undefined)
             points.push({ series: named(arch, 'trained on original'), x, xValue, accuracy: onOriginal });
@@ -174,11 +152,8 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
           const a = meanAccuracy(r.rows, arch, train, train);
           if (a !== undefined) bounds.push({ label: named(arch, label), accuracy: a });
         };
-        if (factor === 'bg_reduced') {
-          bound('trained & tested on only_fg (upper bound)', 'only_fg');
-          bound('trained & tested on original (lower bound)', 'original');
-        } else if (factor === 'fg_mask_quality') bound('trained & tested on only_fg (exact mask)', 'only_fg');
-        else bound('trained & tested on original', 'original');
+        for (const b of section.bounds ?? [{ label: 'trained & tested on original', train: 'original' }])
+          bound(b.label, b.train);
       }
     }
     const trained = new Set(['original', ...variants]);
@@ -190,10 +165,10 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
       .map((x) => x.runId);
     sections.push({
       factor,
-      title: INFO[factor].title,
-      claim: INFO[factor].claim,
+      title: section.title,
+      claim: section.claim,
       variants,
-      sweep: sweep ? { param: sweep[0], axisTitle: sweep[1] } : null,
+      sweep: sweep ?? null,
       points,
       bounds,
       curveRunIds,

@@ -19,6 +19,7 @@ import { cachedGrabCut } from '../masks/grabcut-cache';
 import { GrabCutPool } from '../masks/grabcut-pool';
 import type { RawImage } from './ops';
 import { windowedPairing } from './pairing';
+import { variantEntry } from './registry';
 import { VariantPool } from './variant-pool';
 import {
   usesPairing,
@@ -102,14 +103,12 @@ export async function materializeVariant(
     for (const split of ['train', 'val'] as const) {
       const data = dataset.splits[split];
       if (!data) continue;
-      const donors = usesPairing(spec.name)
-        ? spec.name === 'generic_bg'
-          ? dataset.splits.generic
-          : data
-        : undefined;
-      const pairing = usesPairing(spec.name)
-        ? windowedPairing(spec.name, data, donors, dataset.classes.length, seed, split, cacheBytes / 2)
-        : undefined;
+      const from = variantEntry(spec.name).pairing;
+      const donors = from === 'none' ? undefined : from === 'generic' ? dataset.splits.generic : data;
+      const pairing =
+        from !== 'none'
+          ? windowedPairing(spec.name, data, donors, dataset.classes.length, seed, split, cacheBytes / 2)
+          : undefined;
       const starts = shardStarts(data.shards);
       const out = await writeSplit(
         {

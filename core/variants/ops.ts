@@ -1,8 +1,7 @@
 import type { BBox } from '../data/manifest';
 import { maskBBox } from '../data/mask-stats';
-import { maskedGaussianBlur } from './blur';
-import { bboxMask, dilateMask, erodeMask, largestBackgroundRect } from './morphology';
-import { PALETTE, type PaletteColor, type VariantSpec } from './variant-spec';
+import { largestBackgroundRect } from './morphology';
+import { PALETTE, type PaletteColor } from './palette';
 
 /** A decoded image with its foreground mask (255 = foreground) and the mask's bounding box. */
 export interface RawImage {
@@ -140,60 +139,4 @@ export function resizeNearest(
     }
   }
   return out;
-}
-
-/**
- * Applies one variant to one image. `donor` is the paired image whose background a mixed_* or generic_bg
- * output uses (its Only-BG-T, resized to the source's size). Returns the output pixels; the output's mask is
- * always the source's foreground mask (where the object is, or was).
- */
-export function applyVariant(spec: VariantSpec, src: RawImage, donor?: RawImage): Uint8Array {
-  switch (spec.name) {
-    case 'original':
-      return new Uint8Array(src.rgb);
-    case 'only_bg_b':
-      return onlyBgB(src);
-    case 'only_bg_t':
-      return onlyBgT(src);
-    case 'no_fg':
-      return keepWhere(src.rgb, src.mask, true);
-    case 'only_fg':
-      return keepWhere(src.rgb, src.mask);
-    case 'mixed_same':
-    case 'mixed_rand':
-    case 'mixed_next':
-    case 'generic_bg': {
-      if (!donor) throw new Error(`${spec.name} needs a paired background image`);
-      const bg = resizeNearest(onlyBgT(donor), donor.width, donor.height, src.width, src.height);
-      return pasteForeground(src, bg);
-    }
-    case 'bg_color':
-      return solidBackground(src, bgColorOf(src, spec.color));
-    case 'bg_blur': {
-      const weight = new Uint8Array(src.mask.length);
-      for (let i = 0; i < weight.length; i++) weight[i] = src.mask[i] ? 0 : 1;
-      return maskedGaussianBlur(src.rgb, weight, src.width, src.height, spec.sigma);
-    }
-    case 'bg_reduced': {
-      const keep = dilateMask(
-        src.mask,
-        src.width,
-        src.height,
-        reducedRadiusPx(spec.r, src.width, src.height),
-      );
-      return keepWhere(src.rgb, keep);
-    }
-    case 'fg_mask_quality': {
-      // grabcut: materialize.ts hands in the GrabCut mask as the source's mask (GrabCut needs OpenCV, async)
-      const m =
-        spec.op === 'grabcut'
-          ? src.mask
-          : spec.op === 'bbox'
-            ? bboxMask(src.bbox, src.width, src.height)
-            : spec.op === 'erode'
-              ? erodeMask(src.mask, src.width, src.height, spec.k)
-              : dilateMask(src.mask, src.width, src.height, spec.k);
-      return keepWhere(src.rgb, m);
-    }
-  }
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { applyVariant, type RawImage } from './ops';
+import type { RawImage } from './ops';
+import { applyVariant } from './registry';
 import type { VariantSpec } from './variant-spec';
 import type { VariantTask } from './variant-worker';
 

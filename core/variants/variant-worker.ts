@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { applyVariant, type RawImage } from './ops';
+import type { RawImage } from './ops';
+import { applyVariant } from './registry';
 import type { VariantSpec } from './variant-spec';
 
 /** Worker-thread side of variant-pool.ts: applies one variant to a batch of images. */

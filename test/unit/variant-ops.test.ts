@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticSourceSchema } from '../../core/data/source-spec';
 import { drawSynthetic } from '../../core/data/synthetic';
-import { applyVariant, onlyBgT, rawImage, type RawImage } from '../../core/variants/ops';
+import { onlyBgT, rawImage, type RawImage } from '../../core/variants/ops';
+import { applyVariant } from '../../core/variants/registry';
 import { largestBackgroundRect, squaredDistanceTo } from '../../core/variants/morphology';
 import {
   PALETTE,
