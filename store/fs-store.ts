@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -87,8 +87,21 @@ export class FsArtifactStore implements ArtifactStore {
     return keys.sort();
   }
 
+  /** Removes the file, then its folders up to the root while they are empty (pruned checkpoints leave none). */
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const file = this.pathOf(key);
+    await rm(file, { force: true });
+    for (
+      let dir = path.dirname(file);
+      dir !== this.root && dir.startsWith(this.root);
+      dir = path.dirname(dir)
+    ) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break; // not empty (or already gone): the folders above are not empty either
+      }
+    }
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FsArtifactStore } from '../../store/fs-store';
@@ -57,7 +57,8 @@ void test('run keys change with every input that changes the result', () => {
 });
 
 void test('the newest complete checkpoint is found; incomplete ones are ignored and old ones pruned', async () => {
-  const store = new FsArtifactStore(await mkdtemp(path.join(os.tmpdir(), 'ckpt-')));
+  const root = await mkdtemp(path.join(os.tmpdir(), 'ckpt-'));
+  const store = new FsArtifactStore(root);
   const cps = new StoreCheckpoints(store, 'runs/abc', 2);
   assert.equal(await cps.latest(), undefined);
   await cps.save(ckpt(0, 5, 1));
@@ -68,6 +69,11 @@ void test('the newest complete checkpoint is found; incomplete ones are ignored 
     'runs/abc/ckpt/0010-000000/checkpoint.json',
   ]);
   assert.deepEqual(await store.list('runs/abc/ckpt/0000-000005'), [], 'pruned with its state');
+  assert.deepEqual(
+    (await readdir(path.join(root, 'runs', 'abc', 'ckpt'))).sort(),
+    ['0001-000000', '0010-000000'],
+    'no empty folder is left where a checkpoint was pruned',
+  );
   // A crash after the state but before the JSON: not a checkpoint.
   await store.put('runs/abc/ckpt/0011-000000/state.bin', Buffer.alloc(4));
   assert.deepEqual(await cps.latest(), ckpt(10, 0, 3));
