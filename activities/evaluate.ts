@@ -35,7 +35,7 @@ import {
   type SaliencyResult,
   type VariantEvaluation,
 } from '../core/ml/results';
-import { saliencyMaps, sampleGrid } from '../core/ml/saliency';
+import { SMOOTHGRAD_DEFAULT, saliencyMaps, sampleGrid } from '../core/ml/saliency';
 import { saliencyGridPng } from '../core/ml/saliency-grid';
 import type { ArtifactStore } from '../store';
 import { getJson, getOrCreateJson } from '../store/json';
@@ -76,6 +76,8 @@ const saliencyInputSchema = z.object({
   manifestKey: z.string().min(1),
   variantId: z.string().min(1),
   samples: z.number().int().min(1).max(512),
+  /** For models with input gradients; pretrained models without them always get occlusion. */
+  method: z.enum(['smoothgrad', 'gradient']).default('smoothgrad'),
 });
 
 /** Composites or images per forward pass. */
@@ -300,6 +302,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
         manifestKey: input.manifestKey,
         variantId: input.variantId,
         samples: input.samples,
+        method: input.method,
       });
       const resultKey = `${key}.json`;
       const gridKey = `${key}.png`;
@@ -314,9 +317,10 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
               input.samples,
             );
             // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
-            const method = c.layersModel ? 'gradient' : 'occlusion';
+            const method = c.layersModel ? input.method : 'occlusion';
+            const smoothGrad = method === 'smoothgrad' ? SMOOTHGRAD_DEFAULT : undefined;
             const out = c.layersModel
-              ? await saliencyMaps(c.layersModel, grid, inputSize)
+              ? await saliencyMaps(c.layersModel, grid, inputSize, { smoothGrad })
               : await occlusionSaliency(c, grid, {
                   signal: hooks.signal,
                   onProgress: (done, total) => hooks.heartbeat({ done, total }),
@@ -334,6 +338,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
               perClass,
               gridKey,
               method,
+              ...(smoothGrad ? { smoothGrad } : {}),
               ...out,
               backend: backendInfo(c.backend),
               codeVersion: EVAL_CODE_VERSION,
@@ -341,7 +346,13 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
           });
         })(),
       );
-      return { variantId: input.variantId, foregroundShare: value.meanShare ?? NaN, gridKey, resultKey };
+      return {
+        variantId: input.variantId,
+        foregroundShare: value.meanShare ?? NaN,
+        areaShare: value.meanMaskArea ?? NaN,
+        gridKey,
+        resultKey,
+      };
     },
   };
 }

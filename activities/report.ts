@@ -1,11 +1,12 @@
 import path from 'node:path';
+import { loadEvalDetails } from '../core/report/eval-details';
 import { buildResults } from '../core/report/results';
 import { reportFolderName, writeStudyReport } from '../core/report/write-report';
 import type { ArtifactStore } from '../store';
 import { activityHooks } from './activity-context';
 
 /** The plan, the dataset, every variant's key and the finished runs: what results.json is built from. */
-export type AggregateInput = Parameters<typeof buildResults>[0];
+export type AggregateInput = Omit<Parameters<typeof buildResults>[0], 'details'>;
 
 export interface AggregateOutput {
   resultsKey: string;
@@ -25,13 +26,16 @@ export interface AggregateOutput {
 export function createReportActivities(deps: { store: ArtifactStore; reportRoot?: string }) {
   return {
     async aggregateResults(input: AggregateInput): Promise<AggregateOutput> {
-      const results = buildResults(input);
+      // Per-image outcomes for the intervals are read from the evaluation documents, not carried in payloads.
+      const details = await loadEvalDetails(deps.store, input.runs);
+      const results = buildResults({ ...input, details });
       const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(results)) : undefined;
       const written = await writeStudyReport(deps.store, results, { toStore: true, localDir: reportDir });
       activityHooks().info('report written', {
         prefix: written.prefix,
         reportDir,
         rows: results.rows.length,
+        withoutPerImageResults: details.missing.length,
         assetProblems: written.problems.length,
       });
       return {

@@ -108,12 +108,16 @@ export interface SaliencyInput {
   manifestKey: string;
   variantId: string;
   samples: number;
+  /** Models with input gradients: SmoothGrad (default) or one plain gradient; others always get occlusion. */
+  method?: 'smoothgrad' | 'gradient';
 }
 
 export interface SaliencyOutput {
   variantId: string;
   /** Mean share of saliency mass inside the foreground mask. */
   foregroundShare: number;
+  /** Mean share of the image the masks cover: the chance level of foregroundShare (absent in results before eval-v2). */
+  areaShare?: number;
   /** PNG grid of images and maps. */
   gridKey: string;
   resultKey: string;

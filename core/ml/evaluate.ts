@@ -33,6 +33,19 @@ export interface Evaluation {
   accuracy: number;
   confusion: ConfusionMatrix;
   perClass: ClassAccuracy[];
+  /**
+   * Every image's outcome in stored order, so the report can bootstrap intervals over test images and pair the
+   * same foreground across variants (mixed_same vs mixed_rand) by id.
+   */
+  perImage: PerImage;
+}
+
+/** Parallel arrays, one entry per evaluated image. */
+export interface PerImage {
+  ids: string[];
+  labels: number[];
+  /** Argmax column (numClasses: "none of the classes" for a mapped classifier). */
+  predicted: number[];
 }
 
 /** Accuracy, loss, per-class accuracy and the confusion matrix of a model on every sample of a source, in its stored order. */
@@ -51,15 +64,22 @@ export async function evaluateSource(
   const total = source.count();
   const x = new Float32Array(batchSize * s * s * 3);
   const labels: number[] = [];
+  const batchIds: string[] = [];
+  const perImage: PerImage = { ids: [], labels: [], predicted: [] };
   const flush = async () => {
     if (!labels.length) return;
     const logits = await predict(x.subarray(0, labels.length * s * s * 3), labels.length);
     labels.forEach((label, i) => {
-      confusion[label]![argmaxRow(logits, m, i)]! += 1;
+      const predicted = argmaxRow(logits, m, i);
+      confusion[label]![predicted]! += 1;
       lossSum += crossEntropyRow(logits, m, i, label);
+      perImage.ids.push(batchIds[i]!);
+      perImage.labels.push(label);
+      perImage.predicted.push(predicted);
     });
     n += labels.length;
     labels.length = 0;
+    batchIds.length = 0;
     await opts.onProgress?.(n, total);
   };
   for await (const sample of source.iterate()) {
@@ -67,6 +87,7 @@ export async function evaluateSource(
     checkLabel(sample.label, k, sample.id);
     x.set(view(sample), labels.length * s * s * 3);
     labels.push(sample.label);
+    batchIds.push(sample.id);
     if (labels.length === batchSize) await flush();
   }
   await flush();
@@ -76,6 +97,7 @@ export async function evaluateSource(
     accuracy: accuracyOf(confusion),
     confusion,
     perClass: perClassAccuracy(confusion, source.classes),
+    perImage,
   };
 }
 

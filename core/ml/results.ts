@@ -2,9 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/sample';
 import type { ChallengeOutcome } from './challenge';
 import type { Evaluation } from './evaluate';
-import { bgGap } from './metrics';
 import type { TrainableModelSpec } from './model-spec';
-import type { SaliencyOutcome } from './saliency';
+import type { SaliencyOutcome, SmoothGradOptions } from './saliency';
 import type { EpochMetrics, TrainConfig } from './train';
 
 /**
@@ -14,7 +13,7 @@ import type { EpochMetrics, TrainConfig } from './train';
 export const RESULTS_SCHEMA = 'bgstudy.results/v1';
 
 /** Bump when evaluation changes what it computes for the same model and data. */
-export const EVAL_CODE_VERSION = 'eval-v1';
+export const EVAL_CODE_VERSION = 'eval-v2';
 
 /** What ran the math; stored with every result so numbers from different backends are never mixed up silently. */
 export interface BackendInfo {
@@ -100,56 +99,13 @@ export interface SaliencyResult extends SaliencyOutcome {
   perClass: number;
   /** PNG of each grid image next to its map. */
   gridKey: string;
-  /** Input gradients (models trained here) or occlusion (pretrained models without gradients); absent: gradient. */
-  method?: 'gradient' | 'occlusion';
+  /**
+   * SmoothGrad (the default for models trained here), plain input gradients, or occlusion (pretrained models
+   * without gradients); absent: gradient (results before eval-v2).
+   */
+  method?: 'gradient' | 'smoothgrad' | 'occlusion';
+  /** SmoothGrad's noisy copies and noise level. */
+  smoothGrad?: SmoothGradOptions;
   backend: BackendInfo;
   codeVersion: string;
-}
-
-/**
- * Everything about one trained model, assembled for the report. `accuracy` and `bgGap` group evaluations by
- * `variant`; callers that evaluate several pairings under distinct ids average them themselves (the workflow
- * does, per test column) or pass the column label as the variant.
- */
-export interface ModelResults {
-  schema: typeof RESULTS_SCHEMA;
-  kind: 'model';
-  train: TrainSummary;
-  /** Every evaluation, possibly several per variant name (re-pairings of mixed_*). */
-  evaluations: VariantEvaluation[];
-  /** Per test variant name: the accuracies of its evaluations and their mean (the Xiao table's cell). */
-  accuracy: Record<string, { mean: number; values: number[] }>;
-  /**
-   * mean acc(mixed_same) - mean acc(mixed_rand), each averaged over its re-pairings (one pairing swings
-   * accuracy by several points on small data); null unless both were evaluated.
-   */
-  bgGap: number | null;
-  challenge: ChallengeResult | null;
-  saliency: SaliencyResult[];
-}
-
-export function assembleModelResults(
-  train: TrainSummary,
-  evaluations: VariantEvaluation[],
-  challenge: ChallengeResult | null = null,
-  saliency: SaliencyResult[] = [],
-): ModelResults {
-  const accuracy: ModelResults['accuracy'] = {};
-  for (const e of evaluations) {
-    const cell = (accuracy[e.variant] ??= { mean: 0, values: [] });
-    cell.values.push(e.accuracy);
-    cell.mean = cell.values.reduce((a, b) => a + b, 0) / cell.values.length;
-  }
-  const same = accuracy.mixed_same;
-  const rand = accuracy.mixed_rand;
-  return {
-    schema: RESULTS_SCHEMA,
-    kind: 'model',
-    train,
-    evaluations,
-    accuracy,
-    bgGap: same && rand ? bgGap(same.mean, rand.mean) : null,
-    challenge,
-    saliency,
-  };
 }

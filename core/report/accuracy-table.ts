@@ -1,6 +1,6 @@
 import { XIAO_VARIANTS } from './experiments';
 import { paperRowFor, paperValue, type PaperRow } from './paper-reference';
-import type { StudyResults } from './results';
+import { formatP, type StudyResults } from './results';
 
 /** Accuracy or a gap as the paper prints it: % with one decimal ('' when not measured). */
 export function formatPct(x: number | null | undefined): string {
@@ -13,6 +13,11 @@ export interface TableCell {
   /** Our value as a fraction; null when not measured. */
   value: number | null;
   text: string;
+  /** 95% interval (bootstrap over images; paired for BG-Gap; Wilson for the challenge); null when unknown. */
+  interval: { lo: number; hi: number } | null;
+  /** The interval as text, e.g. "[94.9, 96.2]", and what it is (a tooltip): '' when unknown. */
+  intervalText: string;
+  intervalTitle: string;
   /** The paper's value for the same (model, train variant, column), when compared and published. */
   paper: number | null;
   paperText: string;
@@ -60,14 +65,45 @@ export function accuracyTable(
   const rows = r.rows.map((row) => {
     const paperRow = r.compareWithPaper ? (paperRowFor(row, trainSet) ?? null) : null;
     const cells = columns.map((column): TableCell => {
-      const v =
-        column === 'bg_gap'
-          ? row.bgGap
-          : column === 'challenge'
-            ? (row.challenge?.adversarialAccuracy ?? null)
-            : (row.accuracy[column] ?? null);
+      let v: number | null;
+      let interval: TableCell['interval'] = null;
+      let title = '';
+      let extra = '';
+      if (column === 'bg_gap') {
+        v = row.bgGap;
+        const t = row.bgGapTest ?? null;
+        if (t) {
+          interval = t;
+          extra = ` p=${formatP(t.p)}`;
+          title = `paired over ${t.n} foregrounds (${t.discordant} discordant; pairings ${t.pairings.same} same, ${t.pairings.rand} rand): 95% paired bootstrap; p = exact sign-flip mid-p ${formatP(t.p)} (exact ${formatP(t.pExact)})`;
+        }
+      } else if (column === 'challenge') {
+        v = row.challenge?.adversarialAccuracy ?? null;
+        const ch = row.challenge;
+        if (ch?.interval) {
+          interval = ch.interval;
+          extra = ` ${ch.foregrounds}×${ch.backgrounds}`;
+          title = `Wilson 95% over ${ch.foregrounds} foregrounds, each on ${ch.backgrounds} backgrounds (pool); clean accuracy ${formatPct(ch.cleanAccuracy)}%`;
+        }
+      } else {
+        v = row.accuracy[column] ?? null;
+        const ci = row.accuracyInterval?.[column] ?? null;
+        if (ci) {
+          interval = ci;
+          title = `95% bootstrap over ${ci.n} test images`;
+        }
+      }
       const paper = paperRow ? (paperValue(paperRow, column) ?? null) : null;
-      return { column, value: v, text: formatPct(v), paper, paperText: formatPct(paper) };
+      return {
+        column,
+        value: v,
+        text: formatPct(v),
+        interval,
+        intervalText: interval ? `[${formatPct(interval.lo)}, ${formatPct(interval.hi)}]${extra}` : '',
+        intervalTitle: title,
+        paper,
+        paperText: formatPct(paper),
+      };
     });
     return {
       runId: row.runId,

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite/build/index';
 import type { ExperimentSection } from './experiments';
-import type { ResultRow } from './results';
+import type { ResultRow, SeedGroup } from './results';
 
 /** Vega-Lite specs of every chart in the report (pure data in, spec out; vega-svg.ts renders them). */
 
@@ -137,24 +137,173 @@ export function experimentChart(s: ExperimentSection): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** BG-Gap (mixed_same − mixed_rand) of every run, in accuracy points. */
+/** BG-Gap (mixed_same − mixed_rand) of every run, in accuracy points, with its paired 95% interval. */
 export function bgGapChart(rows: ResultRow[]): TopLevelSpec {
   const values = rows
     .filter((r) => r.bgGap !== null)
-    .map((r) => ({ run: runName(r), gap: r.bgGap as number }));
+    .map((r) => ({
+      run: runName(r),
+      gap: r.bgGap as number,
+      lo: r.bgGapTest?.lo ?? null,
+      hi: r.bgGapTest?.hi ?? null,
+      p: r.bgGapTest?.p ?? null,
+    }));
+  const y = { field: 'run', type: 'nominal', title: null, sort: null, axis: { labelLimit: 0 } };
   return {
     ...BASE,
     width: 360,
     height: Math.max(60, 24 * values.length),
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'run', type: 'nominal', title: null, sort: null, axis: { labelLimit: 0 } },
-      x: { field: 'gap', type: 'quantitative', axis: { format: '.0%', title: 'BG-Gap' } },
-      color: { value: '#4c78a8' },
-      tooltip: [{ field: 'run' }, { field: 'gap', format: '.1%' }],
-    },
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          y,
+          x: { field: 'gap', type: 'quantitative', axis: { format: '.0%', title: 'BG-Gap (95% interval)' } },
+          color: { value: '#4c78a8' },
+          tooltip: [
+            { field: 'run' },
+            { field: 'gap', format: '.1%' },
+            { field: 'lo', format: '.1%' },
+            { field: 'hi', format: '.1%' },
+            { field: 'p', format: '.2g' },
+          ],
+        },
+      },
+      {
+        transform: [{ filter: 'datum.lo !== null' }],
+        mark: { type: 'rule', color: 'black' },
+        encoding: { y, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** One point per (model, train variant): mean over seeds with its t interval, or one seed's own interval. */
+export interface CrossModelPoint {
+  model: string;
+  arch: string;
+  trainVariant: string;
+  seeds: number;
+  x: number;
+  xLo: number;
+  xHi: number;
+  y: number;
+  yLo: number;
+  yHi: number;
+}
+
+type Pick2 = (g: SeedGroup, rows: ResultRow[]) => { value: number; lo: number; hi: number } | null;
+
+/** The mean over seeds of a column (t interval), or, with one seed, the value and its bootstrap interval. */
+export const columnOf =
+  (column: string): Pick2 =>
+  (g, rows) => {
+    if (g.seeds.length > 1) return g.accuracy[column] ?? null;
+    const r = rows[0];
+    const v = r?.accuracy[column];
+    if (v === undefined) return null;
+    const ci = r!.accuracyInterval?.[column];
+    return { value: v, lo: ci?.lo ?? v, hi: ci?.hi ?? v };
   };
+
+export const bgGapOf: Pick2 = (g, rows) => {
+  if (g.seeds.length > 1) return g.bgGap;
+  const r = rows[0];
+  if (!r || r.bgGap === null) return null;
+  return { value: r.bgGap, lo: r.bgGapTest?.lo ?? r.bgGap, hi: r.bgGapTest?.hi ?? r.bgGap };
+};
+
+/** Points of every (model, train variant) of a study that has both numbers. */
+export function crossModelPoints(
+  groups: SeedGroup[],
+  rows: ResultRow[],
+  xOf: Pick2,
+  yOf: Pick2,
+): CrossModelPoint[] {
+  return groups.flatMap((g) => {
+    const mine = rows.filter((r) => r.arch === g.arch && r.trainVariant === g.trainVariant);
+    const x = xOf(g, mine);
+    const y = yOf(g, mine);
+    if (!x || !y) return [];
+    return [
+      {
+        model: `${g.arch} on ${g.trainVariant}`,
+        arch: g.arch,
+        trainVariant: g.trainVariant,
+        seeds: g.seeds.length,
+        x: x.value,
+        xLo: x.lo,
+        xHi: x.hi,
+        y: y.value,
+        yLo: y.lo,
+        yHi: y.hi,
+      },
+    ];
+  });
+}
+
+/**
+ * Xiao et al.'s cross-model scatter: every (model, train variant) of the study as a point with 95% error bars
+ * both ways; `diagonal` draws y = x (for original vs mixed_rand accuracy).
+ */
+export function crossModelChart(
+  points: CrossModelPoint[],
+  axes: { x: string; y: string; yFormat?: string; diagonal?: boolean },
+): TopLevelSpec {
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    axis: { format: '.0%', title: axes.x },
+    scale: { zero: false },
+  };
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    axis: { format: axes.yFormat ?? '.0%', title: axes.y },
+    scale: { zero: false },
+  };
+  const color = { field: 'trainVariant', type: 'nominal', title: 'trained on', legend: { orient: 'bottom' } };
+  const layers: object[] = [
+    {
+      mark: { type: 'rule', opacity: 0.6 },
+      encoding: { x: { ...x, field: 'xLo' }, x2: { field: 'xHi' }, y, color },
+    },
+    {
+      mark: { type: 'rule', opacity: 0.6 },
+      encoding: { y: { ...y, field: 'yLo' }, y2: { field: 'yHi' }, x, color },
+    },
+    {
+      mark: { type: 'point', filled: true, size: 80 },
+      encoding: {
+        x,
+        y,
+        color,
+        shape: { field: 'arch', type: 'nominal', title: 'model', legend: { orient: 'bottom' } },
+        tooltip: [
+          { field: 'model' },
+          { field: 'seeds' },
+          { field: 'x', format: '.1%', title: axes.x },
+          { field: 'y', format: '.1%', title: axes.y },
+        ],
+      },
+    },
+  ];
+  if (axes.diagonal) {
+    const lo = Math.min(...points.flatMap((p) => [p.xLo, p.yLo]));
+    const hi = Math.max(...points.flatMap((p) => [p.xHi, p.yHi]));
+    layers.unshift({
+      data: {
+        values: [
+          { x: lo, y: lo },
+          { x: hi, y: hi },
+        ],
+      },
+      mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
+      encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+    });
+  }
+  return { ...BASE, width: 320, height: 260, data: { values: points }, layer: layers } as TopLevelSpec;
 }
 
 /** Backgrounds challenge: clean vs adversarial (worst background) accuracy per run. */
@@ -187,36 +336,62 @@ export function challengeChart(rows: ResultRow[]): TopLevelSpec {
   };
 }
 
-/** Share of saliency mass inside the foreground mask, per run and tested variant. */
+/**
+ * Share of saliency mass inside the foreground mask per run and tested variant (bars), with the mask's share of
+ * the image (black tick: what a map blind to the object would get).
+ */
 export function saliencyShareChart(rows: ResultRow[]): TopLevelSpec {
   const values = rows.flatMap((r) =>
-    r.saliency.map((s) => ({ run: runName(r), variant: s.label, share: s.foregroundShare })),
+    r.saliency.map((s) => ({
+      run: runName(r),
+      variant: s.label,
+      share: s.foregroundShare,
+      area: s.areaShare ?? null,
+      ratio: s.ratio ?? null,
+    })),
   );
+  const x = {
+    field: 'variant',
+    type: 'nominal',
+    title: 'saliency computed on',
+    sort: null,
+    axis: { labelAngle: -30, labelLimit: 0 },
+  };
+  const xOffset = { field: 'run', type: 'nominal' };
   return {
     ...BASE,
     width: Math.max(240, 22 * values.length),
     height: 200,
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: {
-        field: 'variant',
-        type: 'nominal',
-        title: 'saliency computed on',
-        sort: null,
-        axis: { labelAngle: -30, labelLimit: 0 },
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          x,
+          xOffset,
+          y: {
+            field: 'share',
+            type: 'quantitative',
+            axis: { format: '.0%', title: 'foreground share (tick: mask area)' },
+            scale: { domain: [0, 1] },
+          },
+          color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } },
+          tooltip: [
+            { field: 'run' },
+            { field: 'variant' },
+            { field: 'share', format: '.1%' },
+            { field: 'area', format: '.1%', title: 'mask area' },
+            { field: 'ratio', format: '.2f', title: 'share / area' },
+          ],
+        },
       },
-      xOffset: { field: 'run', type: 'nominal' },
-      y: {
-        field: 'share',
-        type: 'quantitative',
-        axis: { format: '.0%', title: 'foreground share' },
-        scale: { domain: [0, 1] },
+      {
+        transform: [{ filter: 'datum.area !== null' }],
+        mark: { type: 'tick', color: 'black', thickness: 2 },
+        encoding: { x, xOffset, y: { field: 'area', type: 'quantitative' } },
       },
-      color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } },
-      tooltip: [{ field: 'run' }, { field: 'variant' }, { field: 'share', format: '.1%' }],
-    },
-  };
+    ],
+  } as TopLevelSpec;
 }
 
 /** Heat map with the value written in each cell (per-class accuracy, confusion). */

@@ -2,8 +2,12 @@ import type { TopLevelSpec } from 'vega-lite/build/index';
 import { accuracyTable, formatPct, tableColumns, type AccuracyTable } from './accuracy-table';
 import {
   bgGapChart,
+  bgGapOf,
   challengeChart,
+  columnOf,
   confusionChart,
+  crossModelChart,
+  crossModelPoints,
   curvesChart,
   experimentChart,
   perClassChart,
@@ -15,7 +19,7 @@ import { masksHtml } from './mask-section';
 import { escapeHtml as esc } from './html-escape';
 import { XIAO_2021 } from './paper-reference';
 import { EMPTY_ASSETS, type ReportAssets } from './report-assets';
-import type { ResultRow, StudyResults } from './results';
+import { formatP, type ResultRow, seedGroups, type SeedGroup, type StudyResults } from './results';
 import { REPORT_CSS } from './report-style';
 import { renderVegaLiteSvg } from './vega-svg';
 
@@ -53,7 +57,12 @@ function tableHtml(t: AccuracyTable, compare: boolean, id: string): string {
         .map((c) => {
           const paper = compare && c.paper !== null ? `<span class="paper">paper ${c.paperText}</span>` : '';
           const shaded = c.column === 'bg_gap' ? '' : shade(c.value);
-          return `<td class="num" data-run="${esc(r.runId)}" data-col="${esc(c.column)}" data-value="${c.value ?? ''}"${shaded}><span class="ours">${c.text || '–'}</span>${paper}</td>`;
+          // the interval on a second, smaller line; what it is on hover
+          const ci = c.intervalText
+            ? `<span class="ci" title="${esc(c.intervalTitle)}">${esc(c.intervalText)}</span>`
+            : '';
+          const lohi = c.interval ? ` data-lo="${c.interval.lo}" data-hi="${c.interval.hi}"` : '';
+          return `<td class="num" data-run="${esc(r.runId)}" data-col="${esc(c.column)}" data-value="${c.value ?? ''}"${lohi}${shaded}><span class="ours">${c.text || '–'}</span>${ci}${paper}</td>`;
         })
         .join('');
       const paperName =
@@ -64,6 +73,41 @@ function tableHtml(t: AccuracyTable, compare: boolean, id: string): string {
     })
     .join('\n');
   return `<div class="scroll"><table class="acc" id="${id}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+const ciText = (e: { value: number; lo: number; hi: number } | null | undefined) =>
+  e
+    ? `<span class="ours">${formatPct(e.value)}</span>${e.hi > e.lo ? `<span class="ci">[${formatPct(e.lo)}, ${formatPct(e.hi)}]</span>` : ''}`
+    : '–';
+
+/** Mean over seeds of each (model, train variant) with its 95% t interval; only groups with several seeds. */
+function seedTableHtml(groups: SeedGroup[], columns: string[]): string {
+  const multi = groups.filter((g) => g.seeds.length > 1);
+  if (!multi.length) return '';
+  const head = ['model', 'trained on', 'seeds', ...columns, 'BG-Gap', 'Challenge (adv.)']
+    .map((h) => `<th scope="col">${esc(h)}</th>`)
+    .join('');
+  const body = multi
+    .map(
+      (g) =>
+        `<tr><th scope="row">${esc(g.arch)}</th><td>${esc(g.trainVariant)}</td><td class="num">${esc(g.seeds.join(' '))}</td>${columns
+          .map((c) => `<td class="num" data-col="${esc(c)}">${ciText(g.accuracy[c])}</td>`)
+          .join(
+            '',
+          )}<td class="num" data-col="bg_gap">${ciText(g.bgGap)}</td><td class="num" data-col="challenge">${ciText(g.challenge)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h3>Mean over seeds</h3><div class="scroll"><table class="acc" id="seed-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>
+<p class="note">Each cell: mean over the seeds, 95% Student-t interval across seeds below it (seed-to-seed spread, not test-set noise).</p>`;
+}
+
+function statisticsNoteHtml(r: StudyResults): string {
+  const s = r.statistics;
+  if (!s) return '<p class="note">This results.json predates intervals: numbers are point estimates.</p>';
+  const missing = s.missingDetails.length
+    ? ` ${s.missingDetails.length} evaluation document(s) had no per-image results, so their numbers have no interval.`
+    : '';
+  return `<p class="note">Second line of each cell: 95% interval (hover for what it covers). Accuracy: ${esc(s.accuracy)}. BG-Gap: ${esc(s.bgGap)}. Challenge: ${esc(s.challenge)}.${esc(missing)}</p>`;
 }
 
 function paperTableHtml(columns: string[]): string {
@@ -170,7 +214,7 @@ async function saliencyHtml(r: StudyResults, a: ReportAssets, charts: Charts): P
     await charts.figure(
       saliencyShareChart(rows),
       'Share of saliency inside the foreground mask',
-      'Mean share of |gradient| saliency mass inside the foreground mask (higher: the model looks at the object).',
+      'Mean share of saliency mass inside the foreground mask (bars) against the mask’s share of the image (ticks: a map blind to the object). Bar above tick, ratio > 1: the model looks at the object more than chance.',
     ),
   ];
   for (const row of rows) {
@@ -182,7 +226,13 @@ async function saliencyHtml(r: StudyResults, a: ReportAssets, charts: Charts): P
         const img = src
           ? `<img class="saliency" src="${src.src}" width="${src.width * scale}" height="${src.height * scale}" alt="${esc(`saliency ${s.label}`)}">`
           : `<p class="missing">grid missing: ${esc(s.gridKey)}</p>`;
-        return `<figure class="sal">${img}<figcaption><code>${esc(s.label)}</code>: foreground share ${formatPct(s.foregroundShare)}%</figcaption></figure>`;
+        const ci = (i: { lo: number; hi: number } | null | undefined, f: (x: number) => string) =>
+          i ? ` [${f(i.lo)}, ${f(i.hi)}]` : '';
+        const area =
+          s.areaShare !== null && s.areaShare !== undefined && Number.isFinite(s.areaShare)
+            ? `; mask area ${formatPct(s.areaShare)}%; ratio ${s.ratio?.toFixed(2) ?? '–'}${ci(s.ratioInterval, (x) => x.toFixed(2))}`
+            : '';
+        return `<figure class="sal">${img}<figcaption><code>${esc(s.label)}</code>: foreground share ${formatPct(s.foregroundShare)}%${ci(s.shareInterval, formatPct)}${area}</figcaption></figure>`;
       })
       .join('');
     parts.push(`<h4>${esc(runName(row))}</h4><div class="figs">${cells}</div>`);
@@ -272,7 +322,32 @@ export async function renderHtmlReport(
       await charts.figure(
         bgGapChart(rowsWithGap),
         'BG-Gap = acc(mixed_same) − acc(mixed_rand)',
-        'Larger gap: more reliance on the background.',
+        `Larger gap: more reliance on the background. Black lines: paired 95% intervals; p-values (sign-flip mid-p) in the table: ${rowsWithGap
+          .map((x) => `${runName(x)} p=${formatP(x.bgGapTest?.p) || '–'}`)
+          .join('; ')}.`,
+      ),
+    );
+  const groups = results.seedGroups ?? seedGroups(results.rows, results.columns);
+  const gapPoints = crossModelPoints(groups, results.rows, columnOf('original'), bgGapOf);
+  if (gapPoints.length)
+    summaryFigs.push(
+      await charts.figure(
+        crossModelChart(gapPoints, { x: 'accuracy on original', y: 'BG-Gap' }),
+        'Accuracy vs BG-Gap across models',
+        'Each (model, training variant) of the study, mean over seeds with 95% intervals. Xiao et al.: better models rely less on backgrounds (smaller gap at higher accuracy).',
+      ),
+    );
+  const randPoints = crossModelPoints(groups, results.rows, columnOf('original'), columnOf('mixed_rand'));
+  if (randPoints.length)
+    summaryFigs.push(
+      await charts.figure(
+        crossModelChart(randPoints, {
+          x: 'accuracy on original',
+          y: 'accuracy on mixed_rand',
+          diagonal: true,
+        }),
+        'Original vs mixed_rand accuracy across models',
+        'Dashed: y = x (no loss when the background is random). Xiao et al.: accuracy on mixed_rand rises with accuracy on original, below the diagonal.',
       ),
     );
   if (rowsWithChallenge.length)
@@ -298,7 +373,9 @@ export async function renderHtmlReport(
         compare ? ' Grey: the paper’s number for the same model and training variant.' : ''
       }${nonIn9 ? ` The paper measured IN-9; this study used ${esc(results.source.source)} data, so compare trends, not values.` : ''}</p>
 ${tableHtml(table, compare, 'accuracy-table')}
+${statisticsNoteHtml(results)}
 ${more}
+${seedTableHtml(results.seedGroups ?? seedGroups(results.rows, results.columns), [...split.xiao, ...split.other])}
 ${compare ? paperTableHtml(results.columns) : ''}
 <div class="figs">${summaryFigs.join('')}</div>`,
     ],

@@ -23,6 +23,7 @@ thead th { background: #f0f0f3; font-weight: 600; max-width: 120px; }
 table.acc th[scope="row"] { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .paper { display: block; color: var(--muted); font-size: 11px; }
+.ci { display: block; color: var(--muted); font-size: 10px; white-space: nowrap; cursor: help; }
 td.num .paper { text-align: right; }
 .note { color: var(--muted); font-size: 12px; max-width: 1000px; }
 .claim { font-style: italic; max-width: 1000px; }

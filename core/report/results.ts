@@ -1,7 +1,19 @@
 import type { EpochMetrics } from '../../common/contracts';
 import type { PreparedDataset } from '../data/prepare';
 import type { StudyPlan } from '../spec/plan';
+import { BOOTSTRAP_RESAMPLES } from '../stats/bootstrap';
+import { type Estimate, meanInterval } from '../stats/intervals';
+import { type EvalDetails, NO_DETAILS } from './eval-details';
 import { masksMarkdown } from './mask-section';
+import {
+  accuracyInterval,
+  bgGapTest,
+  type BgGapTest,
+  challengeInterval,
+  type Interval,
+  type SaliencyNumbers,
+  saliencyNumbers,
+} from './row-statistics';
 import type { RunSummary } from '../../workflows/run-workflow';
 
 /** One (model, train variant, seed) row of the Xiao-style table, with everything measured about it. */
@@ -15,19 +27,26 @@ export interface ResultRow {
   epochs: number;
   /** Test column label -> accuracy (mean over its pairings). */
   accuracy: Record<string, number>;
+  /** Test column label -> 95% bootstrap interval over its test images; null without per-image results. */
+  accuracyInterval: Record<string, Interval | null>;
   /** acc(mixed_same) - acc(mixed_rand), when both were tested. */
   bgGap: number | null;
+  /** BG-Gap paired over foregrounds: interval and p-value; null without per-image results. */
+  bgGapTest: BgGapTest | null;
   challenge: {
     adversarialAccuracy: number;
+    /** Wilson 95% interval over the foregrounds. */
+    interval: Interval;
     cleanAccuracy: number;
     foregrounds: number;
+    /** Pool size: backgrounds each foreground was tried on (Xiao used every only_bg_t test image). */
     backgrounds: number;
   } | null;
   curves: EpochMetrics[];
   /** Test column -> per-class accuracy and confusion (of its first pairing). */
   perClass: Record<string, number[]>;
   confusion: Record<string, number[][]>;
-  saliency: { label: string; foregroundShare: number; gridKey: string }[];
+  saliency: ({ label: string; gridKey: string } & SaliencyNumbers)[];
   backend: string;
   modelKey: string;
 }
@@ -52,7 +71,43 @@ export interface StudyResults {
   rows: ResultRow[];
   variants: { id: string; label: string; manifestKey: string | null }[];
   compareWithPaper: boolean;
+  /** Rows of the same (model, train variant) over their seeds: mean and t interval. */
+  seedGroups: SeedGroup[];
+  statistics: StatisticsNote;
 }
+
+/** One (model, train variant) over its seeds: each number's mean and 95% t interval across seeds. */
+export interface SeedGroup {
+  arch: string;
+  trainVariant: string;
+  seeds: number[];
+  accuracy: Record<string, Estimate>;
+  bgGap: Estimate | null;
+  challenge: Estimate | null;
+}
+
+/** How every interval in the document was made (the report prints it under the tables). */
+export interface StatisticsNote {
+  level: 0.95;
+  accuracy: string;
+  bgGap: string;
+  challenge: string;
+  seeds: string;
+  saliency: string;
+  /** Evaluation documents without per-image results: their numbers have no interval. */
+  missingDetails: string[];
+}
+
+export const STATISTICS_NOTE: Omit<StatisticsNote, 'missingDetails'> = {
+  level: 0.95,
+  accuracy: `95% percentile bootstrap over test images (${BOOTSTRAP_RESAMPLES} resamples, seeded); a mixed_* column scores each image by its mean over the re-pairings`,
+  bgGap:
+    'paired over foregrounds (the same image on a same-class and a random-class background): 95% paired bootstrap of the mean difference, p = two-sided mid-p of the exact sign-flip test (McNemar with one pairing)',
+  challenge: 'Wilson 95% interval over the foregrounds; the pool size (backgrounds per foreground) beside it',
+  seeds: 'mean over seeds with the 95% Student-t interval (t(n-1) · sd / √n)',
+  saliency:
+    'share of saliency inside the mask, the mask’s share of the image (the chance level) and their ratio (> 1: more on the object than chance), 95% bootstrap over the grid’s images',
+};
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -64,16 +119,21 @@ export function buildResults(input: {
   variantKeys: Record<string, string>;
   runs: RunSummary[];
   cancelled: boolean;
+  /** Per-image results read back from the evaluation documents (loadEvalDetails); without them, no intervals. */
+  details?: EvalDetails;
 }): StudyResults {
   const { plan } = input;
+  const details = input.details ?? NO_DETAILS;
   const columns = plan.tests.map((t) => t.label);
   const rows: ResultRow[] = input.runs.map((r) => {
     const planned = plan.runs.find((p) => p.runId === r.runId);
     const accuracy: Record<string, number> = {};
+    const accuracyCi: Record<string, Interval | null> = {};
     const perClass: Record<string, number[]> = {};
     const confusion: Record<string, number[][]> = {};
     for (const t of r.tests) {
       accuracy[t.label] = mean(t.evaluations.map((e) => e.accuracy));
+      accuracyCi[t.label] = accuracyInterval(t.evaluations, details, [r.runId, t.label]);
       if (t.evaluations[0]) {
         perClass[t.label] = t.evaluations[0].perClassAccuracy;
         confusion[t.label] = t.evaluations[0].confusion;
@@ -81,6 +141,11 @@ export function buildResults(input: {
     }
     const same = accuracy.mixed_same;
     const rand = accuracy.mixed_rand;
+    const evalsOf = (label: string) => r.tests.find((t) => t.label === label)?.evaluations ?? [];
+    const gapTest =
+      same !== undefined && rand !== undefined
+        ? bgGapTest(evalsOf('mixed_same'), evalsOf('mixed_rand'), details, [r.runId])
+        : null;
     return {
       runId: r.runId,
       label: r.label,
@@ -90,10 +155,13 @@ export function buildResults(input: {
       inputSize: planned?.inputSize ?? 0,
       epochs: planned?.epochs ?? 0,
       accuracy,
+      accuracyInterval: accuracyCi,
       bgGap: same !== undefined && rand !== undefined ? same - rand : null,
+      bgGapTest: gapTest,
       challenge: r.challenge
         ? {
             adversarialAccuracy: r.challenge.adversarialAccuracy,
+            interval: challengeInterval(r.challenge.adversarialAccuracy, r.challenge.foregrounds),
             cleanAccuracy: r.challenge.cleanAccuracy,
             foregrounds: r.challenge.foregrounds,
             backgrounds: r.challenge.backgrounds,
@@ -104,8 +172,8 @@ export function buildResults(input: {
       confusion,
       saliency: r.saliency.map((s) => ({
         label: plan.variants.find((v) => v.id === s.variantId)?.label ?? s.variantId,
-        foregroundShare: s.foregroundShare,
         gridKey: s.gridKey,
+        ...saliencyNumbers(s, details, [r.runId, s.variantId]),
       })),
       backend: r.train.backend,
       modelKey: r.train.modelKey,
@@ -142,17 +210,70 @@ export function buildResults(input: {
       manifestKey: input.variantKeys[v.id] ?? null,
     })),
     compareWithPaper: plan.compareWithPaper,
+    seedGroups: seedGroups(rows, columns),
+    statistics: { ...STATISTICS_NOTE, missingDetails: details.missing },
   };
 }
 
-const pct = (x: number | undefined | null) => (x === undefined || x === null ? '' : (100 * x).toFixed(1));
+/** Groups rows by (model, train variant) in row order and summarizes every number over the seeds. */
+export function seedGroups(rows: ResultRow[], columns: string[]): SeedGroup[] {
+  const groups = new Map<string, ResultRow[]>();
+  for (const row of rows) {
+    const k = JSON.stringify([row.arch, row.trainVariant]);
+    groups.set(k, [...(groups.get(k) ?? []), row]);
+  }
+  const over = (xs: (number | null | undefined)[]): Estimate | null => {
+    const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    return v.length ? meanInterval(v) : null;
+  };
+  return [...groups.values()].map((g) => {
+    const accuracy: Record<string, Estimate> = {};
+    for (const c of columns) {
+      const e = over(g.map((x) => x.accuracy[c]));
+      if (e) accuracy[c] = e;
+    }
+    return {
+      arch: g[0]!.arch,
+      trainVariant: g[0]!.trainVariant,
+      seeds: g.map((x) => x.seed),
+      accuracy,
+      bgGap: over(g.map((x) => x.bgGap)),
+      challenge: over(g.map((x) => x.challenge?.adversarialAccuracy)),
+    };
+  });
+}
 
-/** One line per (run, test column): for spreadsheets and pandas. */
+const pct = (x: number | undefined | null) => (x === undefined || x === null ? '' : (100 * x).toFixed(1));
+const num = (x: number | undefined | null) => (x === undefined || x === null || !Number.isFinite(x) ? '' : x);
+
+/** "95.6 [94.9, 96.2]" (%), or the value alone without an interval. */
+export function pctWithInterval(
+  x: number | null | undefined,
+  ci: { lo: number; hi: number } | null | undefined,
+): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '';
+  return ci && Number.isFinite(ci.lo) ? `${pct(x)} [${pct(ci.lo)}, ${pct(ci.hi)}]` : pct(x);
+}
+
+/** A p-value as people read it: 2 significant digits, "<0.001" below that. */
+export function formatP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '';
+  return p < 0.001 ? '<0.001' : p.toPrecision(2);
+}
+
+/** One line per (run, test column): for spreadsheets and pandas. Intervals are 95%; `n_images` is what they cover. */
 export function resultsCsv(r: StudyResults): string {
   const lines = [
-    'run_id,model,train_variant,seed,test_variant,accuracy,bg_gap,challenge_adversarial_accuracy',
+    [
+      'run_id,model,train_variant,seed,test_variant,accuracy,accuracy_lo,accuracy_hi,n_images',
+      'bg_gap,bg_gap_lo,bg_gap_hi,bg_gap_p,bg_gap_foregrounds',
+      'challenge_adversarial_accuracy,challenge_lo,challenge_hi,challenge_foregrounds,challenge_pool',
+    ].join(','),
   ];
   for (const row of r.rows) {
+    const ci = row.accuracyInterval ?? {};
+    const g = row.bgGapTest ?? null;
+    const ch = row.challenge;
     for (const c of r.columns) {
       lines.push(
         [
@@ -161,9 +282,20 @@ export function resultsCsv(r: StudyResults): string {
           JSON.stringify(row.trainVariant),
           row.seed,
           JSON.stringify(c),
-          row.accuracy[c] ?? '',
-          row.bgGap ?? '',
-          row.challenge?.adversarialAccuracy ?? '',
+          num(row.accuracy[c]),
+          num(ci[c]?.lo),
+          num(ci[c]?.hi),
+          num(ci[c]?.n),
+          num(row.bgGap),
+          num(g?.lo),
+          num(g?.hi),
+          num(g?.p),
+          num(g?.n),
+          num(ch?.adversarialAccuracy),
+          num(ch?.interval?.lo),
+          num(ch?.interval?.hi),
+          num(ch?.foregrounds),
+          num(ch?.backgrounds),
         ].join(','),
       );
     }
@@ -171,21 +303,66 @@ export function resultsCsv(r: StudyResults): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The Xiao-style table as Markdown (% accuracy). */
+/** The challenge cell: adversarial accuracy [Wilson interval], with its foregrounds and pool size. */
+export function challengeText(ch: ResultRow['challenge']): string {
+  if (!ch) return '';
+  return `${pctWithInterval(ch.adversarialAccuracy, ch.interval)} (${ch.foregrounds} fg × ${ch.backgrounds} bg)`;
+}
+
+/** The BG-Gap cell: points [paired interval], p. */
+export function bgGapText(row: Pick<ResultRow, 'bgGap' | 'bgGapTest'>): string {
+  if (row.bgGap === null) return '';
+  const t = row.bgGapTest ?? null;
+  return t ? `${pctWithInterval(row.bgGap, t)} p=${formatP(t.p)}` : pct(row.bgGap);
+}
+
+/** The Xiao-style table as Markdown (% accuracy with 95% intervals), then the means over seeds. */
 export function resultsMarkdown(r: StudyResults): string {
   const head = ['model', 'trained on', 'seed', ...r.columns, 'BG-Gap', 'challenge'];
   const lines = [
     `# ${r.study.title}`,
     '',
-    `Study \`${r.study.name}\` (${r.study.studyHash})${r.study.cancelled ? ' — cancelled, partial results' : ''}. Accuracy in %.`,
+    `Study \`${r.study.name}\` (${r.study.studyHash})${r.study.cancelled ? ' — cancelled, partial results' : ''}. Accuracy in %, with 95% intervals in brackets.`,
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map(() => '---').join('|')}|`,
   ];
   for (const row of r.rows) {
     lines.push(
-      `| ${[row.arch, row.trainVariant, row.seed, ...r.columns.map((c) => pct(row.accuracy[c])), pct(row.bgGap), pct(row.challenge?.adversarialAccuracy)].join(' | ')} |`,
+      `| ${[row.arch, row.trainVariant, row.seed, ...r.columns.map((c) => pctWithInterval(row.accuracy[c], row.accuracyInterval?.[c])), bgGapText(row), challengeText(row.challenge)].join(' | ')} |`,
     );
+  }
+  const groups = (r.seedGroups ?? []).filter((g) => g.seeds.length > 1);
+  if (groups.length) {
+    const gh = ['model', 'trained on', 'seeds', ...r.columns, 'BG-Gap', 'challenge'];
+    lines.push(
+      '',
+      '## Mean over seeds',
+      '',
+      `| ${gh.join(' | ')} |`,
+      `|${gh.map(() => '---').join('|')}|`,
+      ...groups.map(
+        (g) =>
+          `| ${[g.arch, g.trainVariant, g.seeds.join(' '), ...r.columns.map((c) => pctWithInterval(g.accuracy[c]?.value, g.accuracy[c])), pctWithInterval(g.bgGap?.value, g.bgGap), pctWithInterval(g.challenge?.value, g.challenge)].join(' | ')} |`,
+      ),
+    );
+  }
+  if (r.statistics) {
+    const s = r.statistics;
+    lines.push(
+      '',
+      'Intervals: accuracy: ' +
+        s.accuracy +
+        '. BG-Gap: ' +
+        s.bgGap +
+        '. Challenge: ' +
+        s.challenge +
+        '. Over seeds: ' +
+        s.seeds +
+        '.',
+    );
+    if (s.missingDetails.length)
+      lines.push('', `No per-image results (no interval) in: ${s.missingDetails.join(', ')}`);
   }
   lines.push(...masksMarkdown(r.dataset?.masks));
   if (r.dataset && r.dataset.skippedCount > 0) {

@@ -93,9 +93,11 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
       byLabel.set(variantLabel(parsed.data), parsed.data);
     }
   });
-  if (spec.evaluate.challenge && ![...byLabel.values()].some((v) => v.name === 'only_bg_t')) {
-    byLabel.set('only_bg_t', { name: 'only_bg_t' });
-  }
+  // The challenge needs masked foregrounds (original) and a background pool (only_bg_t): a study that asks for it
+  // gets both rather than silently no challenge.
+  if (spec.evaluate.challenge)
+    for (const name of ['original', 'only_bg_t'] as const)
+      if (![...byLabel.values()].some((v) => v.name === name)) byLabel.set(name, { name });
 
   const labels = [...byLabel.keys()];
   const select = (names: string[], path: (string | number)[]): string[] => {

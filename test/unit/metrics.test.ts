@@ -73,6 +73,12 @@ void test('evaluateSource fills the confusion matrix from a model that predicts 
   assert.equal(e.accuracy, 4 / 5);
   assert.equal(e.n, 5);
   assert.deepEqual(progress, [2, 4, 5]);
+  // every image's outcome, in stored order across batch boundaries (d0 is labelled red but dark: predicted dark)
+  assert.deepEqual(e.perImage, {
+    ids: ['r0', 'r1', 'd0', 'd1', 'd2'],
+    labels: [0, 0, 0, 1, 1],
+    predicted: [0, 0, 1, 1, 1],
+  });
   assert.ok(e.loss > 0 && e.loss < Math.log(2) + 0.2);
   await assert.rejects(
     evaluateSource(predict, memorySource([solid('bad', 7, 0)], ['red', 'dark']), {

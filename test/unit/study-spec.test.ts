@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SpecValidationError } from '../../common/errors';
+import { runInputOf } from '../../workflows/run-inputs';
 import { planStudy } from '../../core/spec/plan';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { PRESETS_DIR } from '../../cli/spec-file';
@@ -85,4 +86,31 @@ test('the challenge brings its background pool with it', () => {
       (v) => v.id === (plan.challenge as { backgroundVariantId: string }).backgroundVariantId,
     ),
   );
+});
+
+test('the challenge brings its foregrounds too: original is planned even when not listed, so it runs', () => {
+  const spec = parseStudySpec({
+    ...base,
+    variants: ['mixed_same', 'mixed_rand'],
+    train: [{ model: 'small_cnn', on: ['mixed_rand'], epochs: 1, batch: 2 }],
+    evaluate: { on: ['mixed_rand'], challenge: { backgrounds: 5 } },
+  });
+  const plan = planStudy(spec);
+  assert.deepEqual(
+    plan.variants.filter((v) => v.spec.name === 'original' || v.spec.name === 'only_bg_t').map((v) => v.id),
+    ['original', 'only_bg_t'],
+  );
+  const input = runInputOf(
+    plan,
+    plan.runs[0]!,
+    Object.fromEntries(plan.variants.map((v) => [v.id, `k/${v.id}`])),
+    2,
+    {
+      gpuTaskQueue: 'q',
+      heartbeatTimeout: '1 minute',
+    },
+  );
+  assert.ok(input.challenge, 'the run gets its challenge');
+  assert.equal(input.challenge.foregroundManifestKey, 'k/original');
+  assert.equal(input.challenge.backgroundManifestKey, 'k/only_bg_t');
 });
