@@ -72,7 +72,25 @@ export const finetuneRunInputSchema = z.object({
 });
 
 /** The heartbeat of trainModel: after every batch. */
-export type TrainHeartbeat = TrainProgress;
+/** A training heartbeat: the loop's progress and the images per second of this attempt (for `bgstudy status`). */
+export type TrainHeartbeat = TrainProgress & { imagesPerSec?: number };
+
+/** Images per second since this attempt's first batch (the first batch, with its warm-up, only starts the clock). */
+function trainingPace(batchSize: number): { imagesPerSec(): number | undefined } {
+  let start: number | undefined;
+  let batches = 0;
+  return {
+    imagesPerSec: () => {
+      const now = performance.now();
+      if (start === undefined) {
+        start = now;
+        return undefined;
+      }
+      batches++;
+      return now > start ? (batches * batchSize * 1000) / (now - start) : undefined;
+    },
+  };
+}
 
 export type MakeTrainer = (model: ModelSpec, optimizer: OptimizerSpec) => StepTrainer | Promise<StepTrainer>;
 export type OpenSource = (
@@ -141,11 +159,12 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       resumeFrom: resume?.cursor ?? null,
       attempt: hooks.attempt,
     });
+    const pace = trainingPace(config.batchSize);
     const out = await train(trainer, r.sources, config, {
       resume,
       signal: hooks.signal,
       saveCheckpoint: async (c) => void (await checkpoints.save(c)),
-      onBatch: (p) => hooks.heartbeat(p satisfies TrainHeartbeat),
+      onBatch: (p) => hooks.heartbeat({ ...p, imagesPerSec: pace.imagesPerSec() } satisfies TrainHeartbeat),
       onEpoch: (m) => hooks.info('epoch done', { run: r.run, ...m }),
     });
     const modelKey = await r.save(trainer);

@@ -15,6 +15,8 @@ export interface BinarySpec {
   envVar: string;
   goPackage: string;
   version: string;
+  /** Typical `go install` time on 2 cores with an empty Go cache, said while it builds. */
+  buildMinutes: number;
   /** Official release archive for this platform, or undefined where none is published. */
   downloadUrl: (platform: NodeJS.Platform, arch: string) => string | undefined;
 }
@@ -27,6 +29,7 @@ export const TEMPORAL: BinarySpec = {
   goPackage: 'github.com/temporalio/cli/cmd/temporal',
   // Newer tags carry a replace directive, which `go install pkg@version` refuses.
   version: 'v1.5.1',
+  buildMinutes: 4,
   // The same endpoint @temporalio/testing downloads from.
   downloadUrl: (platform, arch) =>
     `https://temporal.download/cli/archive/v1.5.1?platform=${platform === 'win32' ? 'windows' : platform}&arch=${goArch(arch)}`,
@@ -37,6 +40,7 @@ export const VERSITYGW: BinarySpec = {
   envVar: 'BGSTUDY_VERSITYGW_BIN',
   goPackage: 'github.com/versity/versitygw/cmd/versitygw',
   version: 'v1.7.0',
+  buildMinutes: 2,
   downloadUrl: (platform, arch) => {
     const os = platform === 'darwin' ? 'Darwin' : platform === 'linux' ? 'Linux' : undefined;
     const cpu = arch === 'x64' ? 'x86_64' : arch === 'arm64' ? 'arm64' : undefined;
@@ -73,25 +77,55 @@ async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | un
   return undefined;
 }
 
-async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void) {
-  const r = await runTool(cmd, args, { env });
-  if (r.code !== 0) {
-    log(r.out.slice(-4000));
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}`);
-  }
-}
+/** Seconds as "2m05s". */
+const elapsed = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+};
 
+/**
+ * `go install -v`, saying every 15 s how far it is (modules downloaded, packages compiled): a first build
+ * takes minutes and would otherwise look hung.
+ */
 async function goInstall(spec: BinarySpec, dir: string, env: NodeJS.ProcessEnv, log: (l: string) => void) {
   const go = await onPath('go', env);
   if (!go) return undefined;
-  log(`building ${spec.name} ${spec.version} with go install (first time only, a few minutes)...`);
-  await mkdir(dir, { recursive: true });
-  await run(
-    go,
-    ['install', `${spec.goPackage}@${spec.version}`],
-    { ...env, GOBIN: dir, CGO_ENABLED: '0' },
-    log,
+  log(
+    `building ${spec.name} ${spec.version} with go install (once; typically ${spec.buildMinutes} min on 2 cores, ` +
+      `cached in ${dir})...`,
   );
+  await mkdir(dir, { recursive: true });
+  const t0 = Date.now();
+  let downloaded = 0;
+  let compiled = 0;
+  let last = '';
+  const tick = setInterval(
+    () =>
+      log(
+        `  ${spec.name}: ${elapsed(Date.now() - t0)}, ${downloaded} modules downloaded, ${compiled} packages ` +
+          `compiled${last ? ` (${last})` : ''}`,
+      ),
+    15_000,
+  );
+  try {
+    const r = await runTool(go, ['install', '-v', `${spec.goPackage}@${spec.version}`], {
+      env: { ...env, GOBIN: dir, CGO_ENABLED: '0' },
+      onLine: (l) => {
+        if (l.startsWith('go: downloading')) downloaded++;
+        else if (!l.startsWith('go:')) {
+          compiled++;
+          last = l.trim();
+        }
+      },
+    });
+    if (r.code !== 0) {
+      log(r.out.slice(-4000));
+      throw new Error(`go install ${spec.goPackage}@${spec.version} exited with ${r.code}`);
+    }
+  } finally {
+    clearInterval(tick);
+  }
+  log(`built ${spec.name} in ${elapsed(Date.now() - t0)}`);
   const built = path.join(dir, spec.name);
   return (await isExecutable(built)) ? built : undefined;
 }

@@ -59,5 +59,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       options.maxConcurrentActivities ??
       Number(process.env[isCpu ? 'BGSTUDY_CPU_ACTIVITIES' : 'BGSTUDY_GPU_ACTIVITIES'] ?? (isCpu ? 2 : 1)),
     shutdownGraceTime: '10s',
+    // Heartbeats reach the server every 5 s at most (default up to 60 s): `bgstudy status` and the live view
+    // read a run's epoch/batch/loss from them.
+    maxHeartbeatThrottleInterval: '5s',
+    defaultHeartbeatThrottleInterval: '5s',
   });
 }

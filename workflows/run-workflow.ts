@@ -49,6 +49,9 @@ export interface RunProgress {
   phase: 'train' | 'import' | 'evaluate' | 'challenge' | 'saliency' | 'done';
   evaluationsDone: number;
   evaluationsTotal: number;
+  /** e.g. "small_cnn on mixed_rand (seed 1)", and the epochs it trains (absent in runs started before them). */
+  label?: string;
+  epochs?: number;
 }
 
 export const runProgressQuery = defineQuery<RunProgress>('runProgress');
@@ -86,7 +89,13 @@ function gpu(taskQueue: string, heartbeatTimeout: Duration) {
 export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> {
   const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE, input.heartbeatTimeout ?? '2 minutes');
   const evaluationsTotal = input.tests.reduce((n, t) => n + t.variants.length, 0);
-  const progress: RunProgress = { phase: 'train', evaluationsDone: 0, evaluationsTotal };
+  const progress: RunProgress = {
+    phase: 'train',
+    evaluationsDone: 0,
+    evaluationsTotal,
+    label: (input.train ?? input.pretrained)?.label,
+    epochs: input.train?.epochs ?? input.finetune?.epochs,
+  };
   setHandler(runProgressQuery, () => progress);
 
   let trained: TrainRunOutput;

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { etaOf, runDetails } from '../../client/progress-details';
+import { runStatuses } from '../../client/progress-details';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { parseStudySpec } from '../../core/spec/study-spec';
@@ -80,7 +80,7 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
     void result.finally(() => (finished = true)).catch(() => undefined);
     while (!finished && !interrupted) {
       const progress = await handle.query(progressQuery).catch(() => undefined);
-      if (progress) view.update(progress, [etaOf(progress), ...(await runDetails(client, progress))]);
+      if (progress) view.update(progress, await runStatuses(client, progress));
       await Promise.race([result.catch(() => undefined), sleep(1000)]);
     }
     if (interrupted) return;

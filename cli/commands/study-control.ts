@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { connectClient } from '../../client/connect';
-import { etaOf, runDetails } from '../../client/progress-details';
+import { runStatuses } from '../../client/progress-details';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { cancelSignal, progressQuery } from '../../workflows';
+import { progressLines } from '../progress-view';
 import { readSpecFile } from '../spec-file';
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -51,11 +52,8 @@ export function registerStudyControl(program: Command): void {
         );
         if (progress) {
           console.log(`stage: ${progress.stage}`);
-          for (const [stage, s] of Object.entries(progress.stages))
-            console.log(`  ${stage.padEnd(10)} ${s.done}/${s.total}`);
-          const eta = etaOf(progress);
-          if (eta) console.log(eta);
-          for (const line of await runDetails(client, progress)) console.log(`  run ${line}`);
+          for (const line of progressLines(progress, await runStatuses(client, progress)))
+            console.log(`  ${line}`);
         }
       });
     });
