@@ -9,6 +9,7 @@ import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-s
 import { createStore, getJson } from '../../store';
 import { shardProgressPrinter } from '../shard-progress';
 import { printMaskSummary } from './masks';
+import { checkLeaks, formatLeakReport } from '../../core/leaks/leak-check';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -21,7 +22,7 @@ const num = (v: string) => {
   return n;
 };
 
-/** `bgstudy data synth|import|show`: put a dataset into the store in its normalized sharded form. */
+/** `bgstudy data synth|import|show|check-leaks`: put a dataset into the store in its normalized sharded form. */
 export function registerData(program: Command): void {
   const data = program
     .command('data')
@@ -42,10 +43,29 @@ export function registerData(program: Command): void {
     .option('-p, --bg-correlation <p>', 'background-class correlation in [0, 1] (default 0.9)', num)
     .option('--seed <n>', 'seed (default 1)', int)
     .option('--generic <n>', 'images in the class-free background pool for generic_bg (default 100)', int)
-    .option('--object-scale <min,max>', 'object radius as a fraction of the side (default 0.36,0.46)')
+    .option(
+      '--object-scale <min,max>',
+      'half the object box side as a fraction of the image side (default 0.28,0.38)',
+    )
     .option('--max-rotation <deg>', 'objects rotated within +-deg (default 15; 180 = any)', num)
     .option('--hue-cue <q>', 'probability a background takes its family hue (default 0.4)', num)
     .option('--bg-contrast <d>', 'RGB distance between a background’s two colours (default 40)', num)
+    .option('--max-aspect <a>', 'object box aspect drawn within [1/a, a] for every class (default 1.25)', num)
+    .option(
+      '--shadow <s>',
+      'class-dependent factor: share of images with a class-direction cast shadow (default 0)',
+      num,
+    )
+    .option(
+      '--distractor <s>',
+      'class-dependent factor: share with a class-specific co-occurring object (default 0)',
+      num,
+    )
+    .option(
+      '--class-size <s>',
+      'class-dependent factor: share whose object size comes from a class band (default 0)',
+      num,
+    )
     .option('--no-tar', 'write only the raw training shards (no PNG tar shards)')
     .option('--json', 'print the result as JSON')
     .action(
@@ -61,6 +81,10 @@ export function registerData(program: Command): void {
         maxRotation?: number;
         hueCue?: number;
         bgContrast?: number;
+        maxAspect?: number;
+        shadow?: number;
+        distractor?: number;
+        classSize?: number;
         tar: boolean;
         json?: boolean;
       }) => {
@@ -82,6 +106,8 @@ export function registerData(program: Command): void {
             maxRotation: o.maxRotation,
             hueCue: o.hueCue,
             bgContrast: o.bgContrast,
+            maxAspect: o.maxAspect,
+            factors: { shadow: o.shadow, distractor: o.distractor, classSize: o.classSize },
           },
           o,
         );
@@ -147,6 +173,29 @@ export function registerData(program: Command): void {
           `invalid ${source} source: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
       await prepare(parsed.data, o as { tar: boolean; json?: boolean });
+    });
+
+  data
+    .command('check-leaks')
+    .description(
+      'how much of the class simple non-CNN learners read from background-only images (only_bg_b, only_bg_t): accuracy vs chance, 95% intervals',
+    )
+    .argument('<manifestKey>', 'a dataset manifest, e.g. datasets/<hash>/manifest.json')
+    .option('--max-per-class <n>', 'at most n images per class from each split (default 500)', int)
+    .option('--k <n>', 'neighbours of the k-NN learner (default 15)', int)
+    .option('--json', 'print the report as JSON')
+    .action(async (key: string, o: { maxPerClass?: number; k?: number; json?: boolean }) => {
+      const store = createStore(loadConfig().store);
+      try {
+        const r = await checkLeaks(store, key, { maxPerClass: o.maxPerClass, k: o.k });
+        if (o.json) console.log(JSON.stringify(r.report, null, 1));
+        else {
+          for (const line of formatLeakReport(r.report)) console.log(line);
+          console.log(`${r.reused ? 'found' : 'stored'}: ${store.location}/${r.key}`);
+        }
+      } finally {
+        await store.close();
+      }
     });
 
   data

@@ -28,12 +28,32 @@ export const syntheticSourceSchema = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(1),
-    /** Object radius as a fraction of the image side, drawn uniformly in [min, max]. */
+    /**
+     * Half the object box's mean side, as a fraction of the image side, drawn uniformly in [min, max] for every
+     * class: each shape is stretched to fill its box, so the box itself says nothing about the class.
+     */
     objectScale: z
       .object({ min: z.number().min(0.05).max(0.5), max: z.number().min(0.05).max(0.5) })
       .strict()
       .refine((s) => s.min <= s.max, 'objectScale.min must be <= objectScale.max')
-      .default({ min: 0.36, max: 0.46 }),
+      .default({ min: 0.28, max: 0.38 }),
+    /** The box's aspect (width / height) is drawn log-uniformly in [1 / maxAspect, maxAspect], for every class. */
+    maxAspect: z.number().min(1).max(3).default(1.25),
+    /**
+     * The slides' class-dependent background factors, each a strength in [0, 1] (the probability that an
+     * image carries its class's version), independent of p and of each other; 0 = absent. shadow: a cast
+     * shadow in a class-specific direction; distractor: a co-occurring non-target object (class-specific hue
+     * and orientation) beside the object; classSize: the object's size from a class-specific band. The fourth
+     * factor, background family and hue, is bgCorrelation (with hueCue).
+     */
+    factors: z
+      .object({
+        shadow: z.number().min(0).max(1).default(0),
+        distractor: z.number().min(0).max(1).default(0),
+        classSize: z.number().min(0).max(1).default(0),
+      })
+      .strict()
+      .default({ shadow: 0, distractor: 0, classSize: 0 }),
     /** Objects are rotated uniformly within ±maxRotation degrees (180: any orientation). */
     maxRotation: z.number().min(0).max(180).default(15),
     /**

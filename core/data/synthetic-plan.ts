@@ -1,7 +1,13 @@
 import type { DatasetPlan, SplitPlan } from './dataset-plan';
 import type { Split } from './sample';
 import type { SyntheticSource } from './source-spec';
-import { drawGenericBackground, drawSynthetic, syntheticClassNames, syntheticUnits } from './synthetic';
+import {
+  drawGenericBackground,
+  SYNTHETIC_GENERATOR_VERSION,
+  drawSynthetic,
+  syntheticClassNames,
+  syntheticUnits,
+} from './synthetic';
 import { BG_FAMILIES } from './synthetic-backgrounds';
 
 export function syntheticPlan(spec: SyntheticSource): DatasetPlan {
@@ -30,7 +36,8 @@ export function syntheticPlan(spec: SyntheticSource): DatasetPlan {
   }
   return {
     classes: syntheticClassNames(spec),
-    fingerprint: null,
+    // the generator's version keys the dataset: a changed drawing never reuses a stored dataset
+    fingerprint: { generator: SYNTHETIC_GENERATOR_VERSION },
     splits,
     skipped: [],
     approxSize: spec.size,

@@ -1,7 +1,9 @@
 import type { Sample, Split } from './sample';
 import { Rng } from './rng';
 import type { SyntheticSource } from './source-spec';
-import { SHAPES } from './synthetic-shapes';
+import { type Box, drawDistractor, drawShadow } from './synthetic-factors';
+import { fitShape } from './synthetic-box';
+import { SHAPES, type ShapeTest } from './synthetic-shapes';
 import {
   BG_FAMILIES,
   clamp,
@@ -11,6 +13,12 @@ import {
   hsvToRgb,
   type Rgb,
 } from './synthetic-backgrounds';
+
+/**
+ * Bump when the same spec would draw different images (it keys the dataset, core/data/synthetic-plan.ts).
+ * synthetic-2: boxes drawn from one distribution for every class (leak-free at p=0); class-dependent factors.
+ */
+export const SYNTHETIC_GENERATOR_VERSION = 'synthetic-2';
 
 export interface SyntheticDraw {
   sample: Sample;
@@ -47,7 +55,19 @@ export function drawSynthetic(spec: SyntheticSource, split: Split, unit: number)
   const pattern = BG_FAMILIES[bgFamily]!.make(size, rng);
   const hue = rng.next() < spec.hueCue ? familyHue(bgFamily) : undefined;
   const bgMean = drawBackground(rgb, size, pattern, rng, spec.bgContrast, spec.bgNoise, hue);
-  drawObject(rgb, mask, size, label, rng, spec, bgMean);
+  const box = drawBox(size, label, rng, spec, split, unit);
+  const theta = (rng.uniform(-1, 1) * spec.maxRotation * Math.PI) / 180;
+  const shape = SHAPES[label]!.inside;
+  // class-dependent factors: each from its own stream, so one knob never changes another's draws
+  const { shadow, distractor } = spec.factors;
+  const shadowRng = Rng.derive('synthetic-shadow', spec.seed, split, unit);
+  if (shadowRng.next() < shadow)
+    drawShadow(rgb, size, label, K, box, (dx, dy) =>
+      fitShape(shape, theta, { ...box, x0: box.x0 + dx, y0: box.y0 + dy }),
+    );
+  const distractorRng = Rng.derive('synthetic-distractor', spec.seed, split, unit);
+  if (distractorRng.next() < distractor) drawDistractor(rgb, size, label, K, box, distractorRng);
+  drawObject(rgb, mask, size, shape, box, theta, rng, spec, bgMean);
   const name = syntheticClassNames(spec)[label]!;
   return {
     sample: {
@@ -79,42 +99,60 @@ export function drawGenericBackground(spec: SyntheticSource, index: number): Sam
   };
 }
 
+/** The range of object half-sides the class-size factor spreads the classes over (class k: band k of K). */
+const CLASS_SIZE_RANGE = [0.14, 0.46] as const;
+
+/**
+ * The object's box: half-side (a share of the image side), aspect and position drawn from one distribution
+ * for every class, unless the class-size factor is on for this image (then the half-side comes from its
+ * class's band of CLASS_SIZE_RANGE).
+ */
+function drawBox(
+  size: number,
+  label: number,
+  rng: Rng,
+  spec: SyntheticSource,
+  split: Split,
+  unit: number,
+): Box {
+  const own = Rng.derive('synthetic-class-size', spec.seed, split, unit);
+  const [lo, hi] = CLASS_SIZE_RANGE;
+  const half =
+    own.next() < spec.factors.classSize
+      ? lo + ((hi - lo) * (label + own.next())) / spec.classes
+      : rng.uniform(spec.objectScale.min, spec.objectScale.max);
+  const side = 2 * half * size;
+  const aspect = Math.exp(rng.uniform(-1, 1) * Math.log(spec.maxAspect));
+  const w = Math.min(size, Math.max(3, Math.round(side * Math.sqrt(aspect))));
+  const h = Math.min(size, Math.max(3, Math.round(side / Math.sqrt(aspect))));
+  return { x0: rng.int(size - w + 1), y0: rng.int(size - h + 1), w, h };
+}
+
 function drawObject(
   rgb: Uint8Array,
   mask: Uint8Array,
   size: number,
-  shape: number,
+  shape: ShapeTest,
+  box: Box,
+  theta: number,
   rng: Rng,
   spec: SyntheticSource,
   bgMean: Rgb,
 ): void {
-  const inside = SHAPES[shape]!.inside;
-  const R = size * rng.uniform(spec.objectScale.min, spec.objectScale.max);
-  const cx = rng.uniform(R, size - R);
-  const cy = rng.uniform(R, size - R);
-  const theta = (rng.uniform(-1, 1) * spec.maxRotation * Math.PI) / 180;
-  const cos = Math.cos(theta);
-  const sin = Math.sin(theta);
+  const fit = fitShape(shape, theta, box);
   const color = objectColor(rng, bgMean, spec.minColorDistance);
   // a gentle linear shade across the object: some texture without hiding the silhouette
   const shade = rng.uniform(-0.15, 0.15);
-  const x0 = Math.max(0, Math.floor(cx - R));
-  const x1 = Math.min(size, Math.ceil(cx + R));
-  const y0 = Math.max(0, Math.floor(cy - R));
-  const y1 = Math.min(size, Math.ceil(cy + R));
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      const dx = x + 0.5 - cx;
-      const dy = y + 0.5 - cy;
-      const u = (dx * cos + dy * sin) / R;
-      const v = (-dx * sin + dy * cos) / R;
-      if (!inside(u, v)) continue;
-      const p = y * size + x;
-      mask[p] = 255;
-      const f = 1 + shade * u;
-      for (let k = 0; k < 3; k++) rgb[p * 3 + k] = Math.round(clamp(color[k]! * f));
-    }
-  }
+  const paint = (x: number, y: number) => {
+    const p = y * size + x;
+    mask[p] = 255;
+    const f = 1 + shade * fit.u(x + 0.5, y + 0.5);
+    for (let k = 0; k < 3; k++) rgb[p * 3 + k] = Math.round(clamp(color[k]! * f));
+  };
+  for (let y = box.y0; y < box.y0 + box.h; y++)
+    for (let x = box.x0; x < box.x0 + box.w; x++) if (fit.inside(x + 0.5, y + 0.5)) paint(x, y);
+  // the shape's extreme points (a star's tip may miss every pixel centre): the mask's box is exactly the box
+  for (const [x, y] of fit.extremes) paint(x, y);
 }
 
 /** A saturated random colour at least `minDistance` from the background mean (the farthest of 24 tries otherwise). */
