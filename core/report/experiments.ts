@@ -63,7 +63,7 @@ export interface ExperimentSection {
   points: AccuracyPoint[];
   /** Horizontal reference lines (e.g. only_fg and original around the bg_reduced sweep). */
   bounds: { label: string; accuracy: number }[];
-  /** Runs whose training curves are compared (original-trained first). */
+  /** Runs whose training curves are compared (original-trained first; the first seed of each). */
   curveRunIds: string[];
 }
 
@@ -157,11 +157,14 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
       }
     }
     const trained = new Set(['original', ...variants]);
+    // one seed per (model, train variant): the first in study order (more would only overlay near-copies)
+    const firstSeed = (x: ResultRow) =>
+      r.rows.find((y) => y.arch === x.arch && y.trainVariant === x.trainVariant && y.curves.length > 0) === x;
     const curveRunIds = [
       ...r.rows.filter((x) => x.trainVariant === 'original'),
       ...r.rows.filter((x) => x.trainVariant !== 'original' && trained.has(x.trainVariant)),
     ]
-      .filter((x) => x.curves.length > 0)
+      .filter((x) => x.curves.length > 0 && firstSeed(x))
       .map((x) => x.runId);
     sections.push({
       factor,

@@ -91,10 +91,10 @@ function seedTableHtml(groups: SeedGroup[], columns: string[]): string {
     .map(
       (g) =>
         `<tr><th scope="row">${esc(g.arch)}</th><td>${esc(g.trainVariant)}</td><td class="num">${esc(g.seeds.join(' '))}</td>${columns
-          .map((c) => `<td class="num" data-col="${esc(c)}">${ciText(g.accuracy[c])}</td>`)
+          .map((c) => `<td class="num" data-seed-col="${esc(c)}">${ciText(g.accuracy[c])}</td>`)
           .join(
             '',
-          )}<td class="num" data-col="bg_gap">${ciText(g.bgGap)}</td><td class="num" data-col="challenge">${ciText(g.challenge)}</td></tr>`,
+          )}<td class="num" data-seed-col="bg_gap">${ciText(g.bgGap)}</td><td class="num" data-seed-col="challenge">${ciText(g.challenge)}</td></tr>`,
     )
     .join('\n');
   return `<h3>Mean over seeds</h3><div class="scroll"><table class="acc" id="seed-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>

@@ -255,3 +255,45 @@ void test('without per-image results the numbers stay, their intervals are null 
   assert.equal(r.rows[0]!.accuracyInterval.mixed_same, null);
   assert.deepEqual(r.statistics.missingDetails, ['evals/old.json']);
 });
+
+void test('a results.json written before intervals still renders (bgstudy report re-renders stored ones)', async () => {
+  const details: EvalDetails = { images: {}, saliency: {}, missing: [] };
+  const runs = [
+    runSummary(
+      0,
+      {
+        mixed_same: [
+          [1, 1, 1, 0],
+          [1, 0, 1, 0],
+        ],
+        mixed_rand: [
+          [0, 1, 0, 0],
+          [1, 0, 0, 1],
+        ],
+      },
+      details,
+    ),
+  ];
+  const r = buildResults({
+    plan,
+    specKey: 's',
+    dataset: null,
+    variantKeys: {},
+    runs,
+    cancelled: false,
+    details,
+  });
+  const old = JSON.parse(JSON.stringify(r)) as Record<string, unknown> & { rows: Record<string, unknown>[] };
+  delete old.seedGroups;
+  delete old.statistics;
+  for (const row of old.rows) {
+    delete row.accuracyInterval;
+    delete row.bgGapTest;
+    delete (row.challenge as Record<string, unknown>).interval;
+    row.saliency = [{ label: 'mixed_same', foregroundShare: 0.4, gridKey: 'g.png' }];
+  }
+  const legacy = old as unknown as typeof r;
+  assert.match(resultsMarkdown(legacy), /\| 25\.0 \|/);
+  assert.match(resultsCsv(legacy), /,0\.25,,,,/);
+  assert.match(await renderHtmlReport(legacy), /predates intervals/);
+});
