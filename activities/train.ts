@@ -17,6 +17,7 @@ import {
 } from '../core/ml/model-spec';
 import { ModelInputError, type PretrainedArtifact } from '../core/ml/pretrained';
 import { backendInfo, RESULTS_SCHEMA, type TrainSummary } from '../core/ml/results';
+import { batchSchema } from '../core/ml/batch';
 import { batchesPerEpoch, train, type TrainConfig, type TrainProgress } from '../core/ml/train';
 import type { OptimizerSpec, StepTrainer } from '../core/ml/trainer';
 import type { ArtifactStore } from '../store';
@@ -41,7 +42,7 @@ export const trainRunInputSchema = z.object({
   trainManifestKey: z.string().min(1),
   valManifestKey: z.string().min(1),
   epochs: z.number().int().min(1),
-  batch: z.number().int().min(2),
+  batch: batchSchema,
   optimizer: z
     .object({
       name: z.enum(['adam', 'sgd']),
@@ -62,7 +63,7 @@ export const finetuneRunInputSchema = z.object({
   trainManifestKey: z.string().min(1),
   valManifestKey: z.string().min(1),
   epochs: z.number().int().min(1),
-  batch: z.number().int().min(2),
+  batch: batchSchema,
   optimizer: trainRunInputSchema.shape.optimizer,
   augment: z.boolean(),
   seed: z.number().int().min(0),

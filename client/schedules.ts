@@ -1,6 +1,6 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { CPU_QUEUE } from '../common/queues';
-import { parseStudySpec } from '../core/spec/study-spec';
+import { validateStudySpec } from '../core/spec/validate';
 import { studyWorkflowId } from './start-study';
 
 /** Schedule id of a study: stable, so creating the same schedule twice is refused rather than duplicated. */
@@ -17,7 +17,7 @@ export async function createStudySchedule(
   rawSpec: unknown,
   options: { cron: string; scheduleId?: string; taskQueue?: string; timezone?: string },
 ): Promise<string> {
-  const spec = parseStudySpec(rawSpec);
+  const spec = validateStudySpec(rawSpec);
   const scheduleId = options.scheduleId ?? scheduleIdFor(spec.name);
   await client.schedule.create({
     scheduleId,

@@ -6,7 +6,8 @@ import {
 } from '@temporalio/client';
 import { CPU_QUEUE } from '../common/queues';
 import { hashOf } from '../core/hash';
-import { parseStudySpec, type StudySpec } from '../core/spec/study-spec';
+import type { StudySpec } from '../core/spec/study-spec';
+import { validateStudySpec } from '../core/spec/validate';
 import type { StudyWorkflow, StudyWorkflowOptions } from '../workflows';
 
 /** Workflow id of a study: its name and spec hash, so submitting the same spec twice attaches to one run. */
@@ -15,7 +16,8 @@ export function studyWorkflowId(spec: StudySpec): string {
 }
 
 /**
- * Validates the spec here (a malformed spec fails before anything starts, naming the field), then starts
+ * Validates the whole spec here, schema and plan (a spec that cannot run fails before anything starts, naming
+ * the field), then starts
  * StudyWorkflow or attaches to the run of the same spec that is already going.
  */
 export async function startStudy(
@@ -23,7 +25,7 @@ export async function startStudy(
   rawSpec: unknown,
   options: { taskQueue?: string; workflowId?: string; workflowOptions?: StudyWorkflowOptions } = {},
 ): Promise<WorkflowHandle<typeof StudyWorkflow>> {
-  const spec = parseStudySpec(rawSpec);
+  const spec = validateStudySpec(rawSpec);
   return client.workflow.start<typeof StudyWorkflow>('StudyWorkflow', {
     taskQueue: options.taskQueue ?? CPU_QUEUE,
     workflowId: options.workflowId ?? studyWorkflowId(spec),

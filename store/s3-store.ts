@@ -31,6 +31,11 @@ export interface S3StoreConfig {
   retry?: RetryOptions;
   /** Multipart part size for streamed uploads (bytes, >= 5 MiB). */
   partSize?: number;
+  /**
+   * The rule keys (and the prefix) must follow; default the artifact-key rule (store/keys.ts). A dataset's
+   * objects are read with the dataset-name rule instead (store/s3-prefix-opener.ts).
+   */
+  checkKey?: (key: string) => void;
 }
 
 const AUTH_ERRORS = [
@@ -48,11 +53,13 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly client: S3Client;
   private readonly prefix: string;
   private readonly retry: RetryOptions;
+  private readonly checkKey: (key: string) => void;
   private bucketChecked: Promise<void> | undefined;
 
   constructor(private readonly config: S3StoreConfig) {
     this.prefix = (config.prefix ?? '').replace(/^\/+|\/+$/g, '');
-    if (this.prefix) assertValidKey(this.prefix);
+    this.checkKey = config.checkKey ?? assertValidKey;
+    if (this.prefix) this.checkKey(this.prefix);
     // the location is in logs and error messages: an endpoint's user:password@, if any, is left out
     const endpoint = config.endpoint?.replace(/\/\/[^/@]*@/, '//');
     this.location = `s3://${config.bucket}${this.prefix ? `/${this.prefix}` : ''}${endpoint ? ` at ${endpoint}` : ''}`;
@@ -68,7 +75,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   private objectKey(key: string): string {
-    assertValidKey(key);
+    this.checkKey(key);
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 

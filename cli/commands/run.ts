@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runStatuses } from '../../client/progress-details';
 import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
-import { parseStudySpec } from '../../core/spec/study-spec';
+import { validateStudySpec } from '../../core/spec/validate';
 import { ensureLocalTemporal } from '../../infra/local-temporal';
 import { tfjsNodeInstalled } from '../../infra/tfjs-node-native';
 import { createStore } from '../../store';
@@ -35,7 +35,7 @@ export function registerRun(program: Command): void {
 async function runEmbedded(opts: { preset: string; spec?: string }): Promise<void> {
   installRuntime();
   const config = loadConfig();
-  const spec = parseStudySpec(await readSpecFile(opts));
+  const spec = validateStudySpec(await readSpecFile(opts));
   const temporal = await ensureLocalTemporal({
     homeDir: config.homeDir,
     address: process.env.TEMPORAL_ADDRESS,

@@ -36,3 +36,29 @@ export function nameProblem(name: string): string | undefined {
 export function canonicalName(name: string): string {
   return name.normalize('NFC');
 }
+
+/** Longest object name S3 accepts (bytes of UTF-8). */
+const MAX_OBJECT_NAME_BYTES = 1024;
+
+/**
+ * Why an object name under a dataset's s3:// prefix cannot be mirrored into a folder, or undefined when it can.
+ * The dataset-name rule, not the artifact-key rule (store/keys.ts): datasets name their files as people do,
+ * with spaces and any script (IN-9's own `02_wheeled vehicle`); what is refused is what cannot be a relative
+ * path of plain names (empty, `.` or `..` segments, control characters, over-long names).
+ */
+export function objectNameProblem(key: string): string | undefined {
+  if (Buffer.byteLength(key, 'utf8') > MAX_OBJECT_NAME_BYTES)
+    return `name is longer than ${MAX_OBJECT_NAME_BYTES} bytes`;
+  for (const segment of key.split('/')) {
+    const problem = nameProblem(segment);
+    if (problem) return `"${printableName(segment)}": ${problem}`;
+  }
+  return undefined;
+}
+
+/** objectNameProblem as a check that throws, for stores that read a dataset's objects (store/s3-prefix-opener.ts). */
+export function assertObjectName(key: string): void {
+  const problem = objectNameProblem(key);
+  if (problem)
+    throw new Error(`object name "${printableName(key)}" is not a plain relative path: ${problem}`);
+}

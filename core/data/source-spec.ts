@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { maskSpecSchema } from '../masks/mask-spec';
+import { hasUrlCredentials, URL_CREDENTIALS_MESSAGE } from './url-credentials';
 
 /**
  * Dataset sources, as a study spec or `bgstudy data ...` names them. Each is turned into the same normalized
@@ -73,13 +74,19 @@ export const syntheticSourceSchema = z
   })
   .strict();
 
+/** A folder path or an `s3://` URL: never with credentials in it (s3://user:secret@bucket would be stored too). */
+const location = z
+  .string()
+  .min(1)
+  .refine((u) => !hasUrlCredentials(u), URL_CREDENTIALS_MESSAGE);
+
 const realCommon = {
   /** Resize (cover, centre crop) to a square of this side; masks use nearest neighbour. Omit to keep sizes. */
   size: z.number().int().min(8).max(1024).optional(),
   /** Take at most this many images per class and split (the first ones in sorted order). */
   maxPerClass: z.number().int().min(1).optional(),
   /** A folder of class-free background images: the pool generic_bg pastes onto. */
-  genericPath: z.string().min(1).optional(),
+  genericPath: location.optional(),
   /** Which masks the dataset uses (provided, grabcut or box), what it compares, boxes, checks (core/masks). */
   masks: maskSpecSchema.optional(),
   /** Images and masks with more pixels are skipped and reported, never decoded (default 40,000,000). */
@@ -90,12 +97,12 @@ export const folderSourceSchema = z
   .object({
     source: z.literal('folder'),
     /** `<path>/<class>/<image>`, or `<path>/{train,val}/<class>/<image>` when a train folder exists. */
-    path: z.string().min(1),
+    path: location,
     /**
      * The same tree with one mask per image (`<stem>.png`, or `.npy`), 255/1/true = foreground. May be omitted
      * when `masks` makes the masks from annotated boxes (use grabcut or box).
      */
-    maskPath: z.string().min(1).optional(),
+    maskPath: location.optional(),
     /** Allowed class folders, in label order; other folders are skipped and reported. Default: all, sorted. */
     classes: z.array(z.string().min(1)).min(2).optional(),
     /** Without train/val folders: the share of each class that goes to val (seeded). */
@@ -119,14 +126,11 @@ export const in9SourceSchema = z
   .object({
     source: z.literal('in9'),
     /** The backgrounds_challenge data root: `<path>/<variant>/{train,val}/NN_class/*`, masks in `<path>/fg_mask/`. */
-    path: z.string().min(1).optional(),
+    path: location.optional(),
     /** Or a URL of a .tar.gz of that root (downloaded once, resumable, extracted into the cache folder). */
     url: z
       .url()
-      .refine(
-        (u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u),
-        'url must not carry credentials (user:password@): the spec is stored in manifests, histories and reports',
-      )
+      .refine((u) => !hasUrlCredentials(u), `url ${URL_CREDENTIALS_MESSAGE}`)
       .optional(),
     /** Largest archive accepted from `url` (bytes; default 16 GiB): a bigger or endless download is refused. */
     maxDownloadBytes: z.number().int().min(1).optional(),
@@ -159,9 +163,9 @@ export const pixelImagenetSourceSchema = z
   .object({
     source: z.literal('pixel-imagenet'),
     /** ImageNet images, `<imagesPath>/<wnid>/<stem>.JPEG`. */
-    imagesPath: z.string().min(1),
+    imagesPath: location,
     /** Pixel-ImageNet masks, `<masksPath>/<wnid>/<stem>.png`; the masks decide which images are used. */
-    masksPath: z.string().min(1),
+    masksPath: location,
     /** Class subset by WordNet id, in label order. */
     wnids: z.array(z.string().regex(/^n\d{8}$/)).min(2),
     /** Optional readable names, in the order of wnids. */

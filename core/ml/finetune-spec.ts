@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batchSchema } from './batch';
 
 const seedSchema = z
   .number()
@@ -15,7 +16,7 @@ export const finetuneSchema = z
     /** Variant labels or names to fine-tune on (a bare name selects every instance of it). */
     on: z.array(z.string().min(1)).min(1),
     epochs: z.number().int().min(1).max(1000).default(3),
-    batch: z.number().int().min(2).max(4096).default(32),
+    batch: batchSchema.default(32),
     /** Seeds the new head's initializer, the data order and the augmentation; a list: one run per seed. */
     seed: z.union([seedSchema, z.array(seedSchema).min(1)]).default(1),
     optimizer: z

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { hasUrlCredentials, URL_CREDENTIALS_MESSAGE } from '../data/url-credentials';
 import { classMapSchema, type ClassMap } from './class-map';
 import { finetuneSchema } from './finetune-spec';
 import { preprocessEntrySchema, type Preprocess } from './preprocess';
 
 /**
  * A pretrained model in a study spec: where its file is and how to feed and read it. `uri`: a local path
- * (relative to the worker's working directory), `file://`, `http(s)://`, or `store:<key>` (an artifact
- * already in the store). For tfjs it names the model.json; weight files are read from beside it.
+ * (relative to the worker's working directory) or `file://` inside the folders BGSTUDY_MODEL_DIRS allows
+ * (default `./models`), `http(s)://` without credentials, or `store:<key>` (an artifact already in the store). For tfjs it names the model.json; weight files are read from beside it.
  */
 export const pretrainedModelSchema = z
   .object({
@@ -14,7 +15,10 @@ export const pretrainedModelSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'),
     source: z.enum(['onnx', 'tfjs']),
-    uri: z.string().min(1),
+    uri: z
+      .string()
+      .min(1)
+      .refine((u) => !hasUrlCredentials(u), `uri ${URL_CREDENTIALS_MESSAGE}`),
     /** A preset ('torchvision', 'in9') or `{ inputSize, resizeShorter?, mean, std, range, layout }`. */
     preprocess: preprocessEntrySchema,
     /** 'identity', 'imagenet-in9' (the reference's 1000 -> 9 table), or `{ "<output index>": "<class>" }`. */

@@ -4,6 +4,7 @@ import { checkLabel, evaluateSource } from './evaluate';
 import { augment, type AugmentSpec, samplePixels } from './pixels';
 import { deriveSeed, Rng } from './rng';
 import type { Batch, OptimizerSpec, StepTrainer, TrainerState } from './trainer';
+import { MIN_BATCH } from './batch';
 
 /** Everything about a training run except the model and the data (those are named by the caller's run key). */
 export interface TrainConfig {
@@ -105,8 +106,8 @@ function validate(config: TrainConfig): void {
   const int = (v: number, min: number) => Number.isInteger(v) && v >= min;
   if (!int(config.epochs, 1))
     throw new Error(`train config: epochs must be an integer >= 1, got ${config.epochs}`);
-  if (!int(config.batchSize, 2))
-    throw new Error(`train config: batchSize must be an integer >= 2, got ${config.batchSize}`);
+  if (!int(config.batchSize, MIN_BATCH))
+    throw new Error(`train config: batchSize must be an integer >= ${MIN_BATCH}, got ${config.batchSize}`);
   if (!int(config.checkpointEvery, 0))
     throw new Error(`train config: checkpointEvery must be an integer >= 0, got ${config.checkpointEvery}`);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SpecValidationError } from '../../common/errors';
 import { sourceSpecSchema } from '../data/source-spec';
+import { batchSchema } from '../ml/batch';
 import { ARCHITECTURES } from '../ml/model-spec';
 import { pretrainedModelSchema } from '../ml/pretrained-spec';
 import { ALL_VARIANT_NAMES } from '../variants/variant-spec';
@@ -31,7 +32,7 @@ const trainEntrySchema = z
     /** Variant labels or names to train on, one run each (a bare name selects every instance of it). */
     on: z.array(z.string().min(1)).min(1),
     epochs: z.number().int().min(1).max(1000).default(5),
-    batch: z.number().int().min(1).max(4096).default(32),
+    batch: batchSchema.default(32),
     /** One run per seed: spread over seeds is how a study shows its error bars. */
     seed: z.union([seedSchema, z.array(seedSchema).min(1)]).default(1),
     optimizer: z

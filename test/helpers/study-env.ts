@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { S3ArtifactStore } from '../../store/s3-store';
+import { assertObjectName } from '../../core/data/safe-names';
 import type { WorkerOptions } from '../../workers/create-worker';
 import { startInProcessWorkers } from '../../workers/in-process';
 import { installRuntime } from '../../workers/runtime';
@@ -41,7 +42,8 @@ export async function startTestStudyEnv(
     ...options,
     ...(s3Sources
       ? {
-          openS3: (bucket: string, prefix: string) => new S3ArtifactStore({ ...services.s3, bucket, prefix }),
+          openS3: (bucket: string, prefix: string) =>
+            new S3ArtifactStore({ ...services.s3, bucket, prefix, checkKey: assertObjectName }),
         }
       : {}),
   });

@@ -225,8 +225,11 @@ test('an s3:// source: objects whose names are not plain relative paths are refu
         await put(`images/${cls}/g${i}.png`, `${local}/i${k}${i}.png`);
         await put(`masks/${cls}/g${i}.png`, `${local}/m${k}${i}.png`);
       }
-    await put('images/cat/evil name.png', `${local}/i00.png`);
-    await put('masks/cat/evil name.png', `${local}/m00.png`);
+    // a name with a space is a dataset name like any other (IN-9's `02_wheeled vehicle`); a backslash is not
+    await put('images/cat/with space.png', `${local}/i01.png`);
+    await put('masks/cat/with space.png', `${local}/m01.png`);
+    await put('images/cat/evil\\name.png', `${local}/i00.png`);
+    await put('masks/cat/evil\\name.png', `${local}/m00.png`);
     const base = `s3://${services.s3.bucket}/${prefix}`;
     const { manifest, variants } = await study('hostile-s3', {
       source: 'folder',
@@ -234,12 +237,19 @@ test('an s3:// source: objects whose names are not plain relative paths are refu
       maskPath: `${base}/masks`,
       size: 16,
     });
-    assert.equal(ids(manifest).length, 4);
+    assert.equal(ids(manifest).length, 5);
+    assert.ok(
+      ids(manifest).some((id) => id.endsWith('/cat/with space')),
+      'the name with a space is imported',
+    );
     for (const v of variants) assert.deepEqual(ids(v), ids(manifest));
     const refused = manifest.skipped
       .filter((s) => /not a plain relative path/.test(s.reason))
       .map((s) => s.file);
-    assert.deepEqual(refused.sort(), [`${base}/images/cat/evil name.png`, `${base}/masks/cat/evil name.png`]);
+    assert.deepEqual(refused.sort(), [
+      `${base}/images/cat/evil\\name.png`,
+      `${base}/masks/cat/evil\\name.png`,
+    ]);
   } finally {
     client.destroy();
   }

@@ -7,6 +7,12 @@ import { runInputOf } from '../../workflows/run-inputs';
 import { planStudy } from '../../core/spec/plan';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { PRESETS_DIR } from '../../cli/spec-file';
+import type { Client } from '@temporalio/client';
+import { trainRunInputSchema } from '../../activities/train';
+import { startStudy } from '../../client/start-study';
+import { MIN_BATCH } from '../../core/ml/batch';
+import { finetuneSchema } from '../../core/ml/finetune-spec';
+import { validateStudySpec } from '../../core/spec/validate';
 
 const base = {
   version: 1,
@@ -113,4 +119,80 @@ test('the challenge brings its foregrounds too: original is planned even when no
   assert.ok(input.challenge, 'the run gets its challenge');
   assert.equal(input.challenge.foregroundManifestKey, 'k/original');
   assert.equal(input.challenge.backgroundManifestKey, 'k/only_bg_t');
+});
+
+test('a whole spec is validated (schema and plan) before anything reaches Temporal, naming the field', async () => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...base, train: [{ on: ['only_fg'] }] }, /train\.0\.on\.0: "only_fg" is not among the variants/],
+    [{ ...base, variants: [{ name: 'bg_blur', sigma: [2, -1] }] }, /variants\.0\.sigma/],
+    // training needs two images a batch (BatchNorm): refused in the spec, not after datasets were built
+    [{ ...base, train: [{ on: ['original'], batch: 1 }] }, /train\.0\.batch/],
+  ];
+  let started = 0;
+  const client = { workflow: { start: async () => void started++ } } as unknown as Client;
+  for (const [spec, pattern] of cases) {
+    assert.throws(
+      () => validateStudySpec(spec),
+      (e: unknown) => e instanceof SpecValidationError && pattern.test(e.message),
+    );
+    await assert.rejects(startStudy(client, spec), pattern);
+  }
+  assert.equal(started, 0, 'no workflow was started');
+  await startStudy(client, base);
+  assert.equal(started, 1, 'a valid spec does start');
+});
+
+test('one batch bound from spec to activity to core', () => {
+  assert.equal(MIN_BATCH, 2);
+  const run = { ...base, train: [{ on: ['original'], batch: MIN_BATCH }] };
+  assert.equal(validateStudySpec(run).train[0]!.batch, MIN_BATCH);
+  assert.equal(trainRunInputSchema.shape.batch.safeParse(MIN_BATCH - 1).success, false);
+  assert.equal(trainRunInputSchema.shape.batch.safeParse(MIN_BATCH).success, true);
+  assert.equal(finetuneSchema.shape.batch.safeParse(MIN_BATCH - 1).success, false);
+});
+
+test('URLs with credentials in any form the URL parser accepts are refused, and the password is never echoed', () => {
+  const forms = [
+    'https://u:hunter2@host/x.tar.gz',
+    'https:/u:hunter2@host/x.tar.gz',
+    'https:u:hunter2@host/x.tar.gz',
+    'https:\\\\u:hunter2@host/x.tar.gz',
+    'HTTPS://u:hunter2@host/x.tar.gz',
+  ];
+  const model = {
+    name: 'm',
+    source: 'onnx',
+    preprocess: 'torchvision',
+    classMap: 'identity',
+  };
+  for (const url of forms) {
+    for (const [spec, field] of [
+      [{ ...base, dataset: { source: 'in9', url } }, /dataset\.url: url must not carry credentials/],
+      [{ ...base, models: [{ ...model, uri: url }] }, /models\.0\.uri: uri must not carry credentials/],
+    ] as const) {
+      assert.throws(
+        () => validateStudySpec(spec),
+        (e: unknown) => {
+          assert.ok(e instanceof SpecValidationError, String(e));
+          assert.match(e.message, field, url);
+          assert.ok(!e.message.includes('hunter2'), `the password is not in: ${e.message}`);
+          return true;
+        },
+        url,
+      );
+    }
+  }
+  // an s3:// folder path is a URL too (s3:/ or s3: without slashes is not an s3 URL, nor a host)
+  assert.throws(
+    () =>
+      validateStudySpec({
+        ...base,
+        dataset: { source: 'folder', path: 's3://u:hunter2@bucket/x', maskPath: 'm' },
+      }),
+    (e: unknown) =>
+      e instanceof SpecValidationError && /dataset\.path/.test(e.message) && !e.message.includes('hunter2'),
+  );
+  // paths and URLs without credentials still pass
+  validateStudySpec({ ...base, models: [{ ...model, uri: 'models/a@b.onnx' }] });
+  validateStudySpec({ ...base, dataset: { source: 'in9', url: 'https://host/x@y.tar.gz' } });
 });
