@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash';
 
 /**
  * Seeded PRNG (mulberry32): small, fast, and the same sequence on every platform. Every random choice in
- * datasets and variants goes through one of these, never Math.random, so outputs are reproducible byte for byte.
+ * datasets, variants and training goes through one of these, never Math.random, so outputs are reproducible
+ * byte for byte. Its whole state is one uint32, so a training checkpoint stores it and a resumed run draws
+ * exactly the numbers the uninterrupted run would have drawn.
  */
 export class Rng {
-  private state: number;
+  state: number;
 
   constructor(seed: number) {
     this.state = seed >>> 0;
@@ -34,6 +37,11 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
+  /** Integer in [lo, hi] inclusive. */
+  intIn(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
+
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[this.int(items.length)]!;
@@ -53,4 +61,13 @@ export class Rng {
     }
     return items;
   }
+}
+
+/**
+ * A uint32 seed for one purpose of one training run (e.g. `deriveSeed(seed, 'shuffle', epoch)`), stable across
+ * processes. Not `Rng.derive`'s seed: this one reads the digest's first four bytes big-endian (kept so that
+ * training draws stay what they were).
+ */
+export function deriveSeed(...parts: (string | number)[]): number {
+  return parseInt(sha256Hex(parts.join('\u0000')).slice(0, 8), 16) >>> 0;
 }

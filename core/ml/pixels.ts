@@ -1,5 +1,5 @@
 import type { Sample } from '../data/sample';
-import type { Rng } from './rng';
+import type { Rng } from '../data/rng';
 
 /** How training images are perturbed; evaluation never augments. */
 export interface AugmentSpec {
@@ -59,8 +59,8 @@ export function sampleMask(sample: Sample, size: number): Float32Array | undefin
 /** Random shift and flip of one HWC image, drawing exactly three numbers from `rng` (flip, dx, dy). */
 export function augment(img: Float32Array, size: number, spec: AugmentSpec, rng: Rng): Float32Array {
   const flip = spec.flip && rng.next() < 0.5;
-  const dx = rng.int(-spec.shift, spec.shift);
-  const dy = rng.int(-spec.shift, spec.shift);
+  const dx = rng.intIn(-spec.shift, spec.shift);
+  const dy = rng.intIn(-spec.shift, spec.shift);
   if (!flip && dx === 0 && dy === 0) return img;
   const out = new Float32Array(img.length);
   for (let y = 0; y < size; y++) {

@@ -2,7 +2,7 @@ import type { Sample, SampleSource } from '../data/sample';
 import { hashOf } from '../hash';
 import { checkLabel, evaluateSource } from './evaluate';
 import { augment, type AugmentSpec, samplePixels } from './pixels';
-import { deriveSeed, Rng } from './rng';
+import { deriveSeed, Rng } from '../data/rng';
 import type { Batch, OptimizerSpec, StepTrainer, TrainerState } from './trainer';
 import { MIN_BATCH } from './batch';
 

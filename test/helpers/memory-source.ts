@@ -1,5 +1,5 @@
 import type { Sample, SampleSource } from '../../core/data/sample';
-import { Rng } from '../../core/ml/rng';
+import { Rng } from '../../core/data/rng';
 
 /** A SampleSource over samples held in memory (for tests of the consumers; real sources stream from the store). */
 export function memorySource(samples: Sample[], classes: string[]): SampleSource {
@@ -11,7 +11,7 @@ export function memorySource(samples: Sample[], classes: string[]): SampleSource
       if (options.shuffleSeed !== undefined) {
         const rng = new Rng(options.shuffleSeed);
         for (let i = order.length - 1; i > 0; i--) {
-          const j = rng.int(0, i);
+          const j = rng.intIn(0, i);
           [order[i], order[j]] = [order[j]!, order[i]!];
         }
       }
@@ -36,14 +36,15 @@ export function toySamples(
     const label = i % numClasses;
     const rgb = new Uint8Array(size * size * 3);
     const mask = new Uint8Array(size * size);
-    const x0 = rng.int(0, size / 2);
-    const y0 = rng.int(0, size / 2);
+    const x0 = rng.intIn(0, size / 2);
+    const y0 = rng.intIn(0, size / 2);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const p = y * size + x;
         const inside = x >= x0 && x < x0 + size / 2 && y >= y0 && y < y0 + size / 2;
         mask[p] = inside ? 255 : 0;
-        for (let c = 0; c < 3; c++) rgb[p * 3 + c] = inside ? (c === label % 3 ? 230 : 20) : rng.int(60, 140);
+        for (let c = 0; c < 3; c++)
+          rgb[p * 3 + c] = inside ? (c === label % 3 ? 230 : 20) : rng.intIn(60, 140);
       }
     }
     return { id: `${prefix}${i}`, label, width: size, height: size, rgb, mask };
