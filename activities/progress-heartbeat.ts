@@ -1,4 +1,4 @@
-import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { ShardProgress } from '../core/data/shard-writer';
 
 /** Heartbeat details of the data activities: the last finished shard (finished shards are also found in the store). */
@@ -52,4 +52,23 @@ export async function keepingAlive<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * Why the running activity's cancellation signal fired, in words for the log. `timedOut` or `notFound` without a
+ * cancel request is an attempt Temporal has given up on: its heartbeats did not reach the server within the
+ * heartbeat timeout (the SDK's core also decides this locally while the server cannot be reached; measured: the
+ * attempt stops ~6 s after the cut with a 4 s timeout), and the retry runs elsewhere.
+ */
+export function stopReason(): string {
+  const d = cancellationDetails();
+  const why = [
+    d?.cancelRequested && 'cancel requested',
+    d?.timedOut && !d.cancelRequested && 'superseded: heartbeat timed out, the retry runs elsewhere',
+    d?.notFound && !d.timedOut && 'superseded: Temporal no longer has this attempt',
+    d?.workerShutdown && 'worker shutting down',
+    d?.paused && 'paused',
+    d?.reset && 'reset',
+  ].filter(Boolean);
+  return why.length ? why.join(', ') : String(cancellationSignal().reason);
 }

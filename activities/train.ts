@@ -23,6 +23,7 @@ import type { OptimizerSpec, StepTrainer } from '../core/ml/trainer';
 import type { ArtifactStore } from '../store';
 import { getJson, putJson, tryGetJson } from '../store/json';
 import { activityHooks } from './activity-context';
+import { stopReason } from './progress-heartbeat';
 import { parseInput } from './parse-input';
 
 export const modelSpecSchema = z
@@ -153,6 +154,10 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
   const checkpoints = new StoreCheckpoints(store, r.run);
   const resume = await checkpoints.latest();
   const trainer = await r.makeTrainer();
+  // Aborts when Temporal cancels the attempt, and also when this worker could not deliver a heartbeat for longer
+  // than the heartbeat timeout (the SDK's core then cancels it locally, `timedOut`: the server has handed the
+  // retry to another worker), so a worker cut off from the server stops instead of writing checkpoints beside it.
+  const signal = hooks.signal;
   try {
     hooks.info('trainModel', {
       run: r.run,
@@ -163,8 +168,11 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
     const pace = trainingPace(config.batchSize);
     const out = await train(trainer, r.sources, config, {
       resume,
-      signal: hooks.signal,
-      saveCheckpoint: async (c) => void (await checkpoints.save(c)),
+      signal,
+      saveCheckpoint: async (c) => {
+        signal?.throwIfAborted();
+        await checkpoints.save(c);
+      },
       onBatch: (p) => hooks.heartbeat({ ...p, imagesPerSec: pace.imagesPerSec() } satisfies TrainHeartbeat),
       onEpoch: (m) => hooks.info('epoch done', { run: r.run, ...m }),
     });
@@ -196,6 +204,11 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       batchesTotal,
       reused: false,
     };
+  } catch (err) {
+    // The SDK logs a cancelled or abandoned attempt at DEBUG only; a stopped attempt must leave a trace.
+    if (signal?.aborted)
+      hooks.info('trainModel stopped', { run: r.run, attempt: hooks.attempt, reason: stopReason() });
+    throw err;
   } finally {
     await trainer.dispose();
   }
