@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Sample, SampleSource } from '../data/sample';
 import { argmaxRow } from './metrics';
 import { sampleMask, samplePixels } from './pixels';
-import { Rng } from './rng';
+import { Rng } from '../data/rng';
 
 /** |gradient| max over channels: one saliency value per pixel (Simonyan et al. 2014), HWC in, HW out. */
 export function saliencyFromGradient(grad: Float32Array, size: number): Float32Array {

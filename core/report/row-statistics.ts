@@ -1,5 +1,5 @@
 import type { EvaluateOutput, SaliencyOutput } from '../../common/contracts';
-import { deriveSeed } from '../ml/rng';
+import { deriveSeed } from '../data/rng';
 import { bootstrapMean, bootstrapStatistic } from '../stats/bootstrap';
 import { wilsonInterval } from '../stats/intervals';
 import { signFlipTest } from '../stats/paired-test';

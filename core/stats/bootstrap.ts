@@ -1,4 +1,4 @@
-import { Rng } from '../ml/rng';
+import { Rng } from '../data/rng';
 
 export interface BootstrapOptions {
   /** Resamples (default 2000). */
