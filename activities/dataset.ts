@@ -2,10 +2,14 @@ import { log } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { SpecValidationError } from '../common/errors';
 import { prepareDataset, type PreparedDataset } from '../core/data/prepare';
+import { checkLeaks } from '../core/leaks/leak-check';
 import { sourceSpecSchema } from '../core/data/source-spec';
 import type { S3PrefixOpener } from '../core/data/fetch-s3-prefix';
 import type { ArtifactStore } from '../store';
 import { keepingAlive, shardHeartbeat } from './progress-heartbeat';
+
+/** Images per class and split the stage's leak check reads (`bgstudy data check-leaks` reads more). */
+const STAGE_LEAK_PER_CLASS = 200;
 
 /** Activities that turn a dataset source into the normalized sharded form in the store. */
 export function createDatasetActivities(deps: {
@@ -38,14 +42,27 @@ export function createDatasetActivities(deps: {
           openS3: deps.openS3,
         }),
       );
+      // the leak check (core/leaks): on a subsample, so the stage stays cheap on large datasets; stored once
+      // (a dataset it cannot check, e.g. one without masks, is logged and passes on without it)
+      const leaks = await keepingAlive(async () => {
+        if (!result.counts.train || !result.counts.val) return undefined;
+        try {
+          return (await checkLeaks(deps.store, result.manifestKey, { maxPerClass: STAGE_LEAK_PER_CLASS }))
+            .report;
+        } catch (err) {
+          log.warn('leak check skipped', { manifestKey: result.manifestKey, error: String(err) });
+          return undefined;
+        }
+      });
       log.info('dataset ready', {
         manifestKey: result.manifestKey,
         counts: result.counts,
         skipped: result.skippedCount,
         flaggedMasks: result.masks?.flaggedCount,
         reused: result.reused,
+        leakRows: leaks?.rows.filter((r) => r.ci[0] > leaks.chance).length,
       });
-      return result;
+      return leaks ? { ...result, leaks } : result;
     },
   };
 }

@@ -5,6 +5,7 @@ import { putJson, tryGetJson } from '../../store/json';
 import { hashOf } from '../hash';
 import { type MaskSummary, summarizeMasks, truncateMaskSummary } from '../masks/mask-summary';
 import { maskSourcesOf } from '../masks/mask-spec';
+import type { LeakReport } from '../leaks/leak-check';
 import type { DatasetPlan } from './dataset-plan';
 import type { FetchProgress } from './fetch-archive';
 import type { S3PrefixOpener } from './fetch-s3-prefix';
@@ -54,6 +55,8 @@ export interface PreparedDataset {
   reused: boolean;
   /** Real sources: mask sources, checks and IoU, with the first 20 flagged masks (all are in the manifest). */
   masks?: MaskSummary;
+  /** What non-CNN learners read from background-only images (core/leaks); added by the dataset stage. */
+  leaks?: LeakReport;
 }
 
 /** Content address of a dataset: code version, parsed spec and a fingerprint of the input files. */

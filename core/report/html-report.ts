@@ -15,6 +15,7 @@ import {
   saliencyShareChart,
 } from './charts';
 import { selectExperiments, type ExperimentSection } from './experiments';
+import { leaksHtml } from './leak-section';
 import { masksHtml } from './mask-section';
 import { escapeHtml as esc } from './html-escape';
 import { XIAO_2021 } from './paper-reference';
@@ -388,6 +389,7 @@ ${compare ? paperTableHtml(results.columns) : ''}
     ['saliency', 'Saliency', saliency],
     ['per-class', 'Per-class accuracy and confusion', perClass],
     ['masks', 'Masks: sources, checks and IoU', masksHtml(results.dataset?.masks)],
+    ['leaks', 'Leak check: background-only images, non-CNN learners', leaksHtml(results.dataset?.leaks)],
     ['skipped', 'Skipped inputs', skippedHtml(results, assets.problems)],
     ['runs', 'Runs', runsHtml(results)],
   ];

@@ -4,6 +4,7 @@ import type { StudyPlan } from '../spec/plan';
 import { BOOTSTRAP_RESAMPLES } from '../stats/bootstrap';
 import { type Estimate, meanInterval } from '../stats/intervals';
 import { type EvalDetails, NO_DETAILS } from './eval-details';
+import { leaksMarkdown } from './leak-section';
 import { masksMarkdown } from './mask-section';
 import {
   accuracyInterval,
@@ -64,7 +65,7 @@ export interface StudyResults {
   };
   dataset: Pick<
     PreparedDataset,
-    'manifestKey' | 'datasetHash' | 'classes' | 'counts' | 'skippedCount' | 'skipped' | 'masks'
+    'manifestKey' | 'datasetHash' | 'classes' | 'counts' | 'skippedCount' | 'skipped' | 'masks' | 'leaks'
   > | null;
   source: StudyPlan['dataset'];
   columns: string[];
@@ -199,6 +200,7 @@ export function buildResults(input: {
           skippedCount: d.skippedCount,
           skipped: d.skipped,
           ...(d.masks ? { masks: d.masks } : {}),
+          ...(d.leaks ? { leaks: d.leaks } : {}),
         }
       : null,
     source: plan.dataset,
@@ -365,6 +367,7 @@ export function resultsMarkdown(r: StudyResults): string {
       lines.push('', `No per-image results (no interval) in: ${s.missingDetails.join(', ')}`);
   }
   lines.push(...masksMarkdown(r.dataset?.masks));
+  lines.push(...leaksMarkdown(r.dataset?.leaks));
   if (r.dataset && r.dataset.skippedCount > 0) {
     lines.push(
       '',
