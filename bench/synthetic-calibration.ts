@@ -3,11 +3,18 @@
  * variant of synthetic datasets with different background correlations p and prints val accuracy on each test
  * variant and the BG-Gap, as one markdown row per run (the calibration table in bench/RESULTS.md came from it).
  *
+ * Each row also carries the leak check's reading of the same dataset (core/leaks; the best of logistic
+ * regression and k-NN on only_bg_t), so the CNN's bg-only accuracy sits next to a non-CNN one.
+ * The class-factors sweep (presets/class-factors.json) is this script run once per factor strength, e.g.
+ *   --jobs 0:only_bg_t,0:original --src '{"factors":{"shadow":0.9}}'
+ *
  * usage: npx tsx bench/synthetic-calibration.ts [--size 32] [--per 300] [--epochs 6]
  *          [--jobs 0.9:original,0:original,0.9:mixed_rand] [--src '{"hueCue":0.4}'] [--backend wasm]
  */
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import path from 'node:path';
+import { checkLeaks } from '../core/leaks/leak-check';
 import { describeBackend, initBackend, type BackendName } from '../core/backend/select-backend';
 import type { ManifestSplit } from '../core/data/manifest';
 import { prepareDataset } from '../core/data/prepare';
@@ -56,6 +63,11 @@ async function run(p: number, trainOn: string): Promise<string> {
     { tar: false },
   );
   const K = ds.classes.length;
+  // the non-CNN reading of the same data: best leak-check accuracy on only_bg_t (logistic or k-NN, all features)
+  const leaks = (await checkLeaks(store, ds.manifestKey, { maxPerClass: 200 })).report;
+  const leak = Math.max(
+    ...leaks.rows.filter((r) => r.variant === 'only_bg_t' && r.features === 'all').map((r) => r.accuracy),
+  );
   const key = async (v: string) =>
     v === 'original'
       ? ds.manifestKey
@@ -87,7 +99,7 @@ async function run(p: number, trainOn: string): Promise<string> {
   }
   model.dispose();
   const cells = TEST.map((v) => acc[v]!.toFixed(3));
-  return `| ${JSON.stringify(SRC)} | ${p} | ${trainOn} | ${cells.join(' | ')} | ${(acc.mixed_same! - acc.mixed_rand!).toFixed(3)} | ${seconds.toFixed(0)} s |`;
+  return `| ${JSON.stringify(SRC)} | ${p} | ${trainOn} | ${cells.join(' | ')} | ${(acc.mixed_same! - acc.mixed_rand!).toFixed(3)} | ${leak.toFixed(3)} ± ${(2 * leaks.chanceSe).toFixed(3)} | ${seconds.toFixed(0)} s |`;
 }
 
 async function main(): Promise<void> {
@@ -98,12 +110,26 @@ async function main(): Promise<void> {
   console.log(
     `backend ${describeBackend(info)}; ${SIZE} px, ${PER} train/class, ${EPOCHS} epochs, Adam 1e-3, batch 32, seed 1`,
   );
-  console.log(`| generator | p | trained on | ${TEST.join(' | ')} | BG-Gap | train time |`);
-  console.log(`|---|---|---|${TEST.map(() => '---').join('|')}|---|---|`);
+  console.log(
+    `| generator | p | trained on | ${TEST.join(' | ')} | BG-Gap | leak check only_bg_t (± 2 SE) | train time |`,
+  );
+  console.log(`|---|---|---|${TEST.map(() => '---').join('|')}|---|---|---|`);
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   for (const job of JOBS) {
     const [p, v] = job.split(':');
     console.log(await run(Number(p), v ?? 'original'));
   }
+  console.log(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }
 
 main().catch((err: unknown) => {
