@@ -16,6 +16,7 @@ import { createTrainer } from '../../core/backend/create-trainer';
 import { describeBackend } from '../../core/backend/select-backend';
 import { prepareDataset } from '../../core/data/prepare';
 import { openSampleSource } from '../../core/data/sample-source';
+import { checkLeaks } from '../../core/leaks/leak-check';
 import { evaluateSource } from '../../core/ml/evaluate';
 import { bgGap } from '../../core/ml/metrics';
 import { train, type TrainConfig } from '../../core/ml/train';
@@ -40,7 +41,7 @@ const config: TrainConfig = {
 describe('science checks on synthetic data (Xiao et al. effects)', () => {
   let dir: string;
   let store: FsArtifactStore;
-  const dataset = async (p: number) =>
+  const dataset = async (p: number, factors?: Record<string, number>) =>
     (
       await prepareDataset(
         store,
@@ -53,11 +54,13 @@ describe('science checks on synthetic data (Xiao et al. effects)', () => {
           // Every background carries its family's hue band (the generator's default is 0.4): a background cue
           // strong enough that a 6-class, 6-epoch model shows a clear BG-Gap at p=0.9 while learning shapes.
           hueCue: 1,
+          ...(factors ? { factors } : {}),
           seed: 1,
         },
         { tar: false },
       )
     ).manifestKey;
+  let bgOnlyAtP0: number | undefined;
   const variant = async (key: string, name: string, seed = 0) =>
     (
       await materializeVariant(store, {
@@ -125,11 +128,38 @@ describe('science checks on synthetic data (Xiao et al. effects)', () => {
     const bg = await variant(p0, 'only_bg_t');
     const a = await acc(await trainOn(bg), bg);
     console.log(`only_bg_t at p=0: ${a.toFixed(3)} (chance ${CHANCE.toFixed(3)})`);
+    bgOnlyAtP0 = a;
     assert.ok(
       Math.abs(a - CHANCE) < 0.08,
       `only_bg_t accuracy ${a} should be within 0.08 of chance ${CHANCE}`,
     );
   });
+
+  test('p=0: the leak check (non-CNN learners on only_bg_b/only_bg_t) reads chance; p=0.9: above', async () => {
+    const r0 = (await checkLeaks(store, p0)).report;
+    for (const row of r0.rows.filter((x) => x.features === 'all')) {
+      console.log(
+        `leak check p=0 ${row.variant} ${row.learner}: ${row.accuracy.toFixed(3)} (chance ${r0.chance.toFixed(3)} ± ${(2 * r0.chanceSe).toFixed(3)})`,
+      );
+      assert.ok(
+        Math.abs(row.accuracy - r0.chance) <= 3 * r0.chanceSe,
+        `${row.variant} ${row.learner}: ${row.accuracy}`,
+      );
+    }
+    const r9 = (await checkLeaks(store, p9)).report;
+    const best = Math.max(...r9.rows.filter((x) => x.variant === 'only_bg_t').map((x) => x.ci[0]));
+    assert.ok(best > r9.chance + 0.2, `leak check at p=0.9: best lower bound ${best}`);
+  });
+
+  for (const factor of ['shadow', 'distractor', 'classSize'])
+    test(`p=0, class factor ${factor} at 0.9: a model trained on backgrounds alone (only_bg_b) rises above chance`, async () => {
+      const bg = await variant(await dataset(0, { [factor]: 0.9 }), 'only_bg_b');
+      const a = await acc(await trainOn(bg), bg);
+      console.log(
+        `only_bg_b with ${factor} 0.9: ${a.toFixed(3)} (factor off, only_bg_t: ${bgOnlyAtP0?.toFixed(3)})`,
+      );
+      assert.ok(a > CHANCE + 0.15, `${factor}: only_bg_b accuracy ${a} should exceed chance + 0.15`);
+    });
 
   test('p=0.9: the same model on the same kind of data is well above chance', async () => {
     const bg = await variant(p9, 'only_bg_t');
