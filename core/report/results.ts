@@ -105,7 +105,8 @@ export const STATISTICS_NOTE: Omit<StatisticsNote, 'missingDetails'> = {
   bgGap:
     'paired over foregrounds (the same image on a same-class and a random-class background): 95% paired bootstrap of the mean difference, p = two-sided mid-p of the exact sign-flip test (McNemar with one pairing)',
   challenge: 'Wilson 95% interval over the foregrounds; the pool size (backgrounds per foreground) beside it',
-  seeds: 'mean over seeds with the 95% Student-t interval (t(n-1) · sd / √n)',
+  seeds:
+    'mean over seeds with the 95% Student-t interval (t(n-1) · sd / √n), clipped to the range of the quantity',
   saliency:
     'share of saliency inside the mask, the mask’s share of the image (the chance level) and their ratio (> 1: more on the object than chance), 95% bootstrap over the grid’s images',
 };
@@ -224,9 +225,12 @@ export function seedGroups(rows: ResultRow[], columns: string[]): SeedGroup[] {
     const k = JSON.stringify([row.arch, row.trainVariant]);
     groups.set(k, [...(groups.get(k) ?? []), row]);
   }
-  const over = (xs: (number | null | undefined)[]): Estimate | null => {
+  // The t interval can pass a quantity's bounds with few seeds; it is clipped to them (accuracy [0, 1], gap [-1, 1]).
+  const over = (xs: (number | null | undefined)[], min = 0, max = 1): Estimate | null => {
     const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-    return v.length ? meanInterval(v) : null;
+    if (!v.length) return null;
+    const e = meanInterval(v);
+    return { ...e, lo: Math.max(min, e.lo), hi: Math.min(max, e.hi) };
   };
   return [...groups.values()].map((g) => {
     const accuracy: Record<string, Estimate> = {};
@@ -239,7 +243,11 @@ export function seedGroups(rows: ResultRow[], columns: string[]): SeedGroup[] {
       trainVariant: g[0]!.trainVariant,
       seeds: g.map((x) => x.seed),
       accuracy,
-      bgGap: over(g.map((x) => x.bgGap)),
+      bgGap: over(
+        g.map((x) => x.bgGap),
+        -1,
+        1,
+      ),
       challenge: over(g.map((x) => x.challenge?.adversarialAccuracy)),
     };
   });

@@ -160,7 +160,15 @@ void test('BG-Gap averages each column over its re-pairings and is tested paired
   const g = r.seedGroups[0]!;
   assert.deepEqual(g.seeds, [1, 2]);
   near(g.bgGap!.value, 0.3125, 1e-12, 'mean gap');
-  near(g.bgGap!.hi - g.bgGap!.value, 12.706 * 0.0625, 1e-9, 'seed interval half width');
+  near(
+    g.bgGap!.value - g.bgGap!.lo,
+    12.706 * 0.0625,
+    1e-9,
+    'seed interval half width (lower side: the upper is clipped at 1)',
+  );
+  assert.equal(g.bgGap!.hi, 1);
+  // mixed_same 0.625 and 0.875: the t interval 0.75 ± 12.706 * 0.125 is clipped to [0, 1]
+  assert.deepEqual([g.accuracy.mixed_same!.lo, g.accuracy.mixed_same!.hi], [0, 1]);
 
   // every output names the intervals
   const csv = resultsCsv(r).split('\n');
