@@ -105,3 +105,14 @@ function temporalTls(
     );
   return { tls, serverCaCertPath, clientCertPath, clientKeyPath, serverName };
 }
+
+/**
+ * Folders local model files (a pretrained model's `uri` as a path or file://) may be read from:
+ * BGSTUDY_MODEL_DIRS (separated by the platform's path delimiter, ":" on Linux), default `./models` of the
+ * worker's working directory. A spec cannot make a worker copy any file it can read (/etc/..., keys) into the
+ * shared store by naming it as a model.
+ */
+export function modelDirs(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const list = (env.BGSTUDY_MODEL_DIRS ?? '').split(path.delimiter).filter(Boolean);
+  return (list.length ? list : ['models']).map((d) => path.resolve(cwd, d));
+}
