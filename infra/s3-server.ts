@@ -56,7 +56,6 @@ export async function startLocalS3(options: {
       args: ['--port', `127.0.0.1:${port}`, '--quiet', 'posix', dataDir],
       // Root credentials go through the environment, never the command line (visible in `ps`).
       env: {
-        ...process.env,
         ROOT_ACCESS_KEY_ID: credentials.accessKeyId,
         ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       },

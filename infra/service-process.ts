@@ -16,6 +16,19 @@ export interface ServiceProcess {
 }
 
 /**
+ * What a child service inherits from this process: the few variables a program needs to run (where binaries
+ * and temp files are, locale and time zone). Nothing else, so TEMPORAL_API_KEY, AWS_SECRET_ACCESS_KEY or any
+ * other secret of the user's shell never reaches the Temporal dev server or versitygw.
+ */
+export const SERVICE_ENV_KEYS = ['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'];
+
+export function serviceEnv(parent: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of SERVICE_ENV_KEYS) if (parent[k] !== undefined) env[k] = parent[k];
+  return { ...env, ...extra };
+}
+
+/**
  * Starts a long-running service with its output in a log file, then polls `healthy` until it answers or
  * `timeoutMs` passes. On failure the process is stopped and the error quotes the log's tail.
  */
@@ -24,6 +37,7 @@ export async function startService(options: {
   command: string;
   args: string[];
   logDir: string;
+  /** Variables the service needs beyond SERVICE_ENV_KEYS (e.g. its own root credentials). */
   env?: NodeJS.ProcessEnv;
   healthy: () => Promise<boolean>;
   timeoutMs?: number;
@@ -37,7 +51,7 @@ export async function startService(options: {
   // A detached service writes straight to the log file, so that no pipe ties it to this process.
   const fd = options.detached ? openSync(logFile, 'a') : undefined;
   const child = spawn(options.command, options.args, {
-    env: options.env ?? process.env,
+    env: serviceEnv(process.env, options.env),
     stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     detached: options.detached ?? false,
   });

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,9 +10,29 @@ import { assertValidKey, assertValidPrefix } from './keys';
 
 const TMP_MARK = '.tmp-';
 
-/** The embedded default: a local folder. Writes go to a temp file beside the target, then rename (atomic on POSIX). */
+/**
+ * A temp file this old is left over from a writer that died (SIGKILL, power loss): a live write keeps its file's
+ * modification time fresh. Such files are removed when a write goes to their folder or a listing passes them.
+ */
+export const STALE_TMP_MS = 60 * 60 * 1000;
+
+/** Removes `file` when it is a temp file older than STALE_TMP_MS; true when it was. */
+async function removeIfStale(file: string): Promise<boolean> {
+  const st = await stat(file).catch(() => undefined);
+  if (!st || Date.now() - st.mtimeMs < STALE_TMP_MS) return false;
+  await rm(file, { force: true });
+  return true;
+}
+
+/**
+ * The embedded default: a local folder. Writes go to a temp file beside the target, flushed to disk (fsync),
+ * then renamed (atomic on POSIX), so a crash leaves the old object or the new one, never a torn one. Temp files
+ * of writers that died are removed once stale (STALE_TMP_MS).
+ */
 export class FsArtifactStore implements ArtifactStore {
   readonly location: string;
+  /** Folders already swept for stale temp files by this process. */
+  private readonly swept = new Set<string>();
 
   constructor(private readonly root: string) {
     this.root = path.resolve(root);
@@ -27,15 +47,30 @@ export class FsArtifactStore implements ArtifactStore {
   async put(key: string, body: ArtifactBody): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
+    await this.sweep(path.dirname(target));
     const tmp = `${target}${TMP_MARK}${process.pid}-${randomBytes(6).toString('hex')}`;
     try {
       if (body instanceof Readable) await pipeline(body, createWriteStream(tmp));
       else await writeFile(tmp, body);
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /** Removes stale temp files from a folder, once per folder per process. */
+  private async sweep(dir: string): Promise<void> {
+    if (this.swept.has(dir)) return;
+    this.swept.add(dir);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) if (name.includes(TMP_MARK)) await removeIfStale(path.join(dir, name));
   }
 
   async get(key: string): Promise<Buffer> {
@@ -80,7 +115,9 @@ export class FsArtifactStore implements ArtifactStore {
       for (const e of entries) {
         const key = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(key);
-        else if (e.isFile() && !e.name.includes(TMP_MARK) && key.startsWith(prefix)) keys.push(key);
+        else if (e.isFile() && e.name.includes(TMP_MARK))
+          await removeIfStale(path.join(this.root, ...key.split('/')));
+        else if (e.isFile() && key.startsWith(prefix)) keys.push(key);
       }
     };
     await walk(dirPart);

@@ -45,6 +45,8 @@ async function main(): Promise<number> {
     ...process.env,
     BGSTUDY_TEST_OUTPUT: outputDir,
     BGSTUDY_TEST_WORK: work,
+    // tests write their model files to temp folders; the fixtures are in the repository
+    BGSTUDY_MODEL_DIRS: [path.join(root, 'test', 'fixtures', 'models'), os.tmpdir()].join(path.delimiter),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const stops: (() => Promise<void>)[] = [];

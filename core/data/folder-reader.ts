@@ -8,7 +8,7 @@ import {
   listGeneric,
   usableFolders,
   splitByFraction,
-  stemOf,
+  itemId,
 } from './listing';
 import type { SkippedFile } from './manifest';
 import { canonicalName } from './safe-names';
@@ -63,7 +63,7 @@ export async function folderPlan(spec: FolderSource, ctx: ReaderContext): Promis
         : splitByFraction(pairs, spec.valFraction, spec.seed, folder);
       for (const split of ['train', 'val'] as const) {
         for (const p of bySplit[split] ?? [])
-          entries.push({ split, label, id: `${split}/${folder}/${stemOf(p.image)}`, ...p });
+          entries.push({ split, label, id: itemId(split, folder, p.image), ...p });
       }
     }
   }

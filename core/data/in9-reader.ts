@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DatasetPlan } from './dataset-plan';
 import { fetchArchive } from './fetch-archive';
 import type { ReaderContext } from './readers';
-import { interleaveByLabel, isDir, listClassTree, listGeneric, stemOf, usableFolders } from './listing';
+import { interleaveByLabel, isDir, itemId, listClassTree, listGeneric, usableFolders } from './listing';
 import type { SkippedFile } from './manifest';
 import { type RealEntry, realPlan } from './real-plan';
 import type { In9Source } from './source-spec';
@@ -63,7 +63,7 @@ export async function in9Plan(spec: In9Source, ctx: ReaderContext): Promise<Data
     skipped.push(...listed.skipped);
     for (const [folder, { label, images, masks }] of listed.byFolder) {
       images.forEach((image, i) =>
-        entries.push({ split, label, id: `${split}/${folder}/${stemOf(image)}`, image, mask: masks[i] }),
+        entries.push({ split, label, id: itemId(split, folder, image), image, mask: masks[i] }),
       );
     }
   }

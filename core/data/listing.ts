@@ -54,6 +54,14 @@ export async function findWithExtension(
 export const stemOf = (file: string) => path.basename(file, path.extname(file));
 
 /**
+ * An item's id, `<split>/<class folder>/<stem>`, in NFC like class folders (canonicalName): a file written on
+ * macOS (NFD) gets the same id as its NFC twin would, and ids compare equal to what a person types.
+ */
+export function itemId(split: string, folder: string, file: string): string {
+  return `${split}/${canonicalName(folder)}/${canonicalName(stemOf(file))}`;
+}
+
+/**
  * Lists one `<imageRoot>/<class>/<file>` tree with masks at `<maskRoot>/<class>/<stem>.png|.npy`.
  * `labelOf` maps a folder name to its label (undefined: unknown class, skipped and reported).
  * Non-image files, stray files and images without masks are skipped with a reason naming the file.

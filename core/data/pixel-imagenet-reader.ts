@@ -9,6 +9,7 @@ import {
   listSorted,
   outsideRoot,
   splitByFraction,
+  itemId,
   stemOf,
 } from './listing';
 import type { SkippedFile } from './manifest';
@@ -72,8 +73,7 @@ export async function pixelImagenetPlan(spec: PixelImagenetSource, ctx: ReaderCo
     }
     const bySplit = splitByFraction(pairs, spec.valFraction, spec.seed, wnid);
     for (const split of ['train', 'val'] as const) {
-      for (const p of bySplit[split])
-        entries.push({ split, label, id: `${split}/${wnid}/${stemOf(p.image)}`, ...p });
+      for (const p of bySplit[split]) entries.push({ split, label, id: itemId(split, wnid, p.image), ...p });
     }
   }
   const generic = await listGeneric(spec.genericPath);

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpecValidationError } from '../../common/errors';
+import { modelDirs } from '../../config/config';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getOrCreateJson, getJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
@@ -60,9 +61,29 @@ async function readUri(store: ArtifactStore, uri: string): Promise<Uint8Array> {
     return new Uint8Array(await res.arrayBuffer());
   }
   const file = uri.startsWith('file://') ? fileURLToPath(uri) : uri;
-  return readFile(file).catch((err: NodeJS.ErrnoException) => {
+  const real = await realpath(file).catch((err: NodeJS.ErrnoException) => {
     throw new ModelInputError(`${uri}: cannot read the model file (${err.code ?? err.message})`);
   });
+  const dirs = modelDirs();
+  const allowed = await Promise.all(dirs.map((d) => realpath(d).catch(() => path.resolve(d))));
+  if (!allowed.some((d) => real.startsWith(d + path.sep)))
+    throw new ModelInputError(
+      `${uri}: local model files are read only from the model folders (${dirs.join(', ')}; set BGSTUDY_MODEL_DIRS)`,
+    );
+  if (!(await stat(real)).isFile()) throw new ModelInputError(`${uri}: not a regular file`);
+  return readFile(real).catch((err: NodeJS.ErrnoException) => {
+    throw new ModelInputError(`${uri}: cannot read the model file (${err.code ?? err.message})`);
+  });
+}
+
+/**
+ * An ONNX file is a protobuf ModelProto whose first field is ir_version (field 1, varint: byte 0x08). Anything
+ * else (a text file, an image, /etc/hostname) is refused by its content before it is copied into the store.
+ */
+function checkOnnx(bytes: Uint8Array, uri: string): void {
+  if (bytes.byteLength === 0) throw new ModelInputError(`${uri}: empty ONNX file`);
+  if (bytes[0] !== 0x08)
+    throw new ModelInputError(`${uri}: not an ONNX model (an ONNX file starts with its ir_version field)`);
 }
 
 /** A weight file named in a model.json, beside it (never outside its folder). */
@@ -93,7 +114,7 @@ export async function importPretrained(
       throw new ModelInputError((err as Error).message);
     }
     for (const p of paths) weights.push([p, await readUri(store, siblingUri(m.uri, p))]);
-  } else if (model.byteLength === 0) throw new ModelInputError(`${m.uri}: empty ONNX file`);
+  } else checkOnnx(model, m.uri);
   const hash = sha256Hex(
     Buffer.concat([model, ...weights.map(([, b]) => b)].map((b) => sha256Hex(b)).map((h) => Buffer.from(h))),
   );

@@ -36,9 +36,14 @@ export async function writeBombPng(
   const deflate = createDeflate({ level: 9 });
   const parts: Buffer[] = [];
   deflate.on('data', (c: Buffer) => parts.push(c));
-  const row = Buffer.alloc(width + 1); // filter byte 0 + zeros
+  // rows are filter byte 0 + zeros: written a block of rows at a time (a 1 x 100000 strip is 100000 rows)
   const rows = options.headerOnly ? 1 : height;
-  for (let y = 0; y < rows; y++) if (!deflate.write(row)) await once(deflate, 'drain');
+  const perBlock = Math.max(1, Math.floor(2 ** 20 / (width + 1)));
+  const block = Buffer.alloc(Math.min(rows, perBlock) * (width + 1));
+  for (let y = 0; y < rows; y += perBlock) {
+    const n = Math.min(perBlock, rows - y);
+    if (!deflate.write(block.subarray(0, n * (width + 1)))) await once(deflate, 'drain');
+  }
   deflate.end();
   await once(deflate, 'end');
   const png = Buffer.concat([

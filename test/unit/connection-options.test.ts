@@ -39,6 +39,33 @@ test('a missing certificate file is named; half a client pair is refused', async
     temporalConnectionOptions(missing.temporal, {}),
     /server CA certificate at \/nonexistent\/ca\.pem: ENOENT/,
   );
-  const half = loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: '/x/client.pem' });
-  await assert.rejects(temporalConnectionOptions(half.temporal, {}), /needs both/);
+  assert.throws(() => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: '/x/client.pem' }), /needs both/);
+});
+
+test('partial TLS settings never leave the connection in plaintext: refused by name, or TLS on', async () => {
+  // half a client pair, or a server name with TLS off: refused, naming the variables
+  assert.throws(
+    () => loadConfig({ TEMPORAL_TLS_CLIENT_KEY_PATH: '/x/client.key' }),
+    /needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH; only the key is set/,
+  );
+  assert.throws(
+    () => loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' }),
+    /TEMPORAL_TLS_SERVER_NAME is set but TLS is off/,
+  );
+  assert.throws(() => loadConfig({ TEMPORAL_TLS: 'maybe' }), /TEMPORAL_TLS must be true or false/);
+  assert.throws(
+    () => loadConfig({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' }),
+    /TEMPORAL_TLS=false turns TLS off, but TEMPORAL_API_KEY need TLS/,
+  );
+  // TEMPORAL_TLS=1 (like true) is server-only TLS with the system CAs, with or without a server name
+  for (const on of ['1', 'true', 'TRUE', 'yes']) {
+    const config = loadConfig({ TEMPORAL_TLS: on, TEMPORAL_ADDRESS: 'h:7233' });
+    assert.equal(config.temporal.tls, true, on);
+    assert.deepEqual(await temporalConnectionOptions(config.temporal, {}), { address: 'h:7233', tls: {} });
+  }
+  const named = loadConfig({ TEMPORAL_TLS: '1', TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' });
+  const options = await temporalConnectionOptions(named.temporal, {});
+  assert.equal((options.tls as { serverNameOverride?: string }).serverNameOverride, 'temporal.internal');
+  for (const off of ['0', 'false', ''])
+    assert.equal(loadConfig({ TEMPORAL_TLS: off }).temporal.tls, false, off);
 });

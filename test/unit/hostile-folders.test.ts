@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataManifest } from '../../core/data/manifest';
@@ -89,4 +90,57 @@ test('dataset names: control characters, separators, Unicode twins and duplicate
   assert.equal(nameProblem('nul\u0000'), 'name contains control characters');
   assert.equal(nameProblem('\u00e9'.repeat(128)), 'name is longer than 255 bytes');
   assert.equal(nameProblem('dog'), undefined);
+});
+
+test(
+  'a FIFO named like an image (x.JPEG) is refused by name, not read: the import does not hang',
+  { timeout: 60_000 },
+  async () => {
+    const work = await tempDir();
+    const img = path.join(work, 'images');
+    const msk = path.join(work, 'masks');
+    const generic = path.join(work, 'generic');
+    for (const cls of ['cat', 'dog'])
+      for (let i = 0; i < 2; i++) await writePair(`${img}/${cls}/g${i}.png`, `${msk}/${cls}/g${i}.png`, i);
+    await writePair(`${generic}/bg.png`, `${work}/unused.png`, 9);
+    await writePair(`${work}/unused-x.png`, `${msk}/cat/x.png`, 5);
+    execFileSync('mkfifo', [`${img}/cat/x.JPEG`, `${generic}/pipe.png`]);
+    const store = new FsArtifactStore(path.join(work, 'store'));
+    const ds = await prepareDataset(
+      store,
+      { source: 'folder', path: img, maskPath: msk, valFraction: 0, genericPath: generic },
+      { tar: false },
+    );
+    const m = await getJson<DataManifest>(store, ds.manifestKey);
+    assert.equal(m.splits.train!.items.length, 4);
+    const reasons = new Map(m.skipped.map((s) => [path.relative(work, s.file), s.reason]));
+    assert.match(reasons.get('images/cat/x.JPEG') ?? 'not reported', /not a regular file \(a FIFO\)/);
+    assert.match(reasons.get('generic/pipe.png') ?? 'not reported', /not a regular file \(a FIFO\)/);
+  },
+);
+
+test('item ids are NFC like class folders: an NFD file stem gets the id its NFC spelling would', async () => {
+  const work = await tempDir();
+  const nfd = 'cafe\u0301';
+  const nfc = 'caf\u00e9';
+  // folder source
+  const img = path.join(work, 'images');
+  const msk = path.join(work, 'masks');
+  await writePair(`${img}/dog/${nfd}.png`, `${msk}/dog/${nfd}.png`, 1);
+  await writePair(`${img}/cat/plain.png`, `${msk}/cat/plain.png`, 2);
+  const store = new FsArtifactStore(path.join(work, 'store'));
+  const folder = await prepareDataset(
+    store,
+    { source: 'folder', path: img, maskPath: msk, valFraction: 0 },
+    { tar: false },
+  );
+  const fm = await getJson<DataManifest>(store, folder.manifestKey);
+  assert.deepEqual(fm.splits.train!.items.map((i) => i.id).sort(), ['train/cat/plain', `train/dog/${nfc}`]);
+  // in9 source
+  const root = path.join(work, 'in9');
+  await writePair(`${root}/original/val/00_dog/${nfd}.png`, `${root}/fg_mask/val/00_dog/${nfd}.npy`, 3);
+  await writePair(`${root}/original/val/01_cat/plain.png`, `${root}/fg_mask/val/01_cat/plain.npy`, 4);
+  const in9 = await prepareDataset(store, { source: 'in9', path: root }, { tar: false });
+  const im = await getJson<DataManifest>(store, in9.manifestKey);
+  assert.deepEqual(im.splits.val!.items.map((i) => i.id).sort(), [`val/00_dog/${nfc}`, 'val/01_cat/plain']);
 });

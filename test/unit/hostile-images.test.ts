@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../../core/data/decode';
+import { encodeRawShard, MAX_SIDE, readRawShard } from '../../core/data/raw-shard';
 import { getJson } from '../../store/json';
 import type { DataManifest } from '../../core/data/manifest';
 import { prepareDataset } from '../../core/data/prepare';
@@ -108,4 +109,36 @@ test('maxPixels in the dataset spec sets the limit (and .npy masks obey it too)'
   const npyFile = maskToNpy(new Uint8Array(600), 30, 20);
   assert.equal(npyToMask(npyFile, 'x.npy', 600).width, 30);
   assert.throws(() => npyToMask(npyFile, 'x.npy', 599), /mask is 30x20 = 600 pixels, over the limit of 599/);
+});
+
+test('a 1 x 100000 strip is skipped by name at import (a side over the shard limit), so it cannot poison the dataset', async () => {
+  const { images, masks } = await goodFolder();
+  // 100,000 pixels (well under maxPixels), but one side is over what a raw shard holds
+  await writeBombPng(`${images}/cat/strip.png`, 1, 100_000);
+  await writeBombPng(`${masks}/cat/strip.png`, 1, 100_000);
+  const store = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(
+    store,
+    { source: 'folder', path: images, maskPath: masks, valFraction: 0 },
+    { tar: false },
+  );
+  assert.deepEqual(ds.counts, { train: 6 });
+  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const strip = m.skipped.find((s) => s.file === `${images}/cat/strip.png`);
+  assert.match(
+    strip?.reason ?? 'not reported',
+    /1x100000: a side over 65535 pixels cannot be stored in a shard/,
+  );
+  // every shard reads back (the reader holds to the same limit the writer now does)
+  let read = 0;
+  for (const shard of m.splits.train!.shards)
+    for await (const s of readRawShard(await store.getStream(shard.raw), shard.raw))
+      read += s.width > 0 ? 1 : 0;
+  assert.equal(read, 6);
+  // and the writer refuses what the reader would
+  const tall = { id: 'tall', label: 0, width: 1, height: MAX_SIDE + 1, rgb: new Uint8Array(MAX_SIDE + 1) };
+  assert.throws(
+    () => encodeRawShard([{ ...tall, rgb: new Uint8Array(3 * (MAX_SIDE + 1)) }]),
+    /each side must be 1\.\.65535/,
+  );
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -401,4 +401,50 @@ void test('a tfjs GraphModel model.json (converter format) runs: a Reshape + Mat
       assert.ok(Math.abs(data[b * 2 + j]! - want) < 1e-5, `row ${b} col ${j}: ${data[b * 2 + j]} vs ${want}`);
     }
   await raw.dispose();
+});
+
+test('a local model uri is read only from the model folders, and an ONNX file must look like one', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bgstudy-models-'));
+  const store = new FsArtifactStore(path.join(dir, 'store'));
+  const entry = {
+    name: 'm',
+    source: 'onnx' as const,
+    preprocess: preprocessSchema.parse({ inputSize: 8, layout: 'NHWC', range: 255 }),
+    classMap: 'identity' as const,
+  };
+  const saved = process.env.BGSTUDY_MODEL_DIRS;
+  process.env.BGSTUDY_MODEL_DIRS = path.join(dir, 'models');
+  try {
+    // any file the worker can read, named as a model: refused, nothing copied into the store
+    for (const uri of [
+      '/etc/hostname',
+      'file:///etc/hostname',
+      path.join(dir, 'models', '..', 'outside.onnx'),
+    ]) {
+      await writeFile(path.join(dir, 'outside.onnx'), Buffer.from([0x08, 0x07]));
+      await assert.rejects(
+        importPretrained(store, { ...entry, uri }),
+        /local model files are read only from the model folders .*BGSTUDY_MODEL_DIRS/,
+        uri,
+      );
+    }
+    // inside the folder, the content decides: text named .onnx is no model
+    await mkdir(path.join(dir, 'models'), { recursive: true });
+    await writeFile(path.join(dir, 'models', 'hostname.onnx'), 'myhost\n');
+    await assert.rejects(
+      importPretrained(store, { ...entry, uri: path.join(dir, 'models', 'hostname.onnx') }),
+      /not an ONNX model/,
+    );
+    assert.deepEqual(await store.list(''), []);
+    // the real fixture, copied into the folder, imports
+    await copyFile(
+      path.join(__dirname, '..', 'fixtures', 'models', 'tiny-cnn.onnx'),
+      path.join(dir, 'models', 'tiny.onnx'),
+    );
+    const ok = await importPretrained(store, { ...entry, uri: path.join(dir, 'models', 'tiny.onnx') });
+    assert.equal(ok.reused, false);
+  } finally {
+    if (saved === undefined) delete process.env.BGSTUDY_MODEL_DIRS;
+    else process.env.BGSTUDY_MODEL_DIRS = saved;
+  }
 });
