@@ -12,7 +12,7 @@ import type {
 } from '../common/contracts';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
 import { GPU_QUEUE } from '../common/queues';
-import { mapLimit } from './concurrency';
+import { mapLimit } from '../common/map-limit';
 
 export interface RunWorkflowInput {
   /** A model to train; or `pretrained`, a model to import instead (exactly one of the two). */
