@@ -1,5 +1,5 @@
-import type { BgConfig } from '../config/config';
 import type { ArtifactStore } from './artifact-store';
+import type { StoreConfig } from './index';
 import { S3ArtifactStore } from './s3-store';
 
 /**
@@ -7,7 +7,7 @@ import { S3ArtifactStore } from './s3-store';
  * and credentials when it is S3, else with BGSTUDY_S3_ENDPOINT (if set) and the AWS SDK's default credentials.
  */
 export function s3PrefixOpener(
-  storeConfig: BgConfig['store'],
+  storeConfig: StoreConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): (bucket: string, prefix: string) => ArtifactStore {
   const base =

@@ -2,9 +2,9 @@ import { ApplicationFailure, defineQuery, patched, proxyActivities, setHandler }
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
-  EvaluateOutput,
   FinetuneRunInput,
   ImportModelInput,
+  RunSummary,
   SaliencyOutput,
   TrainEvalActivities,
   TrainRunInput,
@@ -35,15 +35,7 @@ export interface RunWorkflowInput {
   heartbeatTimeout?: Duration;
 }
 
-export interface RunSummary {
-  runId: string;
-  label: string;
-  train: TrainRunOutput;
-  /** label -> mean accuracy over its pairings, with each pairing's evaluation. */
-  tests: { label: string; accuracy: number; evaluations: EvaluateOutput[] }[];
-  challenge: ChallengeOutput | null;
-  saliency: SaliencyOutput[];
-}
+export type { RunSummary };
 
 export interface RunProgress {
   phase: 'train' | 'import' | 'evaluate' | 'challenge' | 'saliency' | 'done';

@@ -1,8 +1,7 @@
-import type { EpochMetrics } from '../../common/contracts';
+import type { EpochMetrics, RunSummary } from '../../common/contracts';
 import type { PreparedDataset } from '../data/prepare';
 import type { StudyPlan } from '../spec/plan';
 import { masksMarkdown } from './mask-section';
-import type { RunSummary } from '../../workflows/run-workflow';
 
 /** One (model, train variant, seed) row of the Xiao-style table, with everything measured about it. */
 export interface ResultRow {
