@@ -4,29 +4,19 @@ import type {
   ChallengeOutput,
   EvaluateInput,
   EvaluateOutput,
-  ImportModelInput,
   SaliencyInput,
   SaliencyOutput,
-  TrainRunOutput,
 } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
 import { backgroundsChallenge, type ChallengeCursor, loadBackgroundPool } from '../core/ml/challenge';
-import { classMapSchema } from '../core/ml/class-map';
 import { type Classifier, trainedClassifier } from '../core/ml/classifier';
 import { evaluateSource } from '../core/ml/evaluate';
 import { loadModel, type ModelArtifact } from '../core/ml/model-artifact';
 import type { ModelSpec } from '../core/ml/model-spec';
 import { occlusionSaliency } from '../core/ml/occlusion';
-import {
-  importPretrained,
-  loadPretrainedClassifier,
-  loadPretrainedRaw,
-  ModelInputError,
-  type PretrainedArtifact,
-} from '../core/ml/pretrained';
-import { preprocessSchema } from '../core/ml/preprocess';
+import { loadPretrainedClassifier, type PretrainedArtifact } from '../core/ml/pretrained';
 import {
   backendInfo,
   type ChallengeResult,
@@ -45,19 +35,6 @@ import { modelSpecSchema, type OpenSource } from './train';
 
 /** modelSpec: a model trained here (checked against the stored one); absent: an imported pretrained model. */
 const base = { modelKey: z.string().min(1), modelSpec: modelSpecSchema.optional() };
-const importModelInputSchema = z.object({
-  runId: z.string().min(1),
-  label: z.string().min(1),
-  model: z
-    .object({
-      name: z.string().min(1),
-      source: z.enum(['onnx', 'tfjs']),
-      uri: z.string().min(1),
-      preprocess: preprocessSchema,
-      classMap: classMapSchema,
-    })
-    .strict(),
-});
 const evaluateInputSchema = z.object({
   ...base,
   manifestKey: z.string().min(1),
@@ -149,41 +126,6 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
   };
 
   return {
-    /**
-     * A pretrained model in place of training: its files copied into the store under their content hash
-     * (models/), with the declared preprocessing and class map. Checked to load here, so a broken file fails
-     * the run at once and by name.
-     */
-    async importModel(raw: ImportModelInput): Promise<TrainRunOutput> {
-      const input = parseInput(importModelInputSchema, raw, 'importModel');
-      const hooks = activityHooks();
-      // A large model from a URL may take longer than the heartbeat timeout to copy.
-      const beat = setInterval(() => hooks.heartbeat({ phase: 'import' }), 10_000);
-      // The user's model at fault: fail the study by name; the store or network: let Temporal retry.
-      const toSpecError = (err: unknown) => {
-        if (err instanceof ModelInputError)
-          throw new SpecValidationError(`model ${input.model.name}: ${err.message}`);
-        throw err;
-      };
-      const { key, artifact, reused } = await importPretrained(store, input.model)
-        .catch(toSpecError)
-        .finally(() => clearInterval(beat));
-      const runner = await loadPretrainedRaw(store, artifact).catch(toSpecError);
-      const backend = runner.backend;
-      await runner.dispose();
-      hooks.info('pretrained model imported', { key, sha256: artifact.sha256, reused });
-      return {
-        runId: input.runId,
-        modelKey: key,
-        curves: [],
-        backend: `pretrained ${artifact.source} ${artifact.sha256.slice(0, 12)} on ${backend}`,
-        resumedFrom: null,
-        batchesTrainedThisAttempt: 0,
-        batchesTotal: 0,
-        reused,
-      };
-    },
-
     /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
     async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
       const input = parseInput(evaluateInputSchema, raw, 'evaluateModel');

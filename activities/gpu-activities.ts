@@ -4,6 +4,7 @@ import { createTrainer } from '../core/backend/create-trainer';
 import { initBackend, type BackendInfo } from '../core/backend/select-backend';
 import type { ArtifactStore } from '../store';
 import { createEvaluateActivities } from './evaluate';
+import { createImportModelActivities } from './import-model';
 import { createTrainActivities, type MakeTrainer } from './train';
 
 /**
@@ -23,9 +24,10 @@ export function createGpuActivities(deps: {
       (await createTrainer({ modelSpec, optimizer, log: (l) => void log.info(l) })).trainer);
   const train = createTrainActivities({ store: deps.store, makeTrainer });
   const evaluate = createEvaluateActivities(deps);
+  const imports = createImportModelActivities(deps);
   return {
     trainModel: async (input) => (await ready(), train.trainModel(input)),
-    importModel: async (input) => (await ready(), evaluate.importModel(input)),
+    importModel: async (input) => (await ready(), imports.importModel(input)),
     finetuneModel: async (input) => (await ready(), train.finetuneModel(input)),
     evaluateModel: async (input) => (await ready(), evaluate.evaluateModel(input)),
     runChallenge: async (input) => (await ready(), evaluate.runChallenge(input)),

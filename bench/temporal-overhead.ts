@@ -17,7 +17,7 @@ import { FsArtifactStore } from '../store/fs-store';
 import { cpuActivities, gpuActivities } from '../workers/activities';
 import { installRuntime } from '../workers/runtime';
 import { startScratchEnv } from '../workers/scratch-env';
-import { mapLimit } from '../workflows/concurrency';
+import { mapLimit } from '../common/map-limit';
 import { runInputOf } from '../workflows/run-inputs';
 import type { RunSummary } from '../workflows/run-workflow';
 import { machineLine, writeSection } from './results-file';

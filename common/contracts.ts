@@ -140,3 +140,14 @@ export interface TrainEvalActivities {
   runChallenge(input: ChallengeInput): Promise<ChallengeOutput>;
   computeSaliency(input: SaliencyInput): Promise<SaliencyOutput>;
 }
+
+/** What a RunWorkflow returns to its study: the run's training (or import) and every measurement of it. */
+export interface RunSummary {
+  runId: string;
+  label: string;
+  train: TrainRunOutput;
+  /** label -> mean accuracy over its pairings, with each pairing's evaluation. */
+  tests: { label: string; accuracy: number; evaluations: EvaluateOutput[] }[];
+  challenge: ChallengeOutput | null;
+  saliency: SaliencyOutput[];
+}

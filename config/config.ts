@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { S3StoreConfig } from '../store/s3-store';
+import type { StoreConfig } from '../store';
 
 /**
  * Runtime configuration, from the environment (12-factor) with defaults for the embedded single-machine mode.
@@ -9,7 +9,7 @@ import type { S3StoreConfig } from '../store/s3-store';
 export interface BgConfig {
   /** Project-local state: store folder, Temporal SQLite file, service logs, cached binaries. */
   homeDir: string;
-  store: { kind: 'fs'; dir: string } | ({ kind: 's3' } & S3StoreConfig);
+  store: StoreConfig;
   temporal: TemporalConfig;
 }
 

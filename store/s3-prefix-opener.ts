@@ -1,6 +1,6 @@
-import type { BgConfig } from '../config/config';
 import { assertObjectName } from '../core/data/safe-names';
 import type { ArtifactStore } from './artifact-store';
+import type { StoreConfig } from './index';
 import { S3ArtifactStore } from './s3-store';
 
 /**
@@ -9,7 +9,7 @@ import { S3ArtifactStore } from './s3-store';
  * Object names follow the dataset-name rule (spaces and any script allowed), not the artifact-key rule.
  */
 export function s3PrefixOpener(
-  storeConfig: BgConfig['store'],
+  storeConfig: StoreConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): (bucket: string, prefix: string) => ArtifactStore {
   const base =

@@ -2,9 +2,9 @@ import { ApplicationFailure, defineQuery, patched, proxyActivities, setHandler }
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
-  EvaluateOutput,
   FinetuneRunInput,
   ImportModelInput,
+  RunSummary,
   SaliencyOutput,
   TrainEvalActivities,
   TrainRunInput,
@@ -12,7 +12,7 @@ import type {
 } from '../common/contracts';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
 import { GPU_QUEUE } from '../common/queues';
-import { mapLimit } from './concurrency';
+import { mapLimit } from '../common/map-limit';
 
 export interface RunWorkflowInput {
   /** A model to train; or `pretrained`, a model to import instead (exactly one of the two). */
@@ -35,15 +35,7 @@ export interface RunWorkflowInput {
   heartbeatTimeout?: Duration;
 }
 
-export interface RunSummary {
-  runId: string;
-  label: string;
-  train: TrainRunOutput;
-  /** label -> mean accuracy over its pairings, with each pairing's evaluation. */
-  tests: { label: string; accuracy: number; evaluations: EvaluateOutput[] }[];
-  challenge: ChallengeOutput | null;
-  saliency: SaliencyOutput[];
-}
+export type { RunSummary };
 
 export interface RunProgress {
   phase: 'train' | 'import' | 'evaluate' | 'challenge' | 'saliency' | 'done';

@@ -18,7 +18,7 @@ import type { createVariantActivities } from '../activities/variants';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
 import { GPU_QUEUE } from '../common/queues';
 import type { StudyPlan } from '../core/spec/plan';
-import { mapLimit } from './concurrency';
+import { mapLimit } from '../common/map-limit';
 import { runInputOf } from './run-inputs';
 import { RunWorkflow, type RunSummary } from './run-workflow';
 

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
+import { mapLimit } from '../../common/map-limit';
 import type { ArtifactStore } from '../../store/artifact-store';
 import { attachBoxes } from '../masks/attach-boxes';
 import { GrabCutPool } from '../masks/grabcut-pool';
@@ -79,7 +80,7 @@ export async function realPlan(args: {
       split: 'generic',
       units: files.length,
       make: async (start, end) => {
-        const results = await mapLimited(files.slice(start, end), IN_FLIGHT, async (file) => {
+        const results = await mapLimit(files.slice(start, end), IN_FLIGHT, async (file) => {
           try {
             return { sample: await decodeBackground(file, size, args.limits) };
           } catch (err) {
@@ -134,22 +135,9 @@ async function decodeBackground(file: string, size?: number, limits?: DecodeLimi
 
 /** Relative names, sizes and modification times of the input files: a changed folder is a new dataset. */
 async function fingerprint(files: string[], root: string, mtimes: boolean): Promise<string[]> {
-  return mapLimited(files, 32, async (f) => {
+  return mapLimit(files, 32, async (f) => {
     const s = await stat(f).catch(() => undefined);
     const name = path.relative(root, f);
     return s ? `${name}:${s.size}${mtimes ? `:${Math.floor(s.mtimeMs)}` : ''}` : `${name}:missing`;
   });
-}
-
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -11,7 +11,7 @@ import {
 import type { ItemMeta, SkippedFile } from '../data/manifest';
 import { maskBBox } from '../data/mask-stats';
 import type { Sample } from '../data/sample';
-import { mapLimited } from '../data/real-plan';
+import { mapLimit } from '../../common/map-limit';
 import type { ShardBatch } from '../data/shard-writer';
 import { type Box, boxAfterCover, boxMask, clipBox } from './boxes';
 import type { GrabCutJob } from './grabcut';
@@ -78,7 +78,7 @@ export async function makeMaskedBatch(entries: MaskedEntry[], ctx: MaskBatchCont
   const { spec } = ctx;
   const skipped: SkippedFile[] = [];
   const decoded: Decoded[] = [];
-  const results = await mapLimited(entries, ctx.inFlight ?? 4, (e) => decodeEntry(e, ctx));
+  const results = await mapLimit(entries, ctx.inFlight ?? 4, (e) => decodeEntry(e, ctx));
   for (const r of results) {
     if ('skipped' in r) skipped.push(r.skipped);
     else decoded.push(r);

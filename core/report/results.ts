@@ -1,4 +1,4 @@
-import type { EpochMetrics } from '../../common/contracts';
+import type { EpochMetrics, RunSummary } from '../../common/contracts';
 import type { PreparedDataset } from '../data/prepare';
 import type { StudyPlan } from '../spec/plan';
 import { BOOTSTRAP_RESAMPLES } from '../stats/bootstrap';
@@ -15,7 +15,6 @@ import {
   type SaliencyNumbers,
   saliencyNumbers,
 } from './row-statistics';
-import type { RunSummary } from '../../workflows/run-workflow';
 
 /** One (model, train variant, seed) row of the Xiao-style table, with everything measured about it. */
 export interface ResultRow {

@@ -1,6 +1,6 @@
 /**
- * Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. Deterministic: the
- * workflow sandbox orders promise resolution by history events.
+ * Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. Pure, so workflows
+ * (where it is deterministic: the sandbox orders promise resolution by history events) and core share it.
  */
 export async function mapLimit<T, R>(
   items: readonly T[],
