@@ -31,12 +31,13 @@ export function createReportActivities(deps: { store: ArtifactStore; reportRoot?
       const results = buildResults({ ...input, details });
       const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(results)) : undefined;
       const written = await writeStudyReport(deps.store, results, { toStore: true, localDir: reportDir });
-      activityHooks().info('report written', {
+      activityHooks().info(written.written ? 'report written' : 'report unchanged', {
         prefix: written.prefix,
         reportDir,
         rows: results.rows.length,
         withoutPerImageResults: details.missing.length,
         assetProblems: written.problems.length,
+        filesWritten: written.written,
       });
       return {
         resultsKey: written.keys.results,

@@ -18,7 +18,12 @@ export function registerWorker(program: Command): void {
       `run a worker for one task queue against TEMPORAL_ADDRESS (${CPU_QUEUE}: workflows, data and variants; ` +
         `${GPU_QUEUE}: training and evaluation); run more of them on more machines to scale out`,
     )
-    .option('--queue <name>', `cpu | gpu | ${CPU_QUEUE} | ${GPU_QUEUE}`, 'cpu')
+    // One image for every worker: the queue may come from the environment (docker-compose.yml, README).
+    .option(
+      '--queue <name>',
+      `cpu | gpu | ${CPU_QUEUE} | ${GPU_QUEUE} (default: $BGSTUDY_QUEUE, else cpu)`,
+      process.env.BGSTUDY_QUEUE ?? 'cpu',
+    )
     .option('--task-queue <name>', 'override the task queue name')
     .action(async (opts: { queue: string; taskQueue?: string; backend?: string; workers?: string }) => {
       const kind = KINDS[opts.queue];

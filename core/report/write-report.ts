@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactStore } from '../../store/artifact-store';
+import { putIfChanged } from '../../store/put-if-changed';
 import { renderHtmlReport } from './html-report';
 import { loadReportAssets, type ReportAssets } from './report-assets';
 import { resultsCsv, resultsMarkdown, type StudyResults } from './results';
@@ -22,6 +23,8 @@ export interface WrittenReport {
   htmlPath?: string;
   /** Images the page could not embed (also listed in the page). */
   problems: string[];
+  /** Files (store and local) actually written: 0 when a rerun changed nothing. */
+  written: number;
 }
 
 export function reportPrefix(studyHash: string): string {
@@ -60,12 +63,24 @@ export async function writeStudyReport(
   const keys = Object.fromEntries(
     names.map((n) => [n, `${prefix}/${REPORT_FILES[n]}`]),
   ) as WrittenReport['keys'];
-  if (options.toStore) for (const n of names) await store.put(keys[n], bodies[n], { contentType: types[n] });
+  // Only what changed is written: a rerun with every stage cached leaves the report files untouched.
+  let written = 0;
+  if (options.toStore)
+    for (const n of names)
+      if (await putIfChanged(store, keys[n], bodies[n], { contentType: types[n] })) written++;
   let htmlPath: string | undefined;
   if (options.localDir) {
     await mkdir(options.localDir, { recursive: true });
-    for (const n of names) await writeFile(path.join(options.localDir, REPORT_FILES[n]), bodies[n]);
+    for (const n of names)
+      if (await writeFileIfChanged(path.join(options.localDir, REPORT_FILES[n]), bodies[n])) written++;
     htmlPath = path.join(options.localDir, REPORT_FILES.html);
   }
-  return { prefix, keys, localDir: options.localDir, htmlPath, problems: assets.problems };
+  return { prefix, keys, localDir: options.localDir, htmlPath, problems: assets.problems, written };
+}
+
+async function writeFileIfChanged(file: string, body: string): Promise<boolean> {
+  const old = await readFile(file).catch(() => undefined);
+  if (old?.equals(Buffer.from(body))) return false;
+  await writeFile(file, body);
+  return true;
 }

@@ -28,6 +28,8 @@ export function spawnWorker(options: {
   };
   name: string;
   env?: NodeJS.ProcessEnv;
+  /** Working directory (default: the repository); the command is found by absolute path either way. */
+  cwd?: string;
 }): WorkerProcess {
   const root = path.resolve(__dirname, '..', '..');
   const logFile = path.join(testOutputDir(), 'logs', `${options.name}.log`);
@@ -43,7 +45,7 @@ export function spawnWorker(options: {
       options.taskQueue,
     ],
     {
-      cwd: root,
+      cwd: options.cwd ?? root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,

@@ -172,10 +172,15 @@ describe('a study survives crashes and outages', () => {
     worker('w');
     const first = await (await start(spec('rerun'))).result();
     const keysBefore = await store.list('');
+    const modified = async () =>
+      Promise.all(keysBefore.map(async (k) => `${k} ${(await store.stat(k))?.modified.toISOString()}`));
+    const modifiedBefore = await modified();
+    await sleep(1_100); // S3 times are to the second: a rewrite now would show
     const handle = await start(spec('rerun'));
     const second = await handle.result();
     assert.equal(second.resultsKey, first.resultsKey);
     assert.deepEqual(await store.list(''), keysBefore, 'no new artifact was written');
+    assert.deepEqual(await modified(), modifiedBefore, 'nothing was rewritten (the report files included)');
     const records = await activityRecords(client, handle.workflowId, (await handle.describe()).runId);
     const dataset = records.get('prepareDataset')!.results as PreparedDataset[];
     assert.deepEqual(
