@@ -106,15 +106,23 @@ export async function findLibtorch(): Promise<Libtorch | string> {
 }
 
 /** The compiler command line for the addon. */
-export function compileArgs(lt: Libtorch, out: string, paths: TorchBuildPaths): string[] {
-  const major = Number(lt.version.split('.')[0]);
+/** C++ standards to try, in order: PyTorch 2's headers need C++17 and newer ones C++20; 1.x predates C++20. */
+export function cxxStandards(lt: Libtorch): string[] {
+  return Number(lt.version.split('.')[0]) >= 2 ? ['c++20', 'c++17'] : ['c++17'];
+}
+
+export function compileArgs(
+  lt: Libtorch,
+  out: string,
+  paths: TorchBuildPaths,
+  std = cxxStandards(lt)[0]!,
+): string[] {
   const cudaLibs = lt.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : [];
   return [
     '-O2',
     '-shared',
     '-fPIC',
-    // PyTorch 2's headers need C++17 at least and recent ones use C++20 features; 1.x predates C++20.
-    major >= 2 ? '-std=c++20' : '-std=c++17',
+    `-std=${std}`,
     '-DNAPI_VERSION=8',
     `-D_GLIBCXX_USE_CXX11_ABI=${lt.cxx11Abi}`,
     '-w',
@@ -180,10 +188,17 @@ export async function ensureTorchAddon(
       );
       await mkdir(BUILD, { recursive: true });
       const tmp = `${ADDON}.tmp-${process.pid}`;
-      const r = await runTool(cxx, compileArgs(lt, tmp, paths)).catch((err: Error) => ({
-        code: 1,
-        out: `${err.message} (install a C++ compiler, e.g. apt-get install g++)`,
-      }));
+      let r = { code: 1, out: '' };
+      for (const std of cxxStandards(lt)) {
+        r = await runTool(cxx, compileArgs(lt, tmp, paths, std)).catch((err: Error) => ({
+          code: 1,
+          out: `${err.message} (install a C++ compiler, e.g. apt-get install g++)`,
+        }));
+        if (r.code === 0) break;
+        log(
+          `compiling with -std=${std} failed: ${r.out.trim().split('\n').slice(-2).join(' ').slice(0, 300)}`,
+        );
+      }
       if (r.code !== 0) {
         await rm(tmp, { force: true });
         throw new Error(`compiling the libtorch addon failed: ${r.out.trim().slice(-1500)}`);
