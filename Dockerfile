@@ -15,7 +15,7 @@ ENTRYPOINT ["node", "bin/bgstudy.cjs"]
 CMD ["worker", "--queue", "cpu"]
 
 # PyTorch's image: CUDA 12 runtime, cuDNN and python3's torch with its libtorch headers and libraries, which
-# infra/torch-native.ts compiles the addon against (a C++ compiler and Node 20 are added).
+# infra/build-torch.ts compiles the addon against (a C++ compiler and Node 20 are added).
 FROM pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime AS gpu
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl g++ \
   && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
@@ -25,7 +25,7 @@ COPY package.json package-lock.json ./
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
-RUN npx tsx infra/torch-native.ts --required
+RUN npx tsx infra/build-torch.ts --required
 ENV NODE_ENV=production BGSTUDY_STORE=s3 BGSTUDY_BACKEND=libtorch
 ENTRYPOINT ["node", "bin/bgstudy.cjs"]
 CMD ["worker", "--queue", "gpu"]

@@ -222,15 +222,3 @@ export async function ensureTorchAddon(
     return undefined;
   }
 }
-
-// `npx tsx infra/torch-native.ts [--required]`: the addon alone (the Dockerfile's GPU target; setup does the rest).
-if (require.main === module) {
-  ensureTorchAddon(process.argv.includes('--required') ? 'required' : 'auto', (l) =>
-    console.log(`[torch] ${l}`),
-  )
-    .then((r) => r && console.log(`[torch] ${r}`))
-    .catch((err: Error) => {
-      console.error(`[torch] ${err.message}`);
-      process.exit(1);
-    });
-}

@@ -26,7 +26,7 @@ const root = process.cwd();
 const out = path.resolve(opt('out', path.join(root, 'bench', 'out', 'gpu')));
 const here = path.dirname(process.argv[1]!);
 const started = Date.now();
-const budget = Number(opt('budget', '420'));
+const budget = Number(opt('budget', '390'));
 const elapsed = () => (Date.now() - started) / 1000;
 const lines: string[] = [];
 const say = (l: string) => {

