@@ -1,7 +1,8 @@
 # Workers for docker-compose.yml (and any cluster). Two targets:
 #   cpu: workflows, data and variants (task queue `bgstudy`); training uses tfjs-node where its install could
 #        download libtensorflow, else the WASM backend.
-#   gpu: training and evaluation (task queue `bgstudy-gpu`) with @tensorflow/tfjs-node-gpu on CUDA.
+#   gpu: training and evaluation (task queue `bgstudy-gpu`) with the libtorch engine on CUDA: PyTorch's CUDA
+#        build supplies libtorch, and the addon is compiled against it at build time.
 FROM node:20-bookworm-slim AS cpu
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -13,19 +14,18 @@ ENV NODE_ENV=production BGSTUDY_STORE=s3
 ENTRYPOINT ["node", "bin/bgstudy.cjs"]
 CMD ["worker", "--queue", "cpu"]
 
-# tfjs-node-gpu 4.x links against CUDA 11.x / cuDNN 8; its install script downloads libtensorflow (this
-# build needs network access, unlike the rest of the project).
-FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 AS gpu
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl build-essential python3 \
+# PyTorch's image: CUDA 12 runtime, cuDNN and python3's torch with its libtorch headers and libraries, which
+# infra/build-torch.ts compiles the addon against (a C++ compiler and Node 20 are added).
+FROM pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime AS gpu
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl g++ \
   && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
   && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# onnxruntime-node 1.30's CUDA provider needs CUDA 12 (this image is 11.8 for tfjs-node-gpu): ONNX runs on CPU.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm ci --omit=dev --no-audit --no-fund \
-  && npm install --no-save --foreground-scripts @tensorflow/tfjs-node-gpu@4.22.0
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
-ENV NODE_ENV=production BGSTUDY_STORE=s3 BGSTUDY_BACKEND=tfjs-node-gpu
+RUN npx tsx infra/build-torch.ts --required
+ENV NODE_ENV=production BGSTUDY_STORE=s3 BGSTUDY_BACKEND=libtorch
 ENTRYPOINT ["node", "bin/bgstudy.cjs"]
 CMD ["worker", "--queue", "gpu"]

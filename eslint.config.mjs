@@ -39,6 +39,7 @@ export default tseslint.config(
       '.bgstudy/**',
       'test-output/**',
       'bench/out/**',
+      'bench/gpu/dist/**',
       'bench/reference/**',
       'scratch/**',
     ],

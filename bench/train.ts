@@ -3,7 +3,9 @@
  * (batch 32, Adam) on every tfjs backend that runs here, next to the PyTorch reference
  * (bench/reference/train_torch.py with /usr/bin/python3, same architecture, batch and threads) run in the
  * same bench run; writes bench/RESULTS.md. Each measurement runs in its own process.
- * Options: --quick (shorter runs), --models small_cnn@64,resnet18@112, --seconds N, --out FILE.
+ * The libtorch engine (core/backend/torch-trainer.ts, on the CPU here) is measured beside them where setup built it.
+ * Options: --quick (shorter runs), --models small_cnn@64,resnet18@112, --seconds N, --out FILE,
+ * --backends libtorch,tfjs-node (only these).
  * The cpu backend (~1 img/s here) runs only with --with-cpu; software WebGPU only for models <= 64px.
  */
 import { spawnSync } from 'node:child_process';
@@ -89,7 +91,10 @@ function torchReference(arch: Architecture, size: number, threads: number): Row 
 
 function tfjs(arch: Architecture, size: number, backend: BackendName, workers: number): Row {
   const req: MeasureRequest = { arch, size, batch: BATCH, backend, workers, seconds };
-  const label = `tfjs ${backend}${backend === 'wasm' || backend === 'cpu' ? ` x${workers}` : ''}`;
+  const label =
+    backend === 'libtorch'
+      ? `libtorch x${workers} threads`
+      : `tfjs ${backend}${backend === 'wasm' || backend === 'cpu' ? ` x${workers}` : ''}`;
   const r = run(
     process.execPath,
     ['--import', 'tsx', 'bench/train-measure.ts', JSON.stringify(req)],
@@ -122,14 +127,18 @@ function main(): void {
     ];
     for (const r of rows)
       console.log(`  ${r.label}: train ${fmt(r.trainIps)} img/s, eval ${fmt(r.evalIps)} img/s`);
-    const configs: [BackendName, number][] = [
-      ['tfjs-node-gpu', 1],
-      ['tfjs-node', 1],
-      ['webgpu', 1],
-      ['wasm', 1],
-      ...(cores > 1 ? ([['wasm', cores]] as [BackendName, number][]) : []),
-      ...(args.includes('--with-cpu') ? ([['cpu', cores]] as [BackendName, number][]) : []),
-    ];
+    const only = opt('backends', '');
+    const configs: [BackendName, number][] = (
+      [
+        ['libtorch', cores],
+        ['tfjs-node-gpu', 1],
+        ['tfjs-node', 1],
+        ['webgpu', 1],
+        ['wasm', 1],
+        ...(cores > 1 ? ([['wasm', cores]] as [BackendName, number][]) : []),
+        ...(args.includes('--with-cpu') ? ([['cpu', cores]] as [BackendName, number][]) : []),
+      ] as [BackendName, number][]
+    ).filter(([b]) => !only || only.split(',').includes(b));
     for (const [backend, workers] of configs) {
       if (backend === 'webgpu' && size > 64 && !args.includes('--webgpu-all')) {
         rows.push({

@@ -1,6 +1,9 @@
 /**
- * Chooses and initializes the tfjs backend for this process (or worker thread), fastest first:
- *   tfjs-node-gpu (CUDA) > webgpu on a real GPU > tfjs-node > wasm with the project's training kernels > cpu.
+ * Chooses and initializes the training engine for this process (or worker thread), fastest first:
+ *   libtorch on CUDA (the addon npm run setup builds) > tfjs-node-gpu (CUDA) > webgpu on a real GPU >
+ *   tfjs-node > wasm with the project's training kernels > cpu.
+ * libtorch runs training (core/backend/torch-trainer.ts); tfjs still builds the seeded models and runs stored
+ * ones, so choosing libtorch also initializes the best tfjs backend after it (named in its details).
  * `options.backend` or the BGSTUDY_BACKEND environment variable forces one ('auto' = the order above).
  * The native packages are optional dependencies whose install downloads libtensorflow; where that failed
  * (or install scripts did not run) requiring them throws, and they are reported as not usable.
@@ -14,10 +17,11 @@ import { BackendUnavailableError } from './backend-errors';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
 import { registerTfjsNodeKernels, TFJS_NODE_KERNELS } from './tfjs-node-kernels';
 import { initWebGpu } from './webgpu-backend';
+import { loadTorchAddon } from './torch-addon';
 
 export { BackendUnavailableError };
 
-export const BACKEND_NAMES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['libtorch', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
@@ -103,8 +107,32 @@ export function libtensorflowVersion(): string {
 
 const common = () => ({ tfjs: tf.version.tfjs, cores: os.cpus().length });
 
+/**
+ * Whether libtorch on the CPU is the default where no CUDA device is: only where it out-trains tfjs-node
+ * (bench/RESULTS.md, `npm run bench:train`).
+ */
+export const LIBTORCH_CPU_DEFAULT = false;
+
 async function initOne(name: BackendName, options: BackendOptions, auto: boolean): Promise<BackendInfo> {
   switch (name) {
+    case 'libtorch': {
+      const torch = loadTorchAddon().info();
+      if (auto && !torch.cuda && !LIBTORCH_CPU_DEFAULT)
+        throw new BackendUnavailableError(
+          'libtorch sees no CUDA device (on CPU tfjs-node trains faster here; BGSTUDY_BACKEND=libtorch forces it)',
+        );
+      const tfjs = await initAuto(BACKEND_NAMES.slice(1), options, () => undefined);
+      return {
+        name,
+        version: `libtorch ${torch.torch}`,
+        details: {
+          ...common(),
+          device: torch.cuda ? 'cuda' : 'cpu',
+          cudaDevices: torch.cudaDevices,
+          tfjs: tfjs.name,
+        },
+      };
+    }
     case 'tfjs-node-gpu': {
       if (!cudaGpuVisible())
         throw new BackendUnavailableError('no NVIDIA GPU visible (no /proc/driver/nvidia/version)');
@@ -173,7 +201,15 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     log(`backend: ${describeBackend(info)}`);
     return info;
   }
-  for (const name of BACKEND_NAMES) {
+  return initAuto(BACKEND_NAMES, options, log);
+}
+
+async function initAuto(
+  names: readonly BackendName[],
+  options: BackendOptions,
+  log: (line: string) => void,
+): Promise<BackendInfo> {
+  for (const name of names) {
     try {
       const info = await initOne(name, options, true);
       log(`backend: ${describeBackend(info)}`);

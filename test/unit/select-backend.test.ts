@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, describeBackend, initBackend } from '../../core/backend/select-backend';
 
-/** tfjs's own name for each of ours. */
-const TF_NAME = {
+/** tfjs's own name for each of ours (libtorch trains outside tfjs; it also sets up the best tfjs backend). */
+const TF_NAME: Record<string, string> = {
   'tfjs-node-gpu': 'tensorflow',
   'tfjs-node': 'tensorflow',
   webgpu: 'webgpu',
   wasm: 'wasm',
   cpu: 'cpu',
-} as const;
+};
 
 test('auto picks the first usable backend in order and says why it skipped the others', async () => {
   const lines: string[] = [];
@@ -18,11 +18,11 @@ test('auto picks the first usable backend in order and says why it skipped the o
   delete process.env.BGSTUDY_BACKEND;
   try {
     const info = await initBackend({ log: (l) => lines.push(l) });
-    assert.equal(tf.getBackend(), TF_NAME[info.name]);
+    assert.equal(tf.getBackend(), TF_NAME[info.name === 'libtorch' ? String(info.details.tfjs) : info.name]);
     const skipped = lines.filter((l) => l.includes(' skipped: ')).map((l) => l.split(' ')[1]);
     assert.deepEqual(skipped, BACKEND_NAMES.slice(0, BACKEND_NAMES.indexOf(info.name)));
     assert.match(lines.at(-1)!, new RegExp(`^backend: ${info.name} \\(`));
-    assert.match(info.version, /^@tensorflow\/tfjs-[a-z-]+ \d+\.\d+\.\d+$/);
+    assert.match(info.version, /^(@tensorflow\/tfjs-[a-z-]+|libtorch) \d+\.\d+\.\d+$/);
     // The math works on whatever was picked (await data(): webgpu has no dataSync).
     const y = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
     assert.deepEqual(Array.from(await y.data()), [19, 22, 43, 50]);
