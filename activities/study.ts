@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { hashOf } from '../core/hash';
 import { planStudy, type StudyPlan } from '../core/spec/plan';
 import { parseStudySpec } from '../core/spec/study-spec';
@@ -33,6 +33,23 @@ export function createStudyActivities(deps: { store: ArtifactStore }) {
         variants: plan.variants.length,
       });
       return { plan, specKey, reused };
+    },
+
+    /**
+     * Which of `names` the workflow's namespace has as custom search attributes: the workflow upserts only
+     * those (an unregistered one would fail its workflow task over and over). None when the server cannot say.
+     */
+    async registeredSearchAttributes(names: string[]): Promise<string[]> {
+      const ctx = Context.current();
+      try {
+        const { customAttributes } = await ctx.client.connection.operatorService.listSearchAttributes({
+          namespace: ctx.info.workflowNamespace,
+        });
+        return names.filter((n) => customAttributes && n in customAttributes);
+      } catch (err) {
+        log.warn('cannot list search attributes; the study is not indexed by them', { error: String(err) });
+        return [];
+      }
     },
   };
 }

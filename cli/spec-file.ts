@@ -24,3 +24,8 @@ export async function readSpecFile(options: { spec?: string; preset?: string }):
     throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** The preset a spec came from (none with --spec): recorded as the study's BgStudyPreset search attribute. */
+export function presetOption(options: { spec?: string; preset?: string }): { preset?: string } {
+  return options.spec ? {} : { preset: options.preset ?? 'quick' };
+}

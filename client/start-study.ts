@@ -30,8 +30,22 @@ export async function startStudy(
     taskQueue: options.taskQueue ?? CPU_QUEUE,
     workflowId: options.workflowId ?? studyWorkflowId(spec),
     args: [spec, options.workflowOptions ?? {}],
+    // What the Temporal UI shows for the study (its runs carry their own, set by the workflow).
+    staticSummary: `bgstudy study ${spec.name}${spec.report.title ? `: ${spec.report.title}` : ''}`,
+    staticDetails: studyDetails(spec),
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     // A finished study may run again: every stage then finds its stored output and returns at once.
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
   });
+}
+
+/** The study's static details in the Temporal UI (Markdown): dataset, variants, what is trained and tested. */
+function studyDetails(spec: StudySpec): string {
+  const variants = spec.variants.map((v) => (typeof v === 'string' ? v : v.name));
+  return [
+    `**${spec.name}** (spec ${hashOf(spec)})`,
+    `- dataset: ${spec.dataset.source}`,
+    `- variants: ${variants.join(', ')}`,
+    `- trains: ${spec.train.length} model entr${spec.train.length === 1 ? 'y' : 'ies'}; runs are the child workflows`,
+  ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { STUDY_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { ensureBinary, TEMPORAL } from './binaries';
 import { freePort } from './ports';
 import { startService, type ServiceProcess } from './service-process';
@@ -58,6 +59,9 @@ export async function startTemporalDevServer(options: {
     String(await freePort()),
     '--log-level',
     'warn',
+    // The study's custom search attributes (common/search-attributes.ts), so `temporal workflow list
+    // --query 'BgStudy="quick"'` works on the dev server with nothing to register.
+    ...STUDY_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
   ];
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));

@@ -1,4 +1,11 @@
-import { ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
@@ -55,23 +62,18 @@ const RETRY: RetryPolicy = {
   nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
 };
 
-function gpu(taskQueue: string, heartbeatTimeout: Duration) {
-  return {
-    // Training heartbeats after every batch; a worker lost for two minutes is presumed dead, and the retry
-    // resumes from the newest checkpoint in the store.
-    train: proxyActivities<TrainEvalActivities>({
+function gpu(taskQueue: string, heartbeatTimeout: Duration, ui: boolean) {
+  // Training heartbeats after every batch; a worker lost for two minutes is presumed dead, and the retry
+  // resumes from the newest checkpoint in the store. With `ui`, each call carries a summary for the UI.
+  const proxy = (startToCloseTimeout: Duration) => (summary: string) =>
+    proxyActivities<TrainEvalActivities>({
       taskQueue,
-      startToCloseTimeout: '48 hours',
+      startToCloseTimeout,
       heartbeatTimeout,
       retry: RETRY,
-    }),
-    evaluate: proxyActivities<TrainEvalActivities>({
-      taskQueue,
-      startToCloseTimeout: '12 hours',
-      heartbeatTimeout,
-      retry: RETRY,
-    }),
-  };
+      ...(ui ? { summary } : {}),
+    });
+  return { train: proxy('48 hours'), evaluate: proxy('12 hours') };
 }
 
 /**
@@ -79,45 +81,60 @@ function gpu(taskQueue: string, heartbeatTimeout: Duration) {
  * and saliency. A child of StudyWorkflow, so each run has its own bounded history.
  */
 export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> {
-  const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE, input.heartbeatTimeout ?? '2 minutes');
+  // Activity summaries and current details for the Temporal UI; histories recorded before them replay without.
+  const ui = patched('ui-metadata');
+  const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE, input.heartbeatTimeout ?? '2 minutes', ui);
+  const label = (input.train ?? input.pretrained)?.label ?? '';
   const evaluationsTotal = input.tests.reduce((n, t) => n + t.variants.length, 0);
   const progress: RunProgress = {
     phase: 'train',
     evaluationsDone: 0,
     evaluationsTotal,
-    label: (input.train ?? input.pretrained)?.label,
+    label,
     epochs: input.train?.epochs ?? input.finetune?.epochs,
   };
   setHandler(runProgressQuery, () => progress);
+  const phase = (p: RunProgress['phase']) => {
+    progress.phase = p;
+    if (ui)
+      setCurrentDetails(
+        `**${p}**${p === 'evaluate' ? ` ${progress.evaluationsDone}/${evaluationsTotal} test sets` : ''}`,
+      );
+  };
+  if (ui) phase('train');
 
   let trained: TrainRunOutput;
   // Only runs of pretrained models take this branch, so histories recorded before it replay unchanged.
   if (input.pretrained && patched('pretrained-models')) {
-    progress.phase = 'import';
-    trained = await evaluate.importModel(input.pretrained);
+    phase('import');
+    trained = await evaluate(`import ${label}`).importModel(input.pretrained);
     // Only fine-tune runs reach this marker, so histories of plain pretrained runs replay unchanged.
     if (input.finetune && patched('pretrained-finetune')) {
-      progress.phase = 'train';
-      trained = await train.finetuneModel({ ...input.finetune, baseModelKey: trained.modelKey });
+      phase('train');
+      trained = await train(`fine-tune ${label}`).finetuneModel({
+        ...input.finetune,
+        baseModelKey: trained.modelKey,
+      });
     }
   } else if (input.train) {
-    trained = await train.trainModel(input.train);
+    trained = await train(`train ${label}`).trainModel(input.train);
   } else {
     throw ApplicationFailure.nonRetryable('RunWorkflow needs train or pretrained', 'SpecValidationError');
   }
   const modelSpec = input.train?.modelSpec;
   const run = (input.train ?? input.pretrained)!;
 
-  progress.phase = 'evaluate';
+  phase('evaluate');
   const tests = await mapLimit(input.tests, 2, async (t) => {
     const evaluations = await mapLimit(t.variants, 1, async (v) => {
-      const out = await evaluate.evaluateModel({
+      const out = await evaluate(`evaluate on ${v.variantId}`).evaluateModel({
         modelKey: trained.modelKey,
         modelSpec,
         manifestKey: v.manifestKey,
         variantId: v.variantId,
       });
       progress.evaluationsDone++;
+      if (ui) phase('evaluate');
       return out;
     });
     const accuracy = evaluations.reduce((s, e) => s + e.accuracy, 0) / evaluations.length;
@@ -126,16 +143,20 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
 
   let challenge: ChallengeOutput | null = null;
   if (input.challenge) {
-    progress.phase = 'challenge';
-    challenge = await evaluate.runChallenge({ modelKey: trained.modelKey, modelSpec, ...input.challenge });
+    phase('challenge');
+    challenge = await evaluate('backgrounds challenge').runChallenge({
+      modelKey: trained.modelKey,
+      modelSpec,
+      ...input.challenge,
+    });
   }
 
   const saliency: SaliencyOutput[] = [];
   if (input.saliency) {
-    progress.phase = 'saliency';
+    phase('saliency');
     for (const v of input.saliency.variants) {
       saliency.push(
-        await evaluate.computeSaliency({
+        await evaluate(`saliency on ${v.variantId}`).computeSaliency({
           modelKey: trained.modelKey,
           modelSpec,
           manifestKey: v.manifestKey,
@@ -145,6 +166,6 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
       );
     }
   }
-  progress.phase = 'done';
+  phase('done');
   return { runId: run.runId, label: run.label, train: trained, tests, challenge, saliency };
 }

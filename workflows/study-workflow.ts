@@ -6,17 +6,28 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { Duration, RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createDatasetActivities } from '../activities/dataset';
 import type { createReportActivities } from '../activities/report';
 import type { createStudyActivities } from '../activities/study';
 import type { createVariantActivities } from '../activities/variants';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
 import { GPU_QUEUE } from '../common/queues';
+import {
+  STUDY_DATASET,
+  STUDY_NAME,
+  STUDY_PRESET,
+  STUDY_SEARCH_ATTRIBUTES,
+  STUDY_SPEC_HASH,
+} from '../common/search-attributes';
 import type { StudyPlan } from '../core/spec/plan';
 import { mapLimit } from '../common/map-limit';
 import { runInputOf } from './run-inputs';
@@ -35,7 +46,7 @@ const RETRY: RetryPolicy = {
 };
 
 // CPU activities run on the workflow's own task queue (`bgstudy` in production, a unique one in tests).
-const quick = proxyActivities<CpuActivities>({ startToCloseTimeout: '10 minutes', retry: RETRY });
+const QUICK: ActivityOptions = { startToCloseTimeout: '10 minutes', retry: RETRY };
 
 export const STAGES = ['register', 'dataset', 'variants', 'runs', 'report'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -79,6 +90,8 @@ export interface StudyWorkflowOptions {
    * time a killed worker costs. Default 2 minutes (a batch or a shard must fit in it).
    */
   heartbeatTimeout?: Duration;
+  /** The preset the spec came from (`bgstudy run/start --preset`), for the BgStudyPreset search attribute. */
+  preset?: string;
 }
 
 export const progressQuery = defineQuery<StudyProgress>('progress');
@@ -92,12 +105,14 @@ export const cancelSignal = defineSignal('cancel');
  */
 export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions = {}): Promise<StudyResult> {
   const heartbeatTimeout = options.heartbeatTimeout ?? '2 minutes';
+  // Summaries on activities and child workflows, current details and search attributes for the Temporal UI.
+  // Histories recorded before them replay without (the search-attribute check is an extra activity).
+  const ui = patched('ui-metadata');
   // Data stages heartbeat after every shard; a retry keeps the shards already in the store.
-  const data = proxyActivities<CpuActivities>({
-    startToCloseTimeout: '12 hours',
-    heartbeatTimeout,
-    retry: RETRY,
-  });
+  const DATA: ActivityOptions = { startToCloseTimeout: '12 hours', heartbeatTimeout, retry: RETRY };
+  /** The same proxies, with a summary the UI shows on the activity. */
+  const said = (options: ActivityOptions, summary: string) =>
+    ui ? proxyActivities<CpuActivities>({ ...options, summary }) : proxyActivities<CpuActivities>(options);
   const progress: StudyProgress = { stage: 'register', stages: {}, running: [] };
   setHandler(progressQuery, () => progress);
   const scope = new CancellationScope();
@@ -105,23 +120,42 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   const begin = (stage: Stage, total: number) => {
     progress.stage = stage;
     progress.stages[stage] = { done: 0, total, startedAt: Date.now() };
+    if (ui) setCurrentDetails(currentDetails(progress));
   };
   const step = (stage: Stage) => {
     const s = progress.stages[stage]!;
     s.done++;
     if (s.done === s.total) s.finishedAt = Date.now();
+    if (ui) setCurrentDetails(currentDetails(progress));
+  };
+  let indexable: string[] = [];
+  const index = (pairs: SearchAttributeUpdatePair[]) => {
+    const known = pairs.filter((p) => indexable.includes(p.key.name) && p.value !== undefined);
+    if (known.length) upsertSearchAttributes(known);
   };
 
   begin('register', 1);
-  const registered = await quick.registerStudy(spec).catch((err: unknown) => {
-    // Only a rejected spec is reported as one; anything else (a store refusing credentials) fails as itself.
-    const cause = err instanceof ActivityFailure ? err.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.type === 'SpecValidationError')
-      throw ApplicationFailure.nonRetryable(`study spec rejected: ${cause.message}`, 'SpecValidationError');
-    throw err;
-  });
+  const registered = await said(QUICK, 'validate and plan the study spec')
+    .registerStudy(spec)
+    .catch((err: unknown) => {
+      // Only a rejected spec is reported as one; anything else (a store refusing credentials) fails as itself.
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === 'SpecValidationError')
+        throw ApplicationFailure.nonRetryable(`study spec rejected: ${cause.message}`, 'SpecValidationError');
+      throw err;
+    });
   const plan: StudyPlan = registered.plan;
   progress.studyHash = plan.studyHash;
+  if (ui) {
+    indexable = await said(QUICK, 'which search attributes the namespace has').registeredSearchAttributes(
+      STUDY_SEARCH_ATTRIBUTES.map((k) => k.name),
+    );
+    index([
+      { key: STUDY_NAME, value: plan.name },
+      { key: STUDY_SPEC_HASH, value: plan.studyHash },
+      ...(options.preset ? [{ key: STUDY_PRESET, value: options.preset }] : []),
+    ]);
+  }
   step('register');
 
   const runs: RunSummary[] = [];
@@ -131,12 +165,13 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   try {
     await scope.run(async () => {
       begin('dataset', 1);
-      dataset = await data.prepareDataset(plan.dataset);
+      dataset = await said(DATA, `prepare the ${plan.dataset.source} dataset`).prepareDataset(plan.dataset);
+      if (ui) index([{ key: STUDY_DATASET, value: dataset.manifestKey }]);
       step('dataset');
 
       begin('variants', plan.variants.length);
       await mapLimit(plan.variants, plan.execution.variantConcurrency, async (v) => {
-        const made = await data.materializeVariant({
+        const made = await said(DATA, `make variant ${v.id}`).materializeVariant({
           datasetManifestKey: dataset!.manifestKey,
           variant: v.spec,
           seed: v.seed,
@@ -151,6 +186,7 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
         progress.running.push(childId);
         const summary = await executeChild(RunWorkflow, {
           workflowId: childId,
+          ...(ui ? { staticSummary: run.label, staticDetails: runDetails(plan, run) } : {}),
           args: [
             runInputOf(plan, run, variantKeys, dataset!.classes.length, {
               gpuTaskQueue: options.gpuTaskQueue ?? GPU_QUEUE,
@@ -171,7 +207,7 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   // The report also covers a cancelled study's finished runs; it must not be cancelled itself.
   begin('report', 1);
   const report = await CancellationScope.nonCancellable(() =>
-    quick.aggregateResults({
+    said(QUICK, 'aggregate the results and write the report').aggregateResults({
       plan,
       specKey: registered.specKey,
       dataset: dataset ?? null,
@@ -182,6 +218,8 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   );
   step('report');
   progress.stage = cancelled ? 'cancelled' : 'done';
+  if (ui)
+    setCurrentDetails(`${currentDetails(progress)}\n\nreport: ${report.htmlKey ?? report.reportKey ?? ''}`);
   return {
     status: cancelled ? 'cancelled' : 'completed',
     studyHash: plan.studyHash,
@@ -194,4 +232,22 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
     htmlPath: report.htmlPath,
     runs: runs.length,
   };
+}
+
+/** The study's current details in the UI (Markdown): the stage it is in and each stage's count. */
+function currentDetails(p: StudyProgress): string {
+  const rows = Object.entries(p.stages).map(([k, s]) => `- ${k}: ${s.done}/${s.total}`);
+  return [`**${p.stage}**`, ...rows].join('\n');
+}
+
+/** What a child RunWorkflow is, for its static details in the UI (Markdown). */
+function runDetails(plan: StudyPlan, run: StudyPlan['runs'][number]): string {
+  const lines = [
+    `**${run.label}**`,
+    `- model: ${run.arch}${run.pretrained ? ' (pretrained)' : ''}, input ${run.inputSize} px`,
+    `- trained on: ${run.trainLabel}, ${run.epochs} epoch(s), batch ${run.batch}, seed ${run.seed}`,
+    `- tested on: ${plan.tests.map((t) => t.label).join(', ')}`,
+    `- study: ${plan.name} (spec ${plan.studyHash})`,
+  ];
+  return lines.join('\n');
 }

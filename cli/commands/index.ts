@@ -6,6 +6,7 @@ import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerServices } from './services';
 import { registerStudyControl } from './study-control';
+import { registerTemporal } from './temporal';
 import { registerVariants } from './variants';
 import { registerWorker } from './worker';
 
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerSchedule(program);
   registerWorker(program);
   registerServices(program);
+  registerTemporal(program);
   registerData(program);
   registerMasks(program);
   registerVariants(program);

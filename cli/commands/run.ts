@@ -15,7 +15,7 @@ import { startInProcessWorkers } from '../../workers/in-process';
 import { installRuntime } from '../../workers/runtime';
 import { progressQuery } from '../../workflows';
 import { ProgressView } from '../progress-view';
-import { readSpecFile } from '../spec-file';
+import { presetOption, readSpecFile } from '../spec-file';
 import { addTrainingOptions, applyTrainingOptions } from '../training-options';
 
 export function registerRun(program: Command): void {
@@ -67,7 +67,7 @@ async function runEmbedded(opts: { preset: string; spec?: string }): Promise<voi
   process.once('SIGINT', onSigint);
   const view = new ProgressView();
   try {
-    const handle = await startStudy(client, spec);
+    const handle = await startStudy(client, spec, { workflowOptions: presetOption(opts) });
     console.error(`study ${spec.name}: workflow ${handle.workflowId}`);
     if (temporal.uiUrl) {
       console.error(

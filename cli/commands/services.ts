@@ -47,7 +47,12 @@ export function registerServices(program: Command): void {
         state.s3 = { pid: s3.process.child.pid ?? 0, endpoint: s3.endpoint, bucket: s3.bucket };
         console.log(
           `S3: ${s3.endpoint} bucket ${s3.bucket}; use BGSTUDY_STORE=s3 BGSTUDY_S3_ENDPOINT=${s3.endpoint} ` +
-            `BGSTUDY_S3_BUCKET=${s3.bucket} with the same AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+            `BGSTUDY_S3_BUCKET=${s3.bucket} ` +
+            (process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
+              ? 'with the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set here'
+              : // None set: the server uses the built-in local pair (not a secret: it is in this file).
+                'AWS_ACCESS_KEY_ID=bgstudy-local AWS_SECRET_ACCESS_KEY=bgstudy-local-secret (built-in local ' +
+                'credentials; set both before `services up` to choose your own)'),
         );
       }
       await writeFile(stateFile(), JSON.stringify(state, null, 1));

@@ -6,7 +6,7 @@ import { startStudy } from '../../client/start-study';
 import { loadConfig } from '../../config/config';
 import { cancelSignal, progressQuery } from '../../workflows';
 import { progressLines } from '../progress-view';
-import { readSpecFile } from '../spec-file';
+import { presetOption, readSpecFile } from '../spec-file';
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   const client = await connectClient(loadConfig().temporal);
@@ -29,7 +29,7 @@ export function registerStudyControl(program: Command): void {
     .action(async (opts: { preset: string; spec?: string }) => {
       const spec = await readSpecFile(opts);
       await withClient(async (client) => {
-        const handle = await startStudy(client, spec);
+        const handle = await startStudy(client, spec, { workflowOptions: presetOption(opts) });
         console.log(handle.workflowId);
       });
     });

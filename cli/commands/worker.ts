@@ -40,13 +40,15 @@ export function registerWorker(program: Command): void {
         kind,
         taskQueue: opts.taskQueue,
         cacheDir: path.join(config.homeDir, 'cache'),
+        // The report's local copy (.bgstudy/reports/<name>-<hash>/), as with `bgstudy run`, on the CPU worker's machine.
+        reportRoot: path.join(config.homeDir, 'reports'),
         openS3: s3PrefixOpener(config.store),
       });
       console.error(
         `bgstudy worker: queue ${opts.taskQueue ?? (kind === 'cpu' ? CPU_QUEUE : GPU_QUEUE)}, ` +
           `Temporal ${config.temporal.address}/${config.temporal.namespace}, store ${store.location}`,
       );
-      // Worker.run() handles SIGINT/SIGTERM itself: it stops polling, lets running activities finish
+      // Worker.run() handles SIGINT/SIGTERM (and SIGQUIT, SIGUSR2) itself: it stops polling, lets running activities finish
       // within the grace time, and returns.
       await worker.run();
       await connection.close();
