@@ -6,7 +6,8 @@
 FROM node:20-bookworm-slim AS cpu
 WORKDIR /app
 COPY package.json package-lock.json ./
-# onnxruntime-node's CPU binding ships in the package; skip its optional CUDA provider download.
+# node:20 ships npm 10, which ignores package.json's allowScripts and runs every install script: skip
+# onnxruntime-node's CUDA provider download (its CPU binding ships in the package).
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
