@@ -10,7 +10,7 @@ import type {
 import { SpecValidationError } from '../common/errors';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
-import { backgroundsChallenge, type ChallengeCursor, loadBackgroundPool } from '../core/ml/challenge';
+import { backgroundsChallenge, challengeCursorFor, loadBackgroundPool } from '../core/ml/challenge';
 import { type Classifier, trainedClassifier } from '../core/ml/classifier';
 import { evaluateSource } from '../core/ml/evaluate';
 import { loadModel, type ModelArtifact } from '../core/ml/model-artifact';
@@ -30,6 +30,7 @@ import { saliencyGridPng } from '../core/ml/saliency-grid';
 import type { ArtifactStore } from '../store';
 import { getJson, getOrCreateJson } from '../store/json';
 import { activityHooks } from './activity-context';
+import { resumeCursor } from './cursors';
 import { parseInput } from './parse-input';
 import { modelSpecSchema, type OpenSource } from './train';
 
@@ -196,7 +197,11 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
               const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity, (s) =>
                 c.view(s),
               );
-              const cursor = hooks.previousDetails as ChallengeCursor | undefined;
+              const cursor = resumeCursor(challengeCursorFor(numClasses), hooks.previousDetails, (issues) =>
+                hooks.info('runChallenge: previous heartbeat is not a challenge cursor, starting over', {
+                  issues,
+                }),
+              );
               if (cursor)
                 hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
               const out = await backgroundsChallenge((x, n) => c.predict(x, n), fg, pool, {

@@ -1,12 +1,6 @@
 import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { ShardProgress } from '../core/data/shard-writer';
-
-/** Heartbeat details of the data activities: the last finished shard (finished shards are also found in the store). */
-export interface ShardCursor {
-  split: string;
-  shardsDone: number;
-  shards: number;
-}
+import { resumeCursor, shardCursorSchema, type ShardCursor } from './cursors';
 
 /**
  * An onProgress callback that heartbeats after every shard and stops at a shard boundary when the activity is
@@ -17,8 +11,13 @@ export function shardHeartbeat(
   what: string,
   beat: (details: unknown) => void = heartbeat,
 ): (p: ShardProgress) => void {
-  const previous = activityInfo().heartbeatDetails as ShardCursor | undefined;
-  if (previous?.split)
+  const details: unknown = activityInfo().heartbeatDetails;
+  const previous = resumeCursor(shardCursorSchema, details, (issues) => {
+    log.warn(
+      `${what}: previous heartbeat is not a shard cursor (${issues}); finished shards are found in the store`,
+    );
+  });
+  if (previous)
     log.info(`${what}: resuming after ${previous.split} shard ${previous.shardsDone}/${previous.shards}`);
   return (p) => {
     const cursor: ShardCursor = { split: p.split, shardsDone: p.shardsDone, shards: p.shards };

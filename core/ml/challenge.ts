@@ -1,28 +1,45 @@
+import { z } from 'zod';
 import type { Sample, SampleSource } from '../data/sample';
 import type { Predict } from './evaluate';
 import { checkLabel } from './evaluate';
 import { argmaxRow } from './metrics';
 import { sampleMask, samplePixels } from './pixels';
 
+const count = z.number().int().min(0);
+
 /**
- * Where the backgrounds challenge stands; small JSON, heartbeated after every foreground.
- * Foregrounds are visited in the source's stored order; `fgIdx` is the position of the next one (resume skips
- * to it), `classIdx` the class of the last one computed. A foreground is "vulnerable" when the model misses it
- * on at least one background.
+ * Where the backgrounds challenge stands; small JSON, heartbeated after every foreground and read back, validated,
+ * by a retry. Foregrounds are visited in the source's stored order; `fgIdx` is the position of the next one
+ * (resume skips to it), `classIdx` the class of the last one computed. A foreground is "vulnerable" when the model
+ * misses it on at least one background.
  */
-export interface ChallengeCursor {
-  classIdx: number;
-  fgIdx: number;
-  vulnerable: number;
-  computed: number;
+export const challengeCursorSchema = z.object({
+  classIdx: count,
+  fgIdx: count,
+  vulnerable: count,
+  computed: count,
   /** Computed foregrounds the model classifies correctly on their own original image. */
-  cleanCorrect: number;
+  cleanCorrect: count,
   /** Foregrounds of each class taken so far (computed or skipped), for a class-balanced `maxForegrounds`. */
-  perClassTaken: number[];
-  perClassComputed: number[];
-  perClassVulnerable: number[];
+  perClassTaken: z.array(count),
+  perClassComputed: z.array(count),
+  perClassVulnerable: z.array(count),
   /** Ids of foregrounds skipped because their mask is missing, empty or of the wrong size (reported, never silently dropped). */
-  skipped: string[];
+  skipped: z.array(z.string()),
+});
+export type ChallengeCursor = z.infer<typeof challengeCursorSchema>;
+
+/** A cursor of a challenge over `numClasses` classes: the per-class counts must have one entry per class. */
+export function challengeCursorFor(numClasses: number): z.ZodType<ChallengeCursor> {
+  return challengeCursorSchema.superRefine((c, ctx) => {
+    for (const key of ['perClassTaken', 'perClassComputed', 'perClassVulnerable'] as const)
+      if (c[key].length !== numClasses)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${c[key].length} classes, the model has ${numClasses}`,
+        });
+  });
 }
 
 export interface ChallengeOptions {
