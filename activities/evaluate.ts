@@ -8,12 +8,13 @@ import type {
   SaliencyOutput,
 } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
+import { loadTrainedClassifier } from '../core/backend/trained-classifier';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
 import { backgroundsChallenge, challengeCursorFor, loadBackgroundPool } from '../core/ml/challenge';
-import { type Classifier, trainedClassifier } from '../core/ml/classifier';
+import type { Classifier } from '../core/ml/classifier';
 import { evaluateSource } from '../core/ml/evaluate';
-import { loadModel, type ModelArtifact } from '../core/ml/model-artifact';
+import type { ModelArtifact } from '../core/ml/model-artifact';
 import type { ModelSpec } from '../core/ml/model-spec';
 import { occlusionSaliency } from '../core/ml/occlusion';
 import { loadPretrainedClassifier, type PretrainedArtifact } from '../core/ml/pretrained';
@@ -85,8 +86,9 @@ async function withClassifier<T>(
   if ('kind' in doc && doc.kind === 'pretrained') {
     classifier = (await loadPretrainedClassifier(store, modelKey, classes)).classifier;
   } else {
-    const { model, artifact } = await loadModel(store, modelKey);
-    classifier = trainedClassifier(model, artifact.modelSpec.inputSize, artifact.modelSpec.numClasses);
+    const loaded = await loadTrainedClassifier(store, modelKey);
+    classifier = loaded.classifier;
+    const { artifact } = loaded;
     if (!spec || hashOf(artifact.modelSpec) !== hashOf(spec)) {
       await classifier.dispose();
       throw new SpecValidationError(
@@ -110,7 +112,8 @@ async function withClassifier<T>(
 /**
  * Evaluation activities (common/contracts.ts TrainEvalActivities). Each writes its full result JSON (core/ml/
  * results.ts) once under `evals/<run hash>/` and returns its key with the headline numbers; a rerun returns the
- * stored result. They run on whatever tfjs backend the worker initialized.
+ * stored result. Models trained here run on the engine the worker initialized (libtorch included, see
+ * core/backend/trained-classifier.ts), named in every result.
  */
 export function createEvaluateActivities(deps: { store: ArtifactStore; openSource?: OpenSource }) {
   const { store } = deps;
@@ -264,10 +267,11 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
               input.samples,
             );
             // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
-            const method = c.layersModel ? input.method : 'occlusion';
+            const method = c.inputGradients ? input.method : 'occlusion';
             const smoothGrad = method === 'smoothgrad' ? SMOOTHGRAD_DEFAULT : undefined;
-            const out = c.layersModel
-              ? await saliencyMaps(c.layersModel, grid, inputSize, { smoothGrad })
+            const grads = c.inputGradients?.bind(c);
+            const out = grads
+              ? await saliencyMaps({ ...c, inputGradients: grads }, grid, inputSize, { smoothGrad })
               : await occlusionSaliency(c, grid, {
                   signal: hooks.signal,
                   onProgress: (done, total) => hooks.heartbeat({ done, total }),

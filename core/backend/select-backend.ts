@@ -192,6 +192,16 @@ async function initOne(name: BackendName, options: BackendOptions, auto: boolean
   }
 }
 
+let selected: BackendInfo | undefined;
+
+/**
+ * The engine initBackend chose last in this process (or worker thread), undefined before: evaluation runs
+ * models trained here on it too (core/backend/trained-classifier.ts).
+ */
+export function selectedBackend(): BackendInfo | undefined {
+  return selected;
+}
+
 /** Initializes the requested (or best available) backend and makes it tfjs's current backend. */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   const log = options.log ?? (() => undefined);
@@ -199,9 +209,9 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   if (requested !== 'auto') {
     const info = await initOne(requested, options, false);
     log(`backend: ${describeBackend(info)}`);
-    return info;
+    return (selected = info);
   }
-  return initAuto(BACKEND_NAMES, options, log);
+  return (selected = await initAuto(BACKEND_NAMES, options, log));
 }
 
 async function initAuto(

@@ -177,21 +177,27 @@ export class TorchTrainer implements StepTrainer {
     return { weights, optimizer };
   }
 
-  async setState(state: TrainerState): Promise<void> {
-    const { params, trainable } = this.graph;
-    if (state.weights.length !== params.length)
-      throw new Error(`state has ${state.weights.length} weight arrays, the model has ${params.length}`);
-    state.weights.forEach((w, i) => {
+  /** Every weight (BatchNorm statistics included) from a checkpoint or stored model, checked by name and shape. */
+  setWeights(weights: TrainerState['weights']): void {
+    const { params } = this.graph;
+    if (weights.length !== params.length)
+      throw new Error(`state has ${weights.length} weight arrays, the model has ${params.length}`);
+    weights.forEach((w, i) => {
       const p = params[i]!;
       if (w.name !== p.name || w.shape.join('x') !== p.shape.join('x'))
         throw new Error(`weight ${i}: state has ${w.name} [${w.shape}], model has ${p.name} [${p.shape}]`);
     });
+    weights.forEach((w, i) => this.addon.setParam(this.handle, i, w.data));
+  }
+
+  async setState(state: TrainerState): Promise<void> {
+    const { trainable } = this.graph;
     const expected = 1 + trainable.length * this.slotsPerVar;
     if (state.optimizer.length !== expected || state.optimizer[0]?.name !== 'step')
       throw new Error(
         `optimizer state has ${state.optimizer.length} arrays, ${this.optimizer.name} over ${trainable.length} variables needs ${expected}`,
       );
-    state.weights.forEach((w, i) => this.addon.setParam(this.handle, i, w.data));
+    this.setWeights(state.weights);
     this.step = state.optimizer[0].data[0]!;
     let k = 1;
     trainable.forEach((_, v) => {

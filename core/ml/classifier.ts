@@ -20,9 +20,12 @@ export interface Classifier {
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   view(sample: Sample): Float32Array;
   viewMask(sample: Sample): Float32Array | undefined;
-  /** The tfjs model when input gradients exist (gradient saliency); absent: occlusion saliency. */
-  layersModel?: tf.LayersModel;
-  /** e.g. "onnxruntime 1.30.0 (cpu)"; stored with every result. */
+  /**
+   * d score[label] / d view pixel for each of n views (NHWC, inference mode), where the engine has input
+   * gradients (models trained here, on tfjs or libtorch): gradient saliency. Absent: occlusion saliency.
+   */
+  inputGradients?(x: Float32Array, n: number, labels: Int32Array): Promise<Float32Array>;
+  /** e.g. "onnxruntime 1.30.0 (cpu)", "libtorch 2.11.0 (cuda: NVIDIA H200, fp32)"; stored with every result. */
   backend: string;
   dispose(): void | Promise<void>;
 }
@@ -50,10 +53,31 @@ export function trainedClassifier(model: tf.LayersModel, inputSize: number, numC
     },
     view: (s) => samplePixels(s, inputSize),
     viewMask: (s) => sampleMask(s, inputSize),
-    layersModel: model,
+    inputGradients: (x, n, labels) => tfjsInputGradients(model, x, n, inputSize, labels),
     backend: tf.getBackend(),
     dispose: () => void model.dispose(),
   };
+}
+
+/** d logit[label] / d pixel of n NHWC images through a tfjs model in inference mode. */
+export async function tfjsInputGradients(
+  model: tf.LayersModel,
+  x: Float32Array,
+  n: number,
+  size: number,
+  labels: Int32Array,
+): Promise<Float32Array> {
+  const k = model.outputs[0]!.shape[1] as number;
+  const g = tf.tidy(() => {
+    const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), k);
+    // In inference mode images do not interact, so one sum gives per-image gradients.
+    const score = (t: tf.Tensor) =>
+      (model.apply(t, { training: false }) as tf.Tensor).mul(onehot).sum<tf.Scalar>();
+    return tf.grad(score)(tf.tensor4d(x, [n, size, size, 3]));
+  });
+  const data = (await g.data()) as Float32Array;
+  g.dispose();
+  return data;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Sample, SampleSource } from '../data/sample';
 import { argmaxRow } from './metrics';
 import { sampleMask, samplePixels } from './pixels';
 import { Rng } from '../data/rng';
+import { tfjsInputGradients } from './classifier';
 
 /** |gradient| max over channels: one saliency value per pixel (Simonyan et al. 2014), HWC in, HW out. */
 export function saliencyFromGradient(grad: Float32Array, size: number): Float32Array {
@@ -83,18 +84,43 @@ function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
 }
 
+/** What gradient saliency needs of a model: its scores and their input gradients (a Classifier has both). */
+export interface GradientModel {
+  numScores: number;
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+  inputGradients(x: Float32Array, n: number, labels: Int32Array): Promise<Float32Array>;
+}
+
+/** A tfjs model taking NHWC images at `size` as a GradientModel. */
+function tfjsGradientModel(model: tf.LayersModel, size: number): GradientModel {
+  return {
+    numScores: model.outputs[0]!.shape[1] as number,
+    predict: async (x, n) => {
+      const out = tf.tidy(
+        () => model.apply(tf.tensor4d(x, [n, size, size, 3]), { training: false }) as tf.Tensor,
+      );
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      return data;
+    },
+    inputGradients: (x, n, labels) => tfjsInputGradients(model, x, n, size, labels),
+  };
+}
+
 /**
- * Gradient saliency of each sample's true-class logit w.r.t. its input pixels (inference mode); with
+ * Gradient saliency of each sample's true-class logit w.r.t. its input pixels (inference mode), on whichever
+ * engine runs the model (a tfjs model, or a Classifier with input gradients: tfjs or libtorch); with
  * `smoothGrad`, averaged over noisy copies of the input. Predictions are always those of the clean input.
  */
 export async function saliencyMaps(
-  model: tf.LayersModel,
+  model: tf.LayersModel | GradientModel,
   samples: Sample[],
   size: number,
   opts: { smoothGrad?: SmoothGradOptions } = {},
 ): Promise<SaliencyOutcome> {
+  const m = 'inputGradients' in model ? model : tfjsGradientModel(model, size);
   const items: SaliencyItem[] = [];
-  const k = (model.outputs[0]!.shape[1] as number) ?? 0;
+  const k = m.numScores;
   const px = size * size * 3;
   const chunk = 16;
   const sg = opts.smoothGrad;
@@ -103,38 +129,19 @@ export async function saliencyMaps(
     const group = samples.slice(start, start + chunk);
     const x = new Float32Array(group.length * px);
     group.forEach((s, i) => x.set(samplePixels(s, size), i * px));
-    const onehot = tf.oneHot(
-      tf.tensor1d(
-        group.map((s) => s.label),
-        'int32',
-      ),
-      k,
-    );
-    // Each image's own class score; in inference mode images do not interact, so one sum gives per-image gradients.
-    const score = (t: tf.Tensor) =>
-      (model.apply(t, { training: false }) as tf.Tensor).mul(onehot).sum<tf.Scalar>();
-    const gradOf = async (input: Float32Array): Promise<Float32Array> => {
-      const g = tf.tidy(() => tf.grad(score)(tf.tensor4d(input, [group.length, size, size, 3])));
-      const data = (await g.data()) as Float32Array;
-      g.dispose();
-      return data;
-    };
+    const labels = Int32Array.from(group, (s) => s.label);
     const sal = group.map(() => new Float32Array(size * size));
     const passes = sg ? sg.samples : 1;
     for (let r = 0; r < passes; r++) {
       const input = sg ? Float32Array.from(x, (v) => v + sg.sigma * gaussian(rng)) : x;
-      const g = await gradOf(input);
+      const g = await m.inputGradients(input, group.length, labels);
       group.forEach((_, i) => {
-        const m = saliencyFromGradient(g.subarray(i * px, (i + 1) * px), size);
+        const map = saliencyFromGradient(g.subarray(i * px, (i + 1) * px), size);
         const acc = sal[i]!;
-        for (let p = 0; p < acc.length; p++) acc[p]! += m[p]! / passes;
+        for (let p = 0; p < acc.length; p++) acc[p]! += map[p]! / passes;
       });
     }
-    const logits = tf.tidy(
-      () => model.apply(tf.tensor4d(x, [group.length, size, size, 3]), { training: false }) as tf.Tensor,
-    );
-    const l = (await logits.data()) as Float32Array;
-    tf.dispose([logits, onehot]);
+    const l = await m.predict(x, group.length);
     group.forEach((s, i) => {
       const map = sal[i]!;
       const mask = sampleMask(s, size);
