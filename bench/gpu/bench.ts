@@ -84,6 +84,8 @@ interface Row {
   engine: string;
   trainIps?: number;
   evalIps?: number;
+  /** Input gradients (saliency's pass; one SmoothGrad copy) img/s, engine only. */
+  gradIps?: number;
   note?: string;
 }
 
@@ -219,7 +221,9 @@ async function main(): Promise<void> {
         const trainIps = batch * (await timed(() => t.trainStep({ x, y, n: batch }), seconds));
         await t.predict(x, batch);
         const evalIps = batch * (await timed(() => t.predict(x, batch), seconds / 2));
-        rows.push({ model, batch, precision, engine: t.backend, trainIps, evalIps });
+        // Evaluation, the challenge and saliency run these two calls (core/backend/torch-classifier.ts).
+        const gradIps = batch * (await timed(() => t.inputGradients(x, batch, y), seconds / 4));
+        rows.push({ model, batch, precision, engine: t.backend, trainIps, evalIps, gradIps });
       } catch (err) {
         rows.push({
           model,
@@ -274,8 +278,8 @@ async function main(): Promise<void> {
     `GPU check (bench/gpu/run.sh), ${new Date().toISOString().slice(0, 10)}: ${gpuName() ?? 'no GPU, CPU at tiny sizes'}; libtorch ${info.torch}.`,
     'Batch copied from host memory every step in both engines; Adam; fp32 = TF32 convolutions (PyTorch default).',
     '',
-    '| model | batch | precision | engine | train img/s | eval img/s | train vs PyTorch | note |',
-    '| --- | ---: | --- | --- | ---: | ---: | ---: | --- |',
+    '| model | batch | precision | engine | train img/s | eval img/s | input-gradient img/s | train vs PyTorch | note |',
+    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |',
     ...rows.map((r) => {
       const ref = rows.find(
         (o) => o.model === r.model && o.precision === r.precision && o.engine.startsWith('PyTorch'),
@@ -284,7 +288,7 @@ async function main(): Promise<void> {
         r.engine.startsWith('libtorch') && r.trainIps && ref?.trainIps
           ? `${(r.trainIps / ref.trainIps).toFixed(2)}x`
           : '';
-      return `| ${r.model} | ${r.batch} | ${r.precision} | ${r.engine} | ${f(r.trainIps)} | ${f(r.evalIps)} | ${ratio} | ${r.note ?? ''} |`;
+      return `| ${r.model} | ${r.batch} | ${r.precision} | ${r.engine} | ${f(r.trainIps)} | ${f(r.evalIps)} | ${f(r.gradIps)} | ${ratio} | ${r.note ?? ''} |`;
     }),
     '',
     'Equivalence on the device (true fp32) against libtorch on the CPU, max |a-b| / max |b| per array:',

@@ -92,19 +92,20 @@ async function tfjsReference(spec: ModelSpec, x: Float32Array) {
 }
 
 // Measured on Debian's libtorch 1.13 (CPU) against tfjs wasm: ResNets and the small CNN agree to ~5e-6 on
-// every array (the bounds leave ~100x room; a wrong layout, pad or BatchNorm rule gives errors of order one).
-// MobileNetV2 agrees as closely in loss, logits, BatchNorm statistics and input gradients, but some of its
-// late weights' gradients differ by up to 1.1e-1 of their own scale (2.2e-2 of the largest gradient), also
-// at batch 16: not explained yet (tfjs's depthwise filter gradient matches a float64 reference to 5e-8), so
-// its gradients get the measured bounds with ~1.5x room, loose enough to pass and tight enough to catch a
-// layout or rule error; core/backend/torch-graph.ts lists it as supported.
-const CASES: [ModelSpec['arch'], number, number][] = [
-  ['small_cnn', 32, 1e-3],
-  ['resnet18', 32, 1e-3],
-  ['resnet18', 64, 1e-3],
-  ['resnet50', 64, 1e-3],
-  ['mobilenet_v2', 32, 0.2],
-  ['mobilenet_v2', 64, 0.2],
+// every array; a wrong layout, pad or BatchNorm rule gives errors of order one. MobileNetV2's training-mode
+// weight gradients at these seeds are ill-conditioned in float32: moving the input by 1e-7 (about one ulp of
+// a pixel) changes libtorch's own gradients by up to 1.1e-1 of an array's scale and tfjs's by 5.4e-2, tfjs cpu
+// and tfjs wasm differ from each other by 3.5e-2, while ResNet-18's move by 5.7e-6 for a 1e-6 move. So the
+// gradient bound is not a constant: it is twice the engine's own change under two such one-ulp input moves
+// (floored at 1e-3), measured in the test itself (measured: mobilenet_v2@32 1.1e-1 between engines, 1.1e-1 own
+// change; @64 6.3e-2 and 6.4e-2). Loss, logits and statistics stay at 1e-3 for every architecture.
+const CASES: [ModelSpec['arch'], number][] = [
+  ['small_cnn', 32],
+  ['resnet18', 32],
+  ['resnet18', 64],
+  ['resnet50', 64],
+  ['mobilenet_v2', 32],
+  ['mobilenet_v2', 64],
 ];
 
 /** max |a - b| over every array / max |b| over every array. */
@@ -120,7 +121,7 @@ function globalErr(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   return d / m;
 }
 
-for (const [arch, size, gradTol] of CASES) {
+for (const [arch, size] of CASES) {
   void test(
     `libtorch ${arch}@${size}: same loss, gradients, BatchNorm statistics, logits and input gradients as tfjs`,
     { skip },
@@ -159,23 +160,43 @@ for (const [arch, size, gradTol] of CASES) {
         );
         const logitErr = relErr(await torch.predict(x, N), ref.logits);
         const inputErr = relErr(await torch.inputGradients(x, N, labels), ref.inputGrad);
+        // The engine's own sensitivity: its gradients after moving every pixel by 1e-7 (signs from a seeded
+        // draw). Last, as each call moves the BatchNorm statistics (as a train step does).
+        let sensitivity = 0;
+        let sensitivityGlobal = 0;
+        for (const seed of [5, 6]) {
+          const noise = values(x.length, seed);
+          const moved = torch.gradients(
+            x.map((v, i) => v + 1e-7 * Math.sign(noise[i]!)),
+            labels,
+            N,
+          ).grads;
+          sensitivity = Math.max(sensitivity, worst(moved, g.grads, names)[0]);
+          sensitivityGlobal = Math.max(sensitivityGlobal, globalErr(moved, g.grads));
+        }
+        const gradTol = Math.max(1e-3, 2 * sensitivity);
+        const gradGlobalTol = Math.max(1e-3, 2 * sensitivityGlobal);
         console.log(
           `# ${arch}@${size}: loss ${lossErr.toExponential(1)}, gradients ${gradErr.toExponential(1)} (${gradAt}; ` +
-            `${gradGlobal.toExponential(1)} of the largest), ` +
+            `${gradGlobal.toExponential(1)} of the largest; own change under a 1e-7 input move ` +
+            `${sensitivity.toExponential(1)}, ${sensitivityGlobal.toExponential(1)}), ` +
             `weights+statistics ${statErr.toExponential(1)} (${statAt}), logits ${logitErr.toExponential(1)}, ` +
             `input gradients ${inputErr.toExponential(1)}`,
         );
         assert.ok(lossErr < tol, `loss ${g.loss} vs tfjs ${ref.loss}`);
         assert.ok(
           gradErr < gradTol,
-          `gradient of ${gradAt} differs by ${gradErr.toExponential(2)} (relative to its max)`,
+          `gradient of ${gradAt} differs by ${gradErr.toExponential(2)} (relative to its max; bound ${gradTol.toExponential(1)})`,
         );
         assert.ok(
-          gradGlobal < (arch === 'mobilenet_v2' ? 3.5e-2 : 1e-3),
-          `gradients differ by ${gradGlobal.toExponential(2)} of the largest gradient`,
+          gradGlobal < gradGlobalTol,
+          `gradients differ by ${gradGlobal.toExponential(2)} of the largest gradient (bound ${gradGlobalTol.toExponential(1)})`,
         );
         assert.ok(statErr < tol, `${statAt} after the step differs by ${statErr.toExponential(2)}`);
         assert.ok(logitErr < tol, `inference logits differ by ${logitErr.toExponential(2)}`);
+        // MobileNetV2's input gradients here come from each engine's own post-step statistics (which differ by
+        // up to 1.6e-5) and amplify that to 2.2e-3 at 32 px; from identical weights they agree to 9e-7
+        // (torch-eval.test.ts).
         assert.ok(
           inputErr < (arch === 'mobilenet_v2' ? 1e-2 : tol),
           `input gradients differ by ${inputErr.toExponential(2)}`,
