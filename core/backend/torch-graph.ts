@@ -18,7 +18,16 @@ export const OPS = {
   maxPool: 7,
   globalAvgPool: 8,
   dense: 9,
+  activation: 10,
+  multiply: 11,
+  concat: 12,
+  reshape: 13,
+  permute: 14,
+  crop: 15,
 } as const;
+
+/** Activation layers' functions, numbered as the addon's `Activation` enum. */
+export const ACTIVATIONS = { sigmoid: 1, swish: 2 } as const;
 
 /** Weight layouts, numbered as the addon's `Layout` enum. */
 export const LAYOUTS = { plain: 0, convKernel: 1, depthwiseKernel: 2 } as const;
@@ -34,6 +43,10 @@ export interface TorchNode {
   maxValue: number;
   eps: number;
   momentum: number;
+  /** Reshape: target shape without the batch; permute: 1-based axes; crop: [top, bottom, left, right]. */
+  dims: number[];
+  /** Activation: one of ACTIVATIONS. */
+  activation: number;
 }
 
 export interface TorchParam {
@@ -122,7 +135,10 @@ export function torchGraph(model: tf.LayersModel): TorchGraph {
       maxValue: -1,
       eps: 0,
       momentum: 0,
+      dims: [],
+      activation: 0,
     };
+    const inputRank = (k: number) => inbound[0]!.inputTensors[k]!.shape.length;
     switch (cls) {
       case 'InputLayer':
         if (nodes.length !== 0)
@@ -182,6 +198,48 @@ export function torchGraph(model: tf.LayersModel): TorchGraph {
       case 'GlobalAveragePooling2D':
         node.op = OPS.globalAvgPool;
         break;
+      case 'Activation': {
+        const a = c.activation as string;
+        if (a !== 'sigmoid' && a !== 'swish')
+          throw new UnsupportedLayerError(
+            `layer ${layer.name}: activation ${a} (the libtorch engine has sigmoid, swish)`,
+          );
+        node.op = OPS.activation;
+        node.activation = ACTIVATIONS[a];
+        break;
+      }
+      case 'Multiply':
+        node.op = OPS.multiply;
+        if (inputs.some((_, k) => inputRank(k) !== inputRank(0)))
+          throw new UnsupportedLayerError(`layer ${layer.name}: Multiply of inputs of different ranks`);
+        break;
+      case 'Concatenate':
+        node.op = OPS.concat;
+        if (inputRank(0) !== 4 || (c.axis !== -1 && c.axis !== 3))
+          throw new UnsupportedLayerError(
+            `layer ${layer.name}: Concatenate only along the channels of images`,
+          );
+        break;
+      case 'Reshape':
+        node.op = OPS.reshape;
+        node.dims = [...(c.targetShape as number[])];
+        if (node.dims.some((d) => !Number.isInteger(d) || d < 1))
+          throw new UnsupportedLayerError(
+            `layer ${layer.name}: target shape ${JSON.stringify(c.targetShape)}`,
+          );
+        break;
+      case 'Permute':
+        node.op = OPS.permute;
+        node.dims = [...(c.dims as number[])];
+        break;
+      case 'Cropping2D': {
+        const crop = c.cropping as [[number, number], [number, number]];
+        if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast')
+          throw new UnsupportedLayerError(`layer ${layer.name}: dataFormat ${JSON.stringify(c.dataFormat)}`);
+        node.op = OPS.crop;
+        node.dims = [crop[0][0], crop[0][1], crop[1][0], crop[1][1]];
+        break;
+      }
       default:
         throw new UnsupportedLayerError(
           `layer ${layer.name} (${cls}) is not supported by the libtorch engine (core/backend/torch-graph.ts)`,

@@ -1,5 +1,12 @@
 /** What a model is, as plain data: enough to build the same network in any process or worker thread. */
-export const ARCHITECTURES = ['small_cnn', 'resnet18', 'resnet50', 'mobilenet_v2'] as const;
+export const ARCHITECTURES = [
+  'small_cnn',
+  'resnet18',
+  'resnet50',
+  'mobilenet_v2',
+  'efficientnet_b0',
+  'shufflenet_v2',
+] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ModelSpec {

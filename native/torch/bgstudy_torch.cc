@@ -27,7 +27,8 @@ namespace {
 
 using at::Tensor;
 
-enum Op { INPUT, CHANNEL_DENSE, CONV, DEPTHWISE, BN, RELU, ADD, MAXPOOL, GAP, DENSE };
+enum Op { INPUT, CHANNEL_DENSE, CONV, DEPTHWISE, BN, RELU, ADD, MAXPOOL, GAP, DENSE, ACTIVATION, MULTIPLY, CONCAT, RESHAPE, PERMUTE, CROP };
+enum Activation { SIGMOID = 1, SWISH = 2 };
 // How a weight is laid out here compared with tfjs: as is, a conv kernel ([kh,kw,in,out] there, [out,in,kh,kw]
 // here) or a depthwise kernel ([kh,kw,in,mult] there, [in*mult,1,kh,kw] here).
 enum Layout { PLAIN = 0, CONV_KERNEL = 1, DW_KERNEL = 2 };
@@ -40,6 +41,9 @@ struct Node {
   bool same = true;
   bool relu = false;
   double maxValue = -1, eps = 1e-3, momentum = 0.99;
+  // RESHAPE: tfjs target shape without the batch; PERMUTE: tfjs's 1-based axes; CROP: top, bottom, left, right.
+  std::vector<int64_t> dims;
+  int activation = 0;
 };
 
 struct Param {
@@ -94,6 +98,11 @@ int64_t padSame(Tensor& x, const Node& n, double fill) {
 }
 
 Tensor weight(const Model& m, const Node& n, size_t i) { return m.params[n.params[i]].t; }
+
+// Rank-4 tensors live here as NCHW; every other rank keeps tfjs's layout. Reshape and permute act on tfjs's
+// layout, so a rank-4 tensor goes through NHWC for them.
+Tensor asTf(const Tensor& x) { return x.dim() == 4 ? x.permute({0, 2, 3, 1}) : x; }
+Tensor fromTf(const Tensor& x) { return x.dim() == 4 ? x.permute({0, 3, 1, 2}) : x; }
 
 Tensor forward(Model& m, const Tensor& input, bool training) {
   if (m.nodes.empty()) throw std::runtime_error("model was released");
@@ -161,6 +170,44 @@ Tensor forward(Model& m, const Tensor& input, bool training) {
         y = n.params.size() > 1 ? at::addmm(weight(m, n, 1), x, k) : at::matmul(x, k);
         break;
       }
+      case ACTIVATION:
+        if (n.activation == SIGMOID)
+          y = at::sigmoid(x);
+        else if (n.activation == SWISH)
+          y = at::silu(x);
+        else
+          throw std::runtime_error("unknown activation " + std::to_string(n.activation));
+        break;
+      case MULTIPLY:
+        // [N,C,H,W] times [N,C,1,1] (squeeze-and-excitation) broadcasts as in tfjs.
+        y = x;
+        for (size_t j = 1; j < n.in.size(); j++) y = y * out[n.in[j]];
+        break;
+      case CONCAT: {
+        std::vector<Tensor> parts;
+        for (int j : n.in) parts.push_back(out[j]);
+        y = at::cat(parts, 1);
+        break;
+      }
+      case RESHAPE: {
+        Tensor t = asTf(x);
+        std::vector<int64_t> shape{t.size(0)};
+        shape.insert(shape.end(), n.dims.begin(), n.dims.end());
+        y = fromTf(t.reshape(shape));
+        break;
+      }
+      case PERMUTE: {
+        std::vector<int64_t> order{0};
+        order.insert(order.end(), n.dims.begin(), n.dims.end());
+        y = fromTf(asTf(x).permute(order));
+        break;
+      }
+      case CROP:
+        // tfjs crops axes 1 and 2 of [N, A, B, C], which are axes 2 and 3 here.
+        y = x.narrow(2, n.dims[0], x.size(2) - n.dims[0] - n.dims[1]).narrow(3, n.dims[2], x.size(3) - n.dims[2] - n.dims[3]);
+        break;
+      default:
+        throw std::runtime_error("unknown graph op " + std::to_string(n.op));
     }
     if (n.relu && n.op != RELU) y = at::relu(y);
     out[i] = y;
@@ -496,6 +543,13 @@ napi_value Create(napi_env env, napi_callback_info info) {
       n.maxValue = num(env, prop(env, e, "maxValue"));
       n.eps = num(env, prop(env, e, "eps"));
       n.momentum = num(env, prop(env, e, "momentum"));
+      bool has = false;
+      NAPI_OK(napi_has_named_property(env, e, "dims", &has));
+      if (has)
+        for (double d : nums(env, prop(env, e, "dims"))) n.dims.push_back(int64_t(d));
+      NAPI_OK(napi_has_named_property(env, e, "activation", &has));
+      if (has) n.activation = int(num(env, prop(env, e, "activation")));
+      if (n.op == CROP && n.dims.size() != 4) throw JsError("node " + std::to_string(i) + ": crop needs 4 values");
       m->nodes.push_back(n);
     }
     if (m->nodes.empty() || m->nodes[0].op != INPUT) throw JsError("graph must start with its input");

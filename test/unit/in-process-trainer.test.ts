@@ -65,6 +65,16 @@ const cases: [string, ModelSpec, OptimizerSpec][] = [
     { arch: 'mobilenet_v2', inputSize: 8, numClasses: 2, seed: 2 },
     { name: 'adam', learningRate: 0.001 },
   ],
+  [
+    'efficientnet_b0 (squeeze-and-excitation, swish, 5x5 depthwise) + adam',
+    { arch: 'efficientnet_b0', inputSize: 8, numClasses: 2, seed: 2 },
+    { name: 'adam', learningRate: 0.001 },
+  ],
+  [
+    'shufflenet_v2 (channel split, concatenation, shuffle) + sgd momentum',
+    { arch: 'shufflenet_v2', inputSize: 8, numClasses: 2, seed: 2 },
+    { name: 'sgd', learningRate: 0.05, momentum: 0.9 },
+  ],
 ];
 for (const [name, spec, opt] of cases) {
   void test(`${name}: a restored state continues exactly like the uninterrupted run`, async () => {
@@ -87,7 +97,7 @@ for (const [name, spec, opt] of cases) {
     assert.deepEqual(lossesB, lossesA);
     assert.ok(flat(endB).equals(flat(endA)), 'restored run ends in the same state');
     assert.ok(!flat(endA).equals(flat(mid)), 'training changed the state');
-    if (spec.arch === 'mobilenet_v2') {
+    if (spec.arch !== 'small_cnn') {
       const stats = endA.weights.filter((w) => w.name.endsWith('moving_mean'));
       assert.ok(
         stats.length > 10 && stats.some((w) => w.data.some((v) => v !== 0)),

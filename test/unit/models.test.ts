@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel } from '../../core/ml/models';
+import { buildModel, channelHalf, channelShuffle } from '../../core/ml/models';
 import { ARCHITECTURES, type ModelSpec } from '../../core/ml/model-spec';
 
 /** Trainable parameter count of torchvision's (biasless-conv) reference nets minus their 1000-class head. */
@@ -10,6 +10,9 @@ const TRAINABLE_BODY: Record<string, [number, number]> = {
   resnet18: [11_160_000, 11_180_000],
   resnet50: [23_490_000, 23_510_000],
   mobilenet_v2: [2_220_000, 2_226_000],
+  // torchvision's efficientnet_b0 (5,288,548) and shufflenet_v2_x1_0 (2,278,604) less their 1,000-class head.
+  efficientnet_b0: [4_007_548, 4_007_548],
+  shufflenet_v2: [1_253_604, 1_253_604],
 };
 
 function trainableCount(m: tf.LayersModel): number {
@@ -60,4 +63,35 @@ void test('invalid specs are rejected with the field that is wrong', () => {
     () => buildModel({ arch: 'vgg' as never, inputSize: 16, numClasses: 2, seed: 1 }),
     /unknown architecture/,
   );
+});
+
+void test('ShuffleNetV2 channel shuffle and split move each channel where torchvision puts it', async () => {
+  await tf.setBackend('cpu');
+  // Channel k of every pixel holds k (plus 100 x the pixel index, to catch spatial mixing).
+  const [h, w, c] = [2, 3, 8];
+  const x = tf.tensor4d(
+    Array.from({ length: h * w * c }, (_, i) => (i % c) + 100 * Math.floor(i / c)),
+    [1, h, w, c],
+  );
+  const input = tf.input({ shape: [h, w, c] });
+  const m = tf.model({
+    inputs: input,
+    outputs: [channelShuffle(input, 't'), channelHalf(input, 0, 'a'), channelHalf(input, 1, 'b')],
+  });
+  const [shuffled, first, second] = (m.predict(x) as tf.Tensor[]).map((t) => Array.from(t.dataSync()));
+  // torchvision: x.view(n, 2, c / 2, h, w).transpose(1, 2).flatten: output channel j reads channel
+  // (j % 2) * c / 2 + floor(j / 2); chunk(2) takes channels [0, c/2) and [c/2, c).
+  const expectShuffle: number[] = [];
+  const expectFirst: number[] = [];
+  const expectSecond: number[] = [];
+  for (let p = 0; p < h * w; p++) {
+    for (let j = 0; j < c; j++) expectShuffle.push(((j % 2) * c) / 2 + Math.floor(j / 2) + 100 * p);
+    for (let j = 0; j < c / 2; j++) expectFirst.push(j + 100 * p);
+    for (let j = c / 2; j < c; j++) expectSecond.push(j + 100 * p);
+  }
+  assert.deepEqual(shuffled, expectShuffle);
+  assert.deepEqual(first, expectFirst);
+  assert.deepEqual(second, expectSecond);
+  x.dispose();
+  m.dispose();
 });

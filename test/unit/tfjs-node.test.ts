@@ -105,6 +105,8 @@ test('moving mean and variance after training steps on tfjs-node equal wasm', as
 for (const [arch, reference, tolerance] of [
   ['small_cnn', 'cpu', 1e-5],
   ['mobilenet_v2', 'cpu', 1e-3],
+  ['efficientnet_b0', 'cpu', 1e-3],
+  ['shufflenet_v2', 'cpu', 1e-3],
   // The cpu backend takes minutes for a ResNet; wasm's kernels are themselves checked against cpu.
   ['resnet18', 'wasm', 1e-3],
 ] as const) {

@@ -9,6 +9,8 @@ import { globalRelErr, labels, lossGradients, N, pixels, SIZE } from '../helpers
 for (const [arch, tolerance] of [
   ['small_cnn', 1e-5],
   ['mobilenet_v2', 1e-3],
+  ['efficientnet_b0', 1e-3],
+  ['shufflenet_v2', 1e-3],
 ] as const) {
   test(`${arch} loss gradients on wasm equal cpu's`, async () => {
     const w = await lossGradients(arch, 'wasm');
