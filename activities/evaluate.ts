@@ -303,6 +303,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
         areaShare: value.meanMaskArea ?? NaN,
         gridKey,
         resultKey,
+        ...(value.method ? { method: value.method } : {}),
       };
     },
   };

@@ -121,6 +121,8 @@ export interface SaliencyOutput {
   /** PNG grid of images and maps. */
   gridKey: string;
   resultKey: string;
+  /** How the maps were made (absent in outputs recorded before it was returned). */
+  method?: 'smoothgrad' | 'gradient' | 'occlusion';
 }
 
 /** A pretrained model to copy into the store (content-keyed by its bytes) in place of training. */

@@ -28,7 +28,11 @@ export function runInputOf(
           }
         : (false as const),
     saliency: plan.saliency
-      ? { samples: plan.saliency.samples, variants: plan.tests.map((t) => byId(t.variantIds[0]!)) }
+      ? {
+          samples: plan.saliency.samples,
+          ...(plan.saliency.method ? { method: plan.saliency.method } : {}),
+          variants: plan.tests.map((t) => byId(t.variantIds[0]!)),
+        }
       : (false as const),
     ...queues,
   };

@@ -37,7 +37,14 @@ export interface RunWorkflowInput {
         backgrounds: number;
         foregrounds: number;
       };
-  saliency: false | { samples: number; variants: { variantId: string; manifestKey: string }[] };
+  saliency:
+    | false
+    | {
+        samples: number;
+        /** Absent in inputs recorded before the spec had it: the activity's default (SmoothGrad). */
+        method?: 'smoothgrad' | 'gradient';
+        variants: { variantId: string; manifestKey: string }[];
+      };
   gpuTaskQueue?: string;
   heartbeatTimeout?: Duration;
 }
@@ -162,6 +169,7 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
           manifestKey: v.manifestKey,
           variantId: v.variantId,
           samples: input.saliency.samples,
+          ...(input.saliency.method ? { method: input.saliency.method } : {}),
         }),
       );
     }

@@ -208,6 +208,13 @@ function samplesHtml(a: ReportAssets): string {
 <p class="note">The same validation images (first of each class) under every variant.</p>`;
 }
 
+/** How each saliency method is named beside its maps. */
+export const SALIENCY_METHOD_NAMES = {
+  smoothgrad: 'SmoothGrad',
+  gradient: 'plain gradient',
+  occlusion: 'occlusion',
+} as const;
+
 async function saliencyHtml(r: StudyResults, a: ReportAssets, charts: Charts): Promise<string> {
   const rows = r.rows.filter((x) => x.saliency.length > 0);
   if (rows.length === 0) return '<p class="missing">No saliency maps were computed.</p>';
@@ -233,7 +240,8 @@ async function saliencyHtml(r: StudyResults, a: ReportAssets, charts: Charts): P
           s.areaShare !== null && s.areaShare !== undefined && Number.isFinite(s.areaShare)
             ? `; mask area ${formatPct(s.areaShare)}%; ratio ${s.ratio?.toFixed(2) ?? '–'}${ci(s.ratioInterval, (x) => x.toFixed(2))}`
             : '';
-        return `<figure class="sal">${img}<figcaption><code>${esc(s.label)}</code>: foreground share ${formatPct(s.foregroundShare)}%${ci(s.shareInterval, formatPct)}${area}</figcaption></figure>`;
+        const method = s.method ? ` (${SALIENCY_METHOD_NAMES[s.method]})` : '';
+        return `<figure class="sal">${img}<figcaption><code>${esc(s.label)}</code>${method}: foreground share ${formatPct(s.foregroundShare)}%${ci(s.shareInterval, formatPct)}${area}</figcaption></figure>`;
       })
       .join('');
     parts.push(`<h4>${esc(runName(row))}</h4><div class="figs">${cells}</div>`);

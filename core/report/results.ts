@@ -46,7 +46,12 @@ export interface ResultRow {
   /** Test column -> per-class accuracy and confusion (of its first pairing). */
   perClass: Record<string, number[]>;
   confusion: Record<string, number[][]>;
-  saliency: ({ label: string; gridKey: string } & SaliencyNumbers)[];
+  saliency: ({
+    label: string;
+    gridKey: string;
+    /** SmoothGrad, one plain gradient, or occlusion (models without gradients); null in older results. */
+    method: 'smoothgrad' | 'gradient' | 'occlusion' | null;
+  } & SaliencyNumbers)[];
   backend: string;
   modelKey: string;
 }
@@ -174,6 +179,7 @@ export function buildResults(input: {
       saliency: r.saliency.map((s) => ({
         label: plan.variants.find((v) => v.id === s.variantId)?.label ?? s.variantId,
         gridKey: s.gridKey,
+        method: s.method ?? null,
         ...saliencyNumbers(s, details, [r.runId, s.variantId]),
       })),
       backend: r.train.backend,

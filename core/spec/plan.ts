@@ -55,7 +55,7 @@ export interface StudyPlan {
   runs: PlannedRun[];
   tests: PlannedTest[];
   challenge: false | { backgrounds: number; foregrounds: number; backgroundVariantId: string };
-  saliency: false | { samples: number };
+  saliency: false | { samples: number; method?: 'smoothgrad' | 'gradient' };
   compareWithPaper: boolean;
   execution: StudySpec['execution'];
 }

@@ -87,7 +87,17 @@ export const studySpecSchema = z
         saliency: z
           .union([
             z.literal(false),
-            z.object({ samples: z.number().int().min(1).max(256).default(16) }).strict(),
+            z
+              .object({
+                samples: z.number().int().min(1).max(256).default(16),
+                /**
+                 * Models with input gradients: "smoothgrad" (16 noisy copies, ~10-15x the cost of one gradient)
+                 * when absent, or "gradient" (one plain gradient). Models without gradients get occlusion.
+                 * Optional rather than defaulted, so existing specs keep their hash.
+                 */
+                method: z.enum(['smoothgrad', 'gradient']).optional(),
+              })
+              .strict(),
           ])
           .default(false),
       })
@@ -117,9 +127,28 @@ export type StudySpec = z.output<typeof studySpecSchema>;
 export type StudySpecInput = z.input<typeof studySpecSchema>;
 export type TrainEntry = StudySpec['train'][number];
 
+interface Issue {
+  path: readonly PropertyKey[];
+  message: string;
+  /** zod's invalid_union: each alternative's own issues, with paths below the union's. */
+  errors?: readonly (readonly Issue[])[];
+}
+
+/**
+ * A union's "Invalid input" replaced by the issues of the alternative the value got furthest into (all its
+ * issues below the root), so `saliency: { method: "x" }` names `evaluate.saliency.method`, not `evaluate.saliency`.
+ */
+function expandUnions(issues: readonly Issue[]): Issue[] {
+  return issues.flatMap((i) => {
+    const inner = i.errors?.find((branch) => branch.length > 0 && branch.every((e) => e.path.length > 0));
+    if (!inner) return [i];
+    return expandUnions(inner).map((e) => ({ ...e, path: [...i.path, ...e.path] }));
+  });
+}
+
 /** Readable, one line per problem, each naming the field by its path (e.g. `train.0.epochs`). */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
+export function formatIssues(issues: readonly Issue[]): string {
+  return expandUnions(issues)
     .map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
     .join('\n');
 }

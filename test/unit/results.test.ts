@@ -305,3 +305,37 @@ void test('a results.json written before intervals still renders (bgstudy report
   assert.match(resultsCsv(legacy), /,0\.25,,,,/);
   assert.match(await renderHtmlReport(legacy), /predates intervals/);
 });
+
+void test('the saliency method is named in results.json and beside the maps; older results name none', async () => {
+  const details: EvalDetails = { images: {}, saliency: {}, missing: [] };
+  const outcomes = {
+    mixed_same: [
+      [1, 0, 1, 0],
+      [1, 0, 1, 0],
+    ],
+    mixed_rand: [
+      [0, 0, 1, 0],
+      [0, 0, 1, 0],
+    ],
+  };
+  const build = (method?: 'gradient' | 'smoothgrad') => {
+    const run = runSummary(0, outcomes, details);
+    if (method) run.saliency[0]!.method = method;
+    return buildResults({
+      plan,
+      specKey: 's',
+      dataset: null,
+      variantKeys: {},
+      runs: [run],
+      cancelled: false,
+      details,
+    });
+  };
+  const plain = build('gradient');
+  assert.equal(plain.rows[0]!.saliency[0]!.method, 'gradient');
+  assert.match(await renderHtmlReport(plain), /<\/code> \(plain gradient\): foreground share 40\.0%/);
+  assert.match(await renderHtmlReport(build('smoothgrad')), /<\/code> \(SmoothGrad\): foreground share/);
+  const legacy = build();
+  assert.equal(legacy.rows[0]!.saliency[0]!.method, null);
+  assert.match(await renderHtmlReport(legacy), /<\/code>: foreground share 40\.0%/);
+});

@@ -196,3 +196,37 @@ test('URLs with credentials in any form the URL parser accepts are refused, and 
   validateStudySpec({ ...base, models: [{ ...model, uri: 'models/a@b.onnx' }] });
   validateStudySpec({ ...base, dataset: { source: 'in9', url: 'https://host/x@y.tar.gz' } });
 });
+
+test('saliency.method: SmoothGrad unless the spec asks for one plain gradient; anything else is refused by name', () => {
+  const spec = (saliency: unknown) => ({ ...base, evaluate: { saliency } });
+  const saliencyOf = (saliency: unknown) => {
+    const plan = planStudy(parseStudySpec(spec(saliency)));
+    const keys = Object.fromEntries(plan.variants.map((v) => [v.id, `k/${v.id}`]));
+    return runInputOf(plan, plan.runs[0]!, keys, 3, { gpuTaskQueue: 'q', heartbeatTimeout: '1 minute' })
+      .saliency;
+  };
+  const plain = saliencyOf({ samples: 4, method: 'gradient' });
+  assert.ok(plain);
+  assert.equal(plain.method, 'gradient');
+  // Absent: the run input is what it was before the field existed (recorded histories replay; the activity's
+  // own default, SmoothGrad, applies), and the spec hash of an existing spec does not change.
+  const byDefault = saliencyOf({ samples: 4 });
+  assert.ok(byDefault);
+  assert.ok(!('method' in byDefault));
+  const parsed = parseStudySpec(spec({ samples: 4 })).evaluate.saliency;
+  assert.ok(parsed && !('method' in parsed), 'no default is written into the parsed spec');
+  assert.notEqual(
+    planStudy(parseStudySpec(spec({ samples: 4, method: 'gradient' }))).studyHash,
+    planStudy(parseStudySpec(spec({ samples: 4 }))).studyHash,
+  );
+  for (const bad of [{ method: 'integrated' }, { method: true }]) {
+    assert.throws(
+      () => parseStudySpec(spec(bad)),
+      (e: unknown) => e instanceof SpecValidationError && /evaluate\.saliency\.method: /.test(e.message),
+    );
+  }
+  assert.throws(
+    () => parseStudySpec(spec({ sample: 4 })),
+    (e: unknown) => e instanceof SpecValidationError && /evaluate\.saliency/.test(e.message),
+  );
+});
