@@ -403,7 +403,7 @@ test('the challenge and saliency: original foregrounds on only_bg_t backgrounds,
       evaluate: {
         pairingRepeats: 1,
         challenge: { backgrounds: 4, foregrounds: 3 },
-        saliency: { samples: 2 },
+        saliency: { samples: 2, method: 'gradient' },
       },
     })
   ).result();
@@ -426,11 +426,14 @@ test('the challenge and saliency: original foregrounds on only_bg_t backgrounds,
     backgrounds: 4,
     foregrounds: 3,
   });
-  assert.deepEqual(sorted(inputsOf(id, 'computeSaliency').map((c) => `${c.manifestKey} x${c.samples}`)), [
-    'variants/mixed_rand/1001 x2',
-    'variants/only_bg_t/0 x2',
-    'variants/original/0 x2',
-  ]);
+  assert.deepEqual(
+    sorted(inputsOf(id, 'computeSaliency').map((c) => `${c.manifestKey} x${c.samples} ${c.method}`)),
+    [
+      'variants/mixed_rand/1001 x2 gradient',
+      'variants/only_bg_t/0 x2 gradient',
+      'variants/original/0 x2 gradient',
+    ],
+  );
   const [report] = inputsOf(id, 'aggregateResults');
   const [run] = report!.runs;
   assert.equal(run?.challenge?.adversarialAccuracy, 0.125);
