@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { stopSignal } from './attempt-guard';
 
 /**
  * The Temporal activity context when running inside one, else nothing: the training and evaluation
@@ -8,6 +9,7 @@ export interface ActivityHooks {
   heartbeat(details: unknown): void;
   /** Details of the last heartbeat of a previous attempt (the resume cursor), if any. */
   previousDetails: unknown;
+  /** Aborts when Temporal cancels the attempt or the worker has been cut off from it too long (attempt-guard). */
   signal: AbortSignal | undefined;
   attempt: number;
   /** The activity logger inside Temporal; silent outside. */
@@ -29,7 +31,7 @@ export function activityHooks(): ActivityHooks {
       c.heartbeat(d);
     },
     previousDetails: c.info.heartbeatDetails as unknown,
-    signal: c.cancellationSignal,
+    signal: stopSignal(),
     attempt: c.info.attempt,
     info: (message, meta) => {
       c.log.info(message, meta);

@@ -3,6 +3,7 @@ import type {
   ChallengeInput,
   ChallengeOutput,
   EvaluateInput,
+  EvaluateManyInput,
   EvaluateOutput,
   SaliencyInput,
   SaliencyOutput,
@@ -29,7 +30,7 @@ import {
 import { SMOOTHGRAD_DEFAULT, saliencyMaps, sampleGrid } from '../core/ml/saliency';
 import { saliencyGridPng } from '../core/ml/saliency-grid';
 import type { ArtifactStore } from '../store';
-import { getJson, getOrCreateJson } from '../store/json';
+import { getJson, getOrCreateJson, putJson, tryGetJson } from '../store/json';
 import { activityHooks } from './activity-context';
 import { resumeCursor } from './cursors';
 import { parseInput } from './parse-input';
@@ -41,6 +42,10 @@ const evaluateInputSchema = z.object({
   ...base,
   manifestKey: z.string().min(1),
   variantId: z.string().min(1),
+});
+const evaluateManyInputSchema = z.object({
+  ...base,
+  variants: z.array(z.object({ manifestKey: z.string().min(1), variantId: z.string().min(1) })).min(1),
 });
 const challengeInputSchema = z.object({
   ...base,
@@ -71,16 +76,15 @@ function evalKey(modelKey: string, kind: string, inputs: object): string {
 /**
  * Loads the classifier behind `modelKey` for data with `classes`: a model trained here (checked to be the one
  * the workflow means, and to share the data's label space) or an imported pretrained one (its class map
- * resolved against `classes`). Disposes it afterwards.
+ * resolved against `classes`). The caller disposes it.
  */
-async function withClassifier<T>(
+async function openClassifier(
   store: ArtifactStore,
   modelKey: string,
   spec: ModelSpec | undefined,
   classes: string[],
   dataKey: string,
-  f: (c: Classifier) => Promise<T>,
-): Promise<T> {
+): Promise<{ c: Classifier; dispose: () => Promise<void> }> {
   const doc = await getJson<ModelArtifact | PretrainedArtifact>(store, modelKey);
   let classifier: Classifier;
   if ('kind' in doc && doc.kind === 'pretrained') {
@@ -102,11 +106,75 @@ async function withClassifier<T>(
       );
     }
   }
+  return { c: classifier, dispose: async () => classifier.dispose() };
+}
+
+async function withClassifier<T>(
+  store: ArtifactStore,
+  modelKey: string,
+  spec: ModelSpec | undefined,
+  classes: string[],
+  dataKey: string,
+  f: (c: Classifier) => Promise<T>,
+): Promise<T> {
+  const { c, dispose } = await openClassifier(store, modelKey, spec, classes, dataKey);
   try {
-    return await f(classifier);
+    return await f(c);
   } finally {
-    await classifier.dispose();
+    await dispose();
   }
+}
+
+type Source = Awaited<ReturnType<OpenSource>>;
+type Target = { modelKey: string; manifestKey: string; variantId: string };
+
+/** Where the accuracy result of a model on one test variant is stored. */
+function accKey(t: Target): string {
+  return `${evalKey(t.modelKey, 'acc', { manifestKey: t.manifestKey, variantId: t.variantId })}.json`;
+}
+
+/** The full accuracy result of classifier `c` on the val split `source` of one test variant. */
+async function evaluateOne(
+  c: Classifier,
+  source: Source,
+  t: Target,
+  signal: AbortSignal | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<VariantEvaluation> {
+  const e = await evaluateSource((x, n) => c.predict(x, n), source, {
+    inputSize: c.inputSize,
+    numClasses: c.numClasses,
+    numScores: c.numScores,
+    view: (s) => c.view(s),
+    batchSize: EVAL_BATCH,
+    signal,
+    onProgress,
+  });
+  return {
+    schema: RESULTS_SCHEMA,
+    kind: 'evaluation',
+    modelKey: t.modelKey,
+    variant: t.variantId,
+    dataKey: t.manifestKey,
+    split: 'val',
+    classes: source.classes,
+    ...e,
+    backend: backendInfo(c.backend),
+    codeVersion: EVAL_CODE_VERSION,
+  };
+}
+
+/** The headline numbers the workflow carries. */
+function accOutput(variantId: string, value: VariantEvaluation, resultKey: string): EvaluateOutput {
+  return {
+    variantId,
+    n: value.n,
+    accuracy: value.accuracy,
+    // A class without test images has no accuracy: NaN here, null once serialized.
+    perClassAccuracy: value.perClass.map((c) => c.accuracy ?? NaN),
+    confusion: value.confusion,
+    resultKey,
+  };
 }
 
 /**
@@ -133,44 +201,62 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
     async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
       const input = parseInput(evaluateInputSchema, raw, 'evaluateModel');
-      const resultKey = `${evalKey(input.modelKey, 'acc', { manifestKey: input.manifestKey, variantId: input.variantId })}.json`;
+      const resultKey = accKey(input);
       const hooks = activityHooks();
-      const { value } = await getOrCreateJson<VariantEvaluation>(store, resultKey, () =>
-        (async () => {
-          return withValClassifier(input, async (c, source) => {
-            const e = await evaluateSource((x, n) => c.predict(x, n), source, {
-              inputSize: c.inputSize,
-              numClasses: c.numClasses,
-              numScores: c.numScores,
-              view: (s) => c.view(s),
-              batchSize: EVAL_BATCH,
-              signal: hooks.signal,
-              onProgress: (done, total) => hooks.heartbeat({ done, total }),
-            });
-            return {
-              schema: RESULTS_SCHEMA,
-              kind: 'evaluation',
-              modelKey: input.modelKey,
-              variant: input.variantId,
-              dataKey: input.manifestKey,
-              split: 'val',
-              classes: source.classes,
-              ...e,
-              backend: backendInfo(c.backend),
-              codeVersion: EVAL_CODE_VERSION,
-            };
-          });
-        })(),
-      );
-      return {
-        variantId: input.variantId,
-        n: value.n,
-        accuracy: value.accuracy,
-        // A class without test images has no accuracy: NaN here, null once serialized.
-        perClassAccuracy: value.perClass.map((c) => c.accuracy ?? NaN),
-        confusion: value.confusion,
+      const { value } = await getOrCreateJson<VariantEvaluation>(
+        store,
         resultKey,
-      };
+        () =>
+          withValClassifier(input, (c, source) =>
+            evaluateOne(c, source, input, hooks.signal, (done, total) => hooks.heartbeat({ done, total })),
+          ),
+        hooks.signal,
+      );
+      return accOutput(input.variantId, value, resultKey);
+    },
+
+    /**
+     * evaluateModel on several test variants in one activity: the stored results are read first, and the model
+     * is loaded once for the rest (per label space). A retry resumes after the last stored variant; heartbeats
+     * carry `{ variant, variants, done, total }`. Same result files and outputs as one evaluateModel each.
+     */
+    async evaluateModelOn(raw: EvaluateManyInput): Promise<EvaluateOutput[]> {
+      const input = parseInput(evaluateManyInputSchema, raw, 'evaluateModelOn');
+      const hooks = activityHooks();
+      const keys = input.variants.map((v) => accKey({ ...input, ...v }));
+      const values = await Promise.all(keys.map((k) => tryGetJson<VariantEvaluation>(store, k)));
+      const missing = input.variants.map((_, i) => i).filter((i) => values[i] === undefined);
+      // Sources opened one at a time; variants that share a label space share one loaded model.
+      let loaded: { classes: string; c: Classifier; dispose: () => Promise<void> } | undefined;
+      try {
+        for (const [n, i] of missing.entries()) {
+          const v = input.variants[i]!;
+          const source = await openSource(store, v.manifestKey, 'val');
+          const classes = JSON.stringify(source.classes);
+          if (loaded?.classes !== classes) {
+            await loaded?.dispose();
+            loaded = {
+              classes,
+              ...(await openClassifier(
+                store,
+                input.modelKey,
+                input.modelSpec,
+                source.classes,
+                v.manifestKey,
+              )),
+            };
+          }
+          const value = await evaluateOne(loaded.c, source, { ...input, ...v }, hooks.signal, (done, total) =>
+            hooks.heartbeat({ variant: n, variants: missing.length, done, total }),
+          );
+          hooks.signal?.throwIfAborted(); // a stopped attempt writes nothing
+          await putJson(store, keys[i]!, value);
+          values[i] = value;
+        }
+      } finally {
+        await loaded?.dispose();
+      }
+      return input.variants.map((v, i) => accOutput(v.variantId, values[i]!, keys[i]!));
     },
 
     /**
@@ -183,55 +269,59 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const { modelSpec: _s, ...identity } = input;
       const resultKey = `${evalKey(input.modelKey, 'challenge', identity)}.json`;
       const hooks = activityHooks();
-      const { value } = await getOrCreateJson<ChallengeResult>(store, resultKey, () =>
-        (async () => {
-          const [fg, bg] = await Promise.all([
-            openSource(store, input.foregroundManifestKey, 'val'),
-            openSource(store, input.backgroundManifestKey, 'val'),
-          ]);
-          return withClassifier(
-            store,
-            input.modelKey,
-            input.modelSpec,
-            fg.classes,
-            input.foregroundManifestKey,
-            async (c) => {
-              const { inputSize, numClasses } = c;
-              const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity, (s) =>
-                c.view(s),
-              );
-              const cursor = resumeCursor(challengeCursorFor(numClasses), hooks.previousDetails, (issues) =>
-                hooks.info('runChallenge: previous heartbeat is not a challenge cursor, starting over', {
-                  issues,
-                }),
-              );
-              if (cursor)
-                hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
-              const out = await backgroundsChallenge((x, n) => c.predict(x, n), fg, pool, {
-                inputSize,
-                numClasses,
-                numScores: c.numScores,
-                view: (s) => c.view(s),
-                viewMask: (s) => c.viewMask(s),
-                batchSize: EVAL_BATCH,
-                maxForegrounds: input.foregrounds || undefined,
-                cursor,
-                signal: hooks.signal,
-                onProgress: (c) => hooks.heartbeat(c),
-              });
-              return {
-                schema: RESULTS_SCHEMA,
-                kind: 'challenge',
-                modelKey: input.modelKey,
-                foregroundsKey: input.foregroundManifestKey,
-                backgroundsKey: input.backgroundManifestKey,
-                ...out,
-                backend: backendInfo(c.backend),
-                codeVersion: EVAL_CODE_VERSION,
-              };
-            },
-          );
-        })(),
+      const { value } = await getOrCreateJson<ChallengeResult>(
+        store,
+        resultKey,
+        () =>
+          (async () => {
+            const [fg, bg] = await Promise.all([
+              openSource(store, input.foregroundManifestKey, 'val'),
+              openSource(store, input.backgroundManifestKey, 'val'),
+            ]);
+            return withClassifier(
+              store,
+              input.modelKey,
+              input.modelSpec,
+              fg.classes,
+              input.foregroundManifestKey,
+              async (c) => {
+                const { inputSize, numClasses } = c;
+                const pool = await loadBackgroundPool(bg, inputSize, input.backgrounds || Infinity, (s) =>
+                  c.view(s),
+                );
+                const cursor = resumeCursor(challengeCursorFor(numClasses), hooks.previousDetails, (issues) =>
+                  hooks.info('runChallenge: previous heartbeat is not a challenge cursor, starting over', {
+                    issues,
+                  }),
+                );
+                if (cursor)
+                  hooks.info('runChallenge: resuming', { fgIdx: cursor.fgIdx, computed: cursor.computed });
+                const out = await backgroundsChallenge((x, n) => c.predict(x, n), fg, pool, {
+                  inputSize,
+                  numClasses,
+                  numScores: c.numScores,
+                  view: (s) => c.view(s),
+                  viewMask: (s) => c.viewMask(s),
+                  batchSize: EVAL_BATCH,
+                  maxForegrounds: input.foregrounds || undefined,
+                  cursor,
+                  signal: hooks.signal,
+                  onProgress: (c) => hooks.heartbeat(c),
+                });
+                return {
+                  schema: RESULTS_SCHEMA,
+                  kind: 'challenge',
+                  modelKey: input.modelKey,
+                  foregroundsKey: input.foregroundManifestKey,
+                  backgroundsKey: input.backgroundManifestKey,
+                  ...out,
+                  backend: backendInfo(c.backend),
+                  codeVersion: EVAL_CODE_VERSION,
+                };
+              },
+            );
+          })(),
+        hooks.signal,
       );
       return {
         foregrounds: value.foregrounds,
@@ -257,45 +347,54 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const resultKey = `${key}.json`;
       const gridKey = `${key}.png`;
       const hooks = activityHooks();
-      const { value } = await getOrCreateJson<SaliencyResult>(store, resultKey, () =>
-        (async () => {
-          return withValClassifier(input, async (c, source) => {
-            const { inputSize, numClasses } = c;
-            const perClass = Math.ceil(input.samples / numClasses);
-            const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
-              0,
-              input.samples,
-            );
-            // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
-            const method = c.inputGradients ? input.method : 'occlusion';
-            const smoothGrad = method === 'smoothgrad' ? SMOOTHGRAD_DEFAULT : undefined;
-            const grads = c.inputGradients?.bind(c);
-            const out = grads
-              ? await saliencyMaps({ ...c, inputGradients: grads }, grid, inputSize, { smoothGrad })
-              : await occlusionSaliency(c, grid, {
-                  signal: hooks.signal,
-                  onProgress: (done, total) => hooks.heartbeat({ done, total }),
-                });
-            // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
-            await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)), {
-              contentType: 'image/png',
+      const { value } = await getOrCreateJson<SaliencyResult>(
+        store,
+        resultKey,
+        () =>
+          (async () => {
+            return withValClassifier(input, async (c, source) => {
+              const { inputSize, numClasses } = c;
+              const perClass = Math.ceil(input.samples / numClasses);
+              const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
+                0,
+                input.samples,
+              );
+              // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
+              const method = c.inputGradients ? input.method : 'occlusion';
+              const smoothGrad = method === 'smoothgrad' ? SMOOTHGRAD_DEFAULT : undefined;
+              const grads = c.inputGradients?.bind(c);
+              const out = grads
+                ? await saliencyMaps({ ...c, inputGradients: grads }, grid, inputSize, { smoothGrad })
+                : await occlusionSaliency(c, grid, {
+                    signal: hooks.signal,
+                    onProgress: (done, total) => hooks.heartbeat({ done, total }),
+                  });
+              // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
+              hooks.signal?.throwIfAborted();
+              await store.put(
+                gridKey,
+                await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)),
+                {
+                  contentType: 'image/png',
+                },
+              );
+              return {
+                schema: RESULTS_SCHEMA,
+                kind: 'saliency',
+                modelKey: input.modelKey,
+                variant: input.variantId,
+                dataKey: input.manifestKey,
+                perClass,
+                gridKey,
+                method,
+                ...(smoothGrad ? { smoothGrad } : {}),
+                ...out,
+                backend: backendInfo(c.backend),
+                codeVersion: EVAL_CODE_VERSION,
+              };
             });
-            return {
-              schema: RESULTS_SCHEMA,
-              kind: 'saliency',
-              modelKey: input.modelKey,
-              variant: input.variantId,
-              dataKey: input.manifestKey,
-              perClass,
-              gridKey,
-              method,
-              ...(smoothGrad ? { smoothGrad } : {}),
-              ...out,
-              backend: backendInfo(c.backend),
-              codeVersion: EVAL_CODE_VERSION,
-            };
-          });
-        })(),
+          })(),
+        hooks.signal,
       );
       return {
         variantId: input.variantId,

@@ -30,6 +30,7 @@ export function createGpuActivities(deps: {
     importModel: async (input) => (await ready(), imports.importModel(input)),
     finetuneModel: async (input) => (await ready(), train.finetuneModel(input)),
     evaluateModel: async (input) => (await ready(), evaluate.evaluateModel(input)),
+    evaluateModelOn: async (input) => (await ready(), evaluate.evaluateModelOn(input)),
     runChallenge: async (input) => (await ready(), evaluate.runChallenge(input)),
     computeSaliency: async (input) => (await ready(), evaluate.computeSaliency(input)),
   };

@@ -1,10 +1,11 @@
-import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { ShardProgress } from '../core/data/shard-writer';
+import { stopSignal } from './attempt-guard';
 import { resumeCursor, shardCursorSchema, type ShardCursor } from './cursors';
 
 /**
  * An onProgress callback that heartbeats after every shard and stops at a shard boundary when the activity is
- * cancelled. A retry resumes by finding the finished shards in the store; the cursor is logged so the resume
+ * cancelled or cut off from Temporal (./attempt-guard.ts). A retry resumes by finding the finished shards in the store; the cursor is logged so the resume
  * point shows in the worker log.
  */
 export function shardHeartbeat(
@@ -22,8 +23,9 @@ export function shardHeartbeat(
   return (p) => {
     const cursor: ShardCursor = { split: p.split, shardsDone: p.shardsDone, shards: p.shards };
     beat(cursor);
-    const signal = cancellationSignal();
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`${what} cancelled`);
+    const signal = stopSignal();
+    if (signal?.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new Error(`${what} cancelled`);
   };
 }
 
@@ -51,23 +53,4 @@ export async function keepingAlive<T>(
   } finally {
     clearInterval(timer);
   }
-}
-
-/**
- * Why the running activity's cancellation signal fired, in words for the log. `timedOut` or `notFound` without a
- * cancel request is an attempt Temporal has given up on: its heartbeats did not reach the server within the
- * heartbeat timeout (the SDK's core also decides this locally while the server cannot be reached; measured: the
- * attempt stops ~6 s after the cut with a 4 s timeout), and the retry runs elsewhere.
- */
-export function stopReason(): string {
-  const d = cancellationDetails();
-  const why = [
-    d?.cancelRequested && 'cancel requested',
-    d?.timedOut && !d.cancelRequested && 'superseded: heartbeat timed out, the retry runs elsewhere',
-    d?.notFound && !d.timedOut && 'superseded: Temporal no longer has this attempt',
-    d?.workerShutdown && 'worker shutting down',
-    d?.paused && 'paused',
-    d?.reset && 'reset',
-  ].filter(Boolean);
-  return why.length ? why.join(', ') : String(cancellationSignal().reason);
 }

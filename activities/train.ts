@@ -23,7 +23,7 @@ import type { OptimizerSpec, StepTrainer } from '../core/ml/trainer';
 import type { ArtifactStore } from '../store';
 import { getJson, putJson, tryGetJson } from '../store/json';
 import { activityHooks } from './activity-context';
-import { stopReason } from './progress-heartbeat';
+import { stopReason } from './attempt-guard';
 import { parseInput } from './parse-input';
 
 export const modelSpecSchema = z
@@ -154,9 +154,9 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
   const checkpoints = new StoreCheckpoints(store, r.run);
   const resume = await checkpoints.latest();
   const trainer = await r.makeTrainer();
-  // Aborts when Temporal cancels the attempt, and also when this worker could not deliver a heartbeat for longer
-  // than the heartbeat timeout (the SDK's core then cancels it locally, `timedOut`: the server has handed the
-  // retry to another worker), so a worker cut off from the server stops instead of writing checkpoints beside it.
+  // Aborts when Temporal cancels the attempt, and also when this worker has not reached Temporal for longer than
+  // the heartbeat timeout (attempt-guard: the server has handed the retry to another worker), so a worker cut off
+  // from the server stops instead of writing checkpoints beside the retry.
   const signal = hooks.signal;
   try {
     hooks.info('trainModel', {
@@ -176,6 +176,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       onBatch: (p) => hooks.heartbeat({ ...p, imagesPerSec: pace.imagesPerSec() } satisfies TrainHeartbeat),
       onEpoch: (m) => hooks.info('epoch done', { run: r.run, ...m }),
     });
+    signal?.throwIfAborted(); // a stopped attempt writes nothing more
     const modelKey = await r.save(trainer);
     const summary: TrainSummary = {
       schema: RESULTS_SCHEMA,
@@ -193,6 +194,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       seeds: { model: r.modelSpec.seed, train: config.seed },
       codeVersion: TRAIN_CODE_VERSION,
     };
+    signal?.throwIfAborted();
     await putJson(store, `${r.run}/train.json`, summary);
     return {
       runId: r.runId,

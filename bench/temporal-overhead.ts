@@ -68,13 +68,17 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
     const base = trained.modelKey;
     if (input.finetune)
       trained = await call(() => gpu.finetuneModel({ ...input.finetune!, baseModelKey: base }));
-    const tests = await mapLimit(input.tests, 2, async (t) => {
-      const evaluations = [];
-      for (const v of t.variants) {
-        evaluations.push(
-          await call(() => gpu.evaluateModel({ modelKey: trained.modelKey, modelSpec, ...v })),
-        );
-      }
+    // As RunWorkflow (patched 'batched-evaluation'): one evaluateModelOn over every test variant.
+    const outs = await call(() =>
+      gpu.evaluateModelOn({
+        modelKey: trained.modelKey,
+        modelSpec,
+        variants: input.tests.flatMap((t) => t.variants),
+      }),
+    );
+    let next = 0;
+    const tests = input.tests.map((t) => {
+      const evaluations = t.variants.map(() => outs[next++]!);
       return {
         label: t.label,
         accuracy: evaluations.reduce((a, e) => a + e.accuracy, 0) / evaluations.length,

@@ -69,6 +69,13 @@ export interface EvaluateInput {
   variantId: string;
 }
 
+/** One model on several test variants (evaluateModelOn): one activity, the model loaded once. */
+export interface EvaluateManyInput {
+  modelKey: string;
+  modelSpec?: ModelSpec;
+  variants: { manifestKey: string; variantId: string }[];
+}
+
 export interface EvaluateOutput {
   variantId: string;
   n: number;
@@ -139,6 +146,7 @@ export interface TrainEvalActivities {
   /** Its modelKey names a pretrained-model descriptor of the fine-tuned weights, evaluated like an imported model. */
   finetuneModel(input: FinetuneRunInput): Promise<TrainRunOutput>;
   evaluateModel(input: EvaluateInput): Promise<EvaluateOutput>;
+  evaluateModelOn(input: EvaluateManyInput): Promise<EvaluateOutput[]>;
   runChallenge(input: ChallengeInput): Promise<ChallengeOutput>;
   computeSaliency(input: SaliencyInput): Promise<SaliencyOutput>;
 }

@@ -26,10 +26,13 @@ export async function getOrCreateJson<T>(
   store: ArtifactStore,
   key: string,
   make: () => Promise<T>,
+  /** A stopped activity attempt writes nothing (checked between making the value and storing it). */
+  signal?: AbortSignal,
 ): Promise<{ value: T; reused: boolean }> {
   const existing = await tryGetJson<T>(store, key);
   if (existing !== undefined) return { value: existing, reused: true };
   const value = await make();
+  signal?.throwIfAborted();
   await putJson(store, key, value);
   return { value, reused: false };
 }

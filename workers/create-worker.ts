@@ -6,6 +6,7 @@ import {
 } from '@temporalio/worker';
 import { CPU_QUEUE, GPU_QUEUE } from '../common/queues';
 import type { ArtifactStore } from '../store';
+import { attemptGuardInterceptor } from '../activities/attempt-guard';
 import { cpuActivities, gpuActivities } from './activities';
 
 export type QueueKind = 'cpu' | 'gpu';
@@ -55,6 +56,8 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? (isCpu ? CPU_QUEUE : GPU_QUEUE),
     ...(isCpu ? { workflowBundle: await workflowBundle() } : {}),
     activities: isCpu ? cpuActivities(options) : gpuActivities(options),
+    // Every attempt with a heartbeat timeout stops by itself once cut off from Temporal for longer than it.
+    interceptors: { activity: [attemptGuardInterceptor] },
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentActivities ??
       Number(process.env[isCpu ? 'BGSTUDY_CPU_ACTIVITIES' : 'BGSTUDY_GPU_ACTIVITIES'] ?? (isCpu ? 2 : 1)),

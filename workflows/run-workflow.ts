@@ -9,6 +9,7 @@ import {
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
+  EvaluateManyInput,
   FinetuneRunInput,
   ImportModelInput,
   RunSummary,
@@ -132,21 +133,28 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
   const run = (input.train ?? input.pretrained)!;
 
   phase('evaluate');
-  const tests = await mapLimit(input.tests, 2, async (t) => {
-    const evaluations = await mapLimit(t.variants, 1, async (v) => {
-      const out = await evaluate(`evaluate on ${v.variantId}`).evaluateModel({
-        modelKey: trained.modelKey,
-        modelSpec,
-        manifestKey: v.manifestKey,
-        variantId: v.variantId,
+  // One activity over every test variant (the model loads once, one dispatch instead of one per variant);
+  // histories recorded before it replay the per-variant activities below.
+  const tests = patched('batched-evaluation')
+    ? await evaluateAll(evaluate, trained.modelKey, modelSpec, input.tests, () => {
+        progress.evaluationsDone = evaluationsTotal;
+        if (ui) phase('evaluate');
+      })
+    : await mapLimit(input.tests, 2, async (t) => {
+        const evaluations = await mapLimit(t.variants, 1, async (v) => {
+          const out = await evaluate(`evaluate on ${v.variantId}`).evaluateModel({
+            modelKey: trained.modelKey,
+            modelSpec,
+            manifestKey: v.manifestKey,
+            variantId: v.variantId,
+          });
+          progress.evaluationsDone++;
+          if (ui) phase('evaluate');
+          return out;
+        });
+        const accuracy = evaluations.reduce((s, e) => s + e.accuracy, 0) / evaluations.length;
+        return { label: t.label, accuracy, evaluations };
       });
-      progress.evaluationsDone++;
-      if (ui) phase('evaluate');
-      return out;
-    });
-    const accuracy = evaluations.reduce((s, e) => s + e.accuracy, 0) / evaluations.length;
-    return { label: t.label, accuracy, evaluations };
-  });
 
   let challenge: ChallengeOutput | null = null;
   if (input.challenge) {
@@ -176,4 +184,28 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
   }
   phase('done');
   return { runId: run.runId, label: run.label, train: trained, tests, challenge, saliency };
+}
+
+/** evaluateModelOn over every variant of every test column, regrouped by column as the per-variant path returns. */
+async function evaluateAll(
+  evaluate: (summary: string) => TrainEvalActivities,
+  modelKey: string,
+  modelSpec: EvaluateManyInput['modelSpec'],
+  columns: RunWorkflowInput['tests'],
+  done: () => void,
+): Promise<RunSummary['tests']> {
+  const variants = columns.flatMap((t) => t.variants);
+  if (!variants.length) return columns.map((t) => ({ label: t.label, accuracy: NaN, evaluations: [] }));
+  const outs = await evaluate(`evaluate on ${variants.length} test sets`).evaluateModelOn({
+    modelKey,
+    modelSpec,
+    variants: variants.map((v) => ({ manifestKey: v.manifestKey, variantId: v.variantId })),
+  });
+  done();
+  let i = 0;
+  return columns.map((t) => {
+    const evaluations = t.variants.map(() => outs[i++]!);
+    const accuracy = evaluations.reduce((s, e) => s + e.accuracy, 0) / evaluations.length;
+    return { label: t.label, accuracy, evaluations };
+  });
 }

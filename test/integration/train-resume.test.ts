@@ -192,6 +192,27 @@ describe('training through the activity: crash, resume from S3 checkpoints, eval
       /SpecValidationError|holds/,
     );
 
+    // One activity over several test variants: the same numbers and result file as one evaluateModel each.
+    const many = await ev.evaluateModelOn({
+      modelKey,
+      modelSpec: model,
+      variants: [
+        { manifestKey: originalKey, variantId: 'original' },
+        { manifestKey: bgKey, variantId: 'bg-batched' },
+      ],
+    });
+    assert.deepEqual(many[0], acc, 'a stored result is read back, not recomputed differently');
+    const single = await ev.evaluateModel({
+      modelKey,
+      modelSpec: model,
+      manifestKey: bgKey,
+      variantId: 'bg-single',
+    });
+    const { resultKey: _a, variantId: _b, ...batchedNumbers } = many[1]!;
+    const { resultKey: _c, variantId: _d, ...singleNumbers } = single;
+    assert.deepEqual(batchedNumbers, singleNumbers);
+    assert.equal((await getJson<VariantEvaluation>(store, many[1]!.resultKey)).variant, 'bg-batched');
+
     const ch = await ev.runChallenge({
       modelKey,
       modelSpec: model,

@@ -152,6 +152,15 @@ const stubs: Activities = {
     const h = record('evaluateModel', input);
     return h.evaluateModel ? h.evaluateModel(input) : evaluated(input);
   },
+  // RunWorkflow's batched evaluation (patched 'batched-evaluation'): one activity, each of its variants recorded
+  // (and hooked) as the evaluateModel it replaces, with this activity's attempt.
+  async evaluateModelOn(input) {
+    record('evaluateModelOn', input);
+    const out = [];
+    for (const v of input.variants)
+      out.push(await stubs.evaluateModel({ modelKey: input.modelKey, modelSpec: input.modelSpec, ...v }));
+    return out;
+  },
   async runChallenge(input) {
     record('runChallenge', input);
     const { foregrounds, backgrounds } = input;
