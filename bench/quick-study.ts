@@ -13,7 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { readSpecFile } from '../cli/spec-file';
 import { startStudy } from '../client/start-study';
+import type { Estimate } from '../core/stats/intervals';
+import type { StudyResults } from '../core/report/results';
 import { parseStudySpec } from '../core/spec/study-spec';
+import { getJson } from '../store/json';
 import { installRuntime } from '../workers/runtime';
 import { startScratchEnv } from '../workers/scratch-env';
 import { machineLine, writeSection } from './results-file';
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
       workflowId: 'bench-quick',
       workflowOptions: { gpuTaskQueue: 'bench-gpu' },
     });
-    await handle.result();
+    const out = await handle.result();
     const wall = (performance.now() - t0) / 1000;
     const spans = await activitySpans(env.client, handle.workflowId);
     const stages = [...new Set([...STAGES.map(([, s]) => s), ...spans.map((s) => s.stage)])]
@@ -95,6 +98,14 @@ async function main(): Promise<void> {
         return { stage, n: of.length, span, busy };
       })
       .filter((s) => s !== undefined);
+    // what the study found, so a change of the preset's sizes shows whether it stays in Xiao's regime
+    const results = out.resultsKey ? await getJson<StudyResults>(env.store, out.resultsKey) : undefined;
+    const pm = (e: Estimate | null | undefined) =>
+      e ? `${(100 * e.value).toFixed(1)} [${(100 * e.lo).toFixed(1)}, ${(100 * e.hi).toFixed(1)}]` : '-';
+    const found = (results?.seedGroups ?? []).map(
+      (g) =>
+        `| ${g.arch} on ${g.trainVariant} | ${g.seeds.length} | ${pm(g.accuracy.original)} | ${pm(g.accuracy.only_bg_t)} | ${pm(g.accuracy.mixed_rand)} | ${pm(g.bgGap)} |`,
+    );
     const runs = spec.train.reduce(
       (a, t) => a + t.on.length * (Array.isArray(t.seed) ? t.seed.length : 1),
       0,
@@ -112,6 +123,12 @@ async function main(): Promise<void> {
       '| stage | activities | wall span (s) | busy (s, summed over parallel activities) |',
       '|---|---|---|---|',
       ...stages.map((s) => `| ${s.stage} | ${s.n} | ${s.span.toFixed(1)} | ${s.busy.toFixed(1)} |`),
+      '',
+      'What it found (accuracy in %, mean and 95% t interval over seeds):',
+      '',
+      '| trained | seeds | original | only_bg_t | mixed_rand | BG-Gap |',
+      '|---|---|---|---|---|---|',
+      ...found,
     ].join('\n');
     writeSection('quick', md);
     console.log(md);
