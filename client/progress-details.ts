@@ -14,8 +14,13 @@ export interface RunStatus {
   detail: string;
 }
 
-/** Training heartbeat (activities/train.ts) or evaluation heartbeat ({ done, total } images). */
+/**
+ * Training heartbeat (activities/train.ts) or evaluation heartbeat ({ done, total } images; the batched
+ * evaluation adds the test set it is on: `variant` of the `variants` it had left to compute).
+ */
 interface Beat {
+  variant?: number;
+  variants?: number;
   epoch?: number;
   batch?: number;
   batchesPerEpoch?: number;
@@ -36,7 +41,15 @@ export function runStatusOf(id: string, run: RunProgress, beat: Beat | undefined
   const label = run.label ?? id.split('/').pop()!;
   const parts: string[] = [];
   let fraction: number;
-  const evalShare = run.evaluationsTotal ? run.evaluationsDone / run.evaluationsTotal : 0;
+  // one evaluation activity for all test sets (patched 'batched-evaluation'): the query counts them only at
+  // its end, so the sets done so far come from its heartbeat
+  const variant = num(beat?.variant);
+  const variants = num(beat?.variants);
+  const setsDone =
+    run.phase === 'evaluate' && variant !== undefined && variants !== undefined
+      ? Math.max(run.evaluationsDone, run.evaluationsTotal - variants + variant)
+      : run.evaluationsDone;
+  const evalShare = run.evaluationsTotal ? setsDone / run.evaluationsTotal : 0;
   const epoch = num(beat?.epoch);
   const batch = num(beat?.batch);
   const perEpoch = num(beat?.batchesPerEpoch);
@@ -54,7 +67,7 @@ export function runStatusOf(id: string, run: RunProgress, beat: Beat | undefined
     fraction = 1;
   } else {
     fraction = TRAIN_SHARE + (1 - TRAIN_SHARE) * (run.phase === 'evaluate' ? evalShare * 0.9 : 0.9);
-    if (run.phase === 'evaluate') parts.push(`${run.evaluationsDone}/${run.evaluationsTotal} test sets`);
+    if (run.phase === 'evaluate') parts.push(`${setsDone}/${run.evaluationsTotal} test sets`);
     if (num(beat?.done) !== undefined && num(beat?.total)) parts.push(`${beat!.done}/${beat!.total} images`);
   }
   if (attempt > 1) parts.push(`(attempt ${attempt})`);

@@ -31,6 +31,17 @@ test('a run started before labels falls back to its id; evaluation counts test s
   assert.ok(s.fraction > 0.8 && s.fraction < 1);
 });
 
+test('one batched evaluation for all test sets: the sets done come from its heartbeat', () => {
+  // 14 test sets, 4 stored by an earlier attempt, so the activity had 10 left; it is on its 3rd (index 2)
+  const s = runStatusOf(
+    ID,
+    { phase: 'evaluate', evaluationsDone: 0, evaluationsTotal: 14 },
+    { variant: 2, variants: 10, done: 300, total: 900 },
+  );
+  assert.equal(s.detail, 'evaluate 6/14 test sets 300/900 images');
+  assert.ok(Math.abs(s.fraction - (0.8 + 0.2 * (6 / 14) * 0.9)) < 1e-9);
+});
+
 test('the ETA counts the share of the runs in flight, so it falls as they near their end', () => {
   const startedAt = 0;
   const progress: StudyProgress = {
