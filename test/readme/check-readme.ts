@@ -16,22 +16,28 @@ import { ruleFor, type Rule, type RuleContext } from './readme-rules';
 
 const repo = path.resolve(__dirname, '..', '..');
 
+/** Starts a command with bash in the repository, in its own process group, collecting stdout + stderr. */
+function startBash(command: string): { child: ChildProcess; output: () => string } {
+  const child = spawn('bash', ['-c', command], {
+    cwd: repo,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
 /** Runs a command with bash in the repository; resolves with stdout + stderr, rejects on failure or timeout. */
 function sh(command: string, timeoutS = 900): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], {
-      cwd: repo,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const { child, output } = startBash(command);
     const timer = setTimeout(() => killGroup(child), timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`\`${command}\` exited with ${code ?? signal}:\n${out.slice(-4000)}`));
+      if (code === 0) resolve(output());
+      else reject(new Error(`\`${command}\` exited with ${code ?? signal}:\n${output().slice(-4000)}`));
     });
   });
 }
@@ -90,15 +96,8 @@ async function main(): Promise<number> {
       const command = resolveCommand(c, rule, ctx);
       const t0 = Date.now();
       if (rule.background) {
-        const child = spawn('bash', ['-c', command], {
-          cwd: repo,
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let log = '';
-        child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-        background.push({ child, c, log: () => log });
+        const { child, output } = startBash(command);
+        background.push({ child, c, log: output });
         console.log(`+ README.md:${c.line} started in the background: ${command}`);
         ran++;
         continue;
