@@ -6,6 +6,7 @@ import type {
   EvaluateManyInput,
   EvaluateOutput,
   SaliencyInput,
+  SaliencyManyInput,
   SaliencyOutput,
 } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
@@ -62,6 +63,9 @@ const saliencyInputSchema = z.object({
   samples: z.number().int().min(1).max(512),
   /** For models with input gradients; pretrained models without them always get occlusion. */
   method: z.enum(['smoothgrad', 'gradient']).default('smoothgrad'),
+});
+const saliencyManyInputSchema = saliencyInputSchema.omit({ manifestKey: true, variantId: true }).extend({
+  variants: evaluateManyInputSchema.shape.variants,
 });
 
 /** Composites or images per forward pass. */
@@ -338,73 +342,135 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
      */
     async computeSaliency(raw: SaliencyInput): Promise<SaliencyOutput> {
       const input = parseInput(saliencyInputSchema, raw, 'computeSaliency');
-      const key = evalKey(input.modelKey, 'saliency', {
-        manifestKey: input.manifestKey,
-        variantId: input.variantId,
-        samples: input.samples,
-        method: input.method,
-      });
-      const resultKey = `${key}.json`;
-      const gridKey = `${key}.png`;
+      const keys = saliencyKeys(input);
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<SaliencyResult>(
         store,
-        resultKey,
+        keys.resultKey,
         () =>
-          (async () => {
-            return withValClassifier(input, async (c, source) => {
-              const { inputSize, numClasses } = c;
-              const perClass = Math.ceil(input.samples / numClasses);
-              const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(
-                0,
-                input.samples,
-              );
-              // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
-              const method = c.inputGradients ? input.method : 'occlusion';
-              const smoothGrad = method === 'smoothgrad' ? SMOOTHGRAD_DEFAULT : undefined;
-              const grads = c.inputGradients?.bind(c);
-              const out = grads
-                ? await saliencyMaps({ ...c, inputGradients: grads }, grid, inputSize, { smoothGrad })
-                : await occlusionSaliency(c, grid, {
-                    signal: hooks.signal,
-                    onProgress: (done, total) => hooks.heartbeat({ done, total }),
-                  });
-              // The PNG first: the JSON is the completion marker getOrCreateJson looks for.
-              hooks.signal?.throwIfAborted();
-              await store.put(
-                gridKey,
-                await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)),
-                {
-                  contentType: 'image/png',
-                },
-              );
-              return {
-                schema: RESULTS_SCHEMA,
-                kind: 'saliency',
-                modelKey: input.modelKey,
-                variant: input.variantId,
-                dataKey: input.manifestKey,
-                perClass,
-                gridKey,
-                method,
-                ...(smoothGrad ? { smoothGrad } : {}),
-                ...out,
-                backend: backendInfo(c.backend),
-                codeVersion: EVAL_CODE_VERSION,
-              };
-            });
-          })(),
+          withValClassifier(input, (c, source) =>
+            saliencyOne(store, c, source, input, keys.gridKey, hooks.signal, (done, total) =>
+              hooks.heartbeat({ done, total }),
+            ),
+          ),
         hooks.signal,
       );
-      return {
-        variantId: input.variantId,
-        foregroundShare: value.meanShare ?? NaN,
-        areaShare: value.meanMaskArea ?? NaN,
-        gridKey,
-        resultKey,
-        ...(value.method ? { method: value.method } : {}),
-      };
+      return saliencyOutput(input.variantId, value, keys);
     },
+
+    /**
+     * computeSaliency on several variants in one activity, as evaluateModelOn does for accuracy: stored results
+     * are read first, the model loads once per label space for the rest, a retry resumes after the last stored
+     * variant. Same files and outputs as one computeSaliency each.
+     */
+    async computeSaliencyOn(raw: SaliencyManyInput): Promise<SaliencyOutput[]> {
+      const input = parseInput(saliencyManyInputSchema, raw, 'computeSaliencyOn');
+      const hooks = activityHooks();
+      const targets = input.variants.map((v) => ({ ...input, ...v }));
+      const keys = targets.map(saliencyKeys);
+      const values = await Promise.all(keys.map((k) => tryGetJson<SaliencyResult>(store, k.resultKey)));
+      const missing = targets.map((_, i) => i).filter((i) => values[i] === undefined);
+      let loaded: { classes: string; c: Classifier; dispose: () => Promise<void> } | undefined;
+      try {
+        for (const [n, i] of missing.entries()) {
+          const t = targets[i]!;
+          const source = await openSource(store, t.manifestKey, 'val');
+          const classes = JSON.stringify(source.classes);
+          if (loaded?.classes !== classes) {
+            await loaded?.dispose();
+            loaded = {
+              classes,
+              ...(await openClassifier(store, t.modelKey, t.modelSpec, source.classes, t.manifestKey)),
+            };
+          }
+          const value = await saliencyOne(
+            store,
+            loaded.c,
+            source,
+            t,
+            keys[i]!.gridKey,
+            hooks.signal,
+            (done, total) => hooks.heartbeat({ variant: n, variants: missing.length, done, total }),
+          );
+          hooks.signal?.throwIfAborted(); // a stopped attempt writes nothing more
+          await putJson(store, keys[i]!.resultKey, value);
+          values[i] = value;
+        }
+      } finally {
+        await loaded?.dispose();
+      }
+      return targets.map((t, i) => saliencyOutput(t.variantId, values[i]!, keys[i]!));
+    },
+  };
+}
+
+type SaliencyTarget = z.infer<typeof saliencyInputSchema>;
+
+/** `<evals key>.json` (the result, written last: the completion marker) and `.png` (the grid) of one saliency. */
+function saliencyKeys(t: SaliencyTarget): { resultKey: string; gridKey: string } {
+  const key = evalKey(t.modelKey, 'saliency', {
+    manifestKey: t.manifestKey,
+    variantId: t.variantId,
+    samples: t.samples,
+    method: t.method,
+  });
+  return { resultKey: `${key}.json`, gridKey: `${key}.png` };
+}
+
+/** Saliency maps of classifier `c` on one variant's grid; stores the PNG grid and returns the result document. */
+async function saliencyOne(
+  store: ArtifactStore,
+  c: Classifier,
+  source: Source,
+  t: SaliencyTarget,
+  gridKey: string,
+  signal: AbortSignal | undefined,
+  onProgress: (done: number, total: number) => void,
+): Promise<SaliencyResult> {
+  const { inputSize, numClasses } = c;
+  const perClass = Math.ceil(t.samples / numClasses);
+  const grid = interleaveByClass(await sampleGrid(source, numClasses, perClass)).slice(0, t.samples);
+  // Input gradients where the model has them (trained here); occlusion otherwise (ONNX, imported tfjs).
+  const method = c.inputGradients ? t.method : 'occlusion';
+  const smoothGrad = method === 'smoothgrad' ? SMOOTHGRAD_DEFAULT : undefined;
+  const grads = c.inputGradients?.bind(c);
+  const out = grads
+    ? await saliencyMaps({ ...c, inputGradients: grads }, grid, inputSize, { smoothGrad })
+    : await occlusionSaliency(c, grid, { signal, onProgress });
+  // The PNG first: the JSON is the completion marker.
+  signal?.throwIfAborted();
+  await store.put(gridKey, await saliencyGridPng(grid, out.items, inputSize, 4, (s) => c.view(s)), {
+    contentType: 'image/png',
+  });
+  return {
+    schema: RESULTS_SCHEMA,
+    kind: 'saliency',
+    modelKey: t.modelKey,
+    variant: t.variantId,
+    dataKey: t.manifestKey,
+    perClass,
+    gridKey,
+    method,
+    ...(smoothGrad ? { smoothGrad } : {}),
+    ...out,
+    backend: backendInfo(c.backend),
+    codeVersion: EVAL_CODE_VERSION,
+  };
+}
+
+/** The headline numbers of one saliency result the workflow carries. */
+function saliencyOutput(
+  variantId: string,
+  value: SaliencyResult,
+  keys: { resultKey: string; gridKey: string },
+): SaliencyOutput {
+  return {
+    variantId,
+    foregroundShare: value.meanShare ?? NaN,
+    areaShare: value.meanMaskArea ?? NaN,
+    gridKey: keys.gridKey,
+    resultKey: keys.resultKey,
+    ...(value.method ? { method: value.method } : {}),
   };
 }
 

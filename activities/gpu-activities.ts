@@ -33,5 +33,6 @@ export function createGpuActivities(deps: {
     evaluateModelOn: async (input) => (await ready(), evaluate.evaluateModelOn(input)),
     runChallenge: async (input) => (await ready(), evaluate.runChallenge(input)),
     computeSaliency: async (input) => (await ready(), evaluate.computeSaliency(input)),
+    computeSaliencyOn: async (input) => (await ready(), evaluate.computeSaliencyOn(input)),
   };
 }

@@ -1,9 +1,17 @@
 import path from 'node:path';
 import { loadEvalDetails } from '../core/report/eval-details';
 import { buildResults } from '../core/report/results';
-import { reportFolderName, writeStudyReport } from '../core/report/write-report';
+import {
+  REPORT_FILES,
+  reportFolderName,
+  reportPrefix,
+  reportStamp,
+  reuseReport,
+  writeStudyReport,
+} from '../core/report/write-report';
 import type { ArtifactStore } from '../store';
 import { activityHooks } from './activity-context';
+import { codeFingerprint } from './code-fingerprint';
 
 /** The plan, the dataset, every variant's key and the finished runs: what results.json is built from. */
 export type AggregateInput = Omit<Parameters<typeof buildResults>[0], 'details'>;
@@ -26,11 +34,36 @@ export interface AggregateOutput {
 export function createReportActivities(deps: { store: ArtifactStore; reportRoot?: string }) {
   return {
     async aggregateResults(input: AggregateInput): Promise<AggregateOutput> {
+      const { plan } = input;
+      const prefix = reportPrefix(plan.studyHash);
+      const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(plan)) : undefined;
+      const keyOf = (n: keyof typeof REPORT_FILES) => `${prefix}/${REPORT_FILES[n]}`;
+      const htmlPath = reportDir && path.join(reportDir, REPORT_FILES.html);
+      // A rerun whose inputs and report code are unchanged reuses the stored files instead of rendering them.
+      const stamp = reportStamp(input, codeFingerprint());
+      const reused = await reuseReport(deps.store, prefix, stamp, reportDir);
+      if (reused) {
+        activityHooks().info('report unchanged: same inputs and report code', {
+          prefix,
+          reportDir,
+          filesWritten: reused.written,
+        });
+        return {
+          resultsKey: keyOf('results'),
+          reportKey: keyOf('markdown'),
+          reportDir,
+          htmlKey: keyOf('html'),
+          htmlPath,
+        };
+      }
       // Per-image outcomes for the intervals are read from the evaluation documents, not carried in payloads.
       const details = await loadEvalDetails(deps.store, input.runs);
       const results = buildResults({ ...input, details });
-      const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(results)) : undefined;
-      const written = await writeStudyReport(deps.store, results, { toStore: true, localDir: reportDir });
+      const written = await writeStudyReport(deps.store, results, {
+        toStore: true,
+        localDir: reportDir,
+        stamp,
+      });
       activityHooks().info(written.written ? 'report written' : 'report unchanged', {
         prefix: written.prefix,
         reportDir,

@@ -89,20 +89,20 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
     const challenge = challengeIn
       ? await call(() => gpu.runChallenge({ modelKey: trained.modelKey, modelSpec, ...challengeIn }))
       : null;
-    const saliency = [];
+    // As RunWorkflow (patched 'batched-saliency'): one computeSaliencyOn over every saliency variant.
     const saliencyIn = input.saliency;
-    for (const v of saliencyIn ? saliencyIn.variants : []) {
-      saliency.push(
-        await call(() =>
-          gpu.computeSaliency({
-            modelKey: trained.modelKey,
-            modelSpec,
-            ...v,
-            samples: saliencyIn ? saliencyIn.samples : 0,
-          }),
-        ),
-      );
-    }
+    const saliency =
+      saliencyIn && saliencyIn.variants.length
+        ? await call(() =>
+            gpu.computeSaliencyOn({
+              modelKey: trained.modelKey,
+              modelSpec,
+              samples: saliencyIn.samples,
+              ...(saliencyIn.method ? { method: saliencyIn.method } : {}),
+              variants: saliencyIn.variants,
+            }),
+          )
+        : [];
     runs.push({ runId: run.runId, label: run.label, train: trained, tests, challenge, saliency });
   });
   await call(() =>

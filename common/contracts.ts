@@ -119,6 +119,15 @@ export interface SaliencyInput {
   method?: 'smoothgrad' | 'gradient';
 }
 
+/** computeSaliency on several test variants of one model, in one activity. */
+export interface SaliencyManyInput {
+  modelKey: string;
+  modelSpec?: ModelSpec;
+  samples: number;
+  method?: 'smoothgrad' | 'gradient';
+  variants: { manifestKey: string; variantId: string }[];
+}
+
 export interface SaliencyOutput {
   variantId: string;
   /** Mean share of saliency mass inside the foreground mask. */
@@ -149,6 +158,7 @@ export interface TrainEvalActivities {
   evaluateModelOn(input: EvaluateManyInput): Promise<EvaluateOutput[]>;
   runChallenge(input: ChallengeInput): Promise<ChallengeOutput>;
   computeSaliency(input: SaliencyInput): Promise<SaliencyOutput>;
+  computeSaliencyOn(input: SaliencyManyInput): Promise<SaliencyOutput[]>;
 }
 
 /** What a RunWorkflow returns to its study: the run's training (or import) and every measurement of it. */

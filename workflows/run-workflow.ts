@@ -166,20 +166,28 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
     });
   }
 
-  const saliency: SaliencyOutput[] = [];
+  let saliency: SaliencyOutput[] = [];
   if (input.saliency) {
     phase('saliency');
-    for (const v of input.saliency.variants) {
-      saliency.push(
-        await evaluate(`saliency on ${v.variantId}`).computeSaliency({
-          modelKey: trained.modelKey,
-          modelSpec,
-          manifestKey: v.manifestKey,
-          variantId: v.variantId,
-          samples: input.saliency.samples,
-          ...(input.saliency.method ? { method: input.saliency.method } : {}),
-        }),
-      );
+    const { samples, method, variants } = input.saliency;
+    const options = { modelKey: trained.modelKey, modelSpec, samples, ...(method ? { method } : {}) };
+    // One activity over every variant (the model loads once, one dispatch instead of one per variant);
+    // histories recorded before it replay the per-variant activities below.
+    if (patched('batched-saliency')) {
+      if (variants.length)
+        saliency = await evaluate(`saliency on ${variants.length} test sets`).computeSaliencyOn({
+          ...options,
+          variants: variants.map((v) => ({ manifestKey: v.manifestKey, variantId: v.variantId })),
+        });
+    } else {
+      for (const v of variants)
+        saliency.push(
+          await evaluate(`saliency on ${v.variantId}`).computeSaliency({
+            ...options,
+            manifestKey: v.manifestKey,
+            variantId: v.variantId,
+          }),
+        );
     }
   }
   phase('done');

@@ -61,7 +61,7 @@ export function registerReport(program: Command): void {
           `study ${found.results.study.name} (${found.studyHash}, by ${found.via}): ${found.resultsKey}`,
         );
         const localDir = path.resolve(
-          opts.out ?? path.join(config.homeDir, 'reports', reportFolderName(found.results)),
+          opts.out ?? path.join(config.homeDir, 'reports', reportFolderName(found.results.study)),
         );
         const written = await writeStudyReport(store, found.results, { toStore: false, localDir });
         for (const p of written.problems) console.error(`warning: ${p}`);

@@ -263,5 +263,33 @@ describe('training through the activity: crash, resume from S3 checkpoints, eval
     const meta = await sharp(png).metadata();
     // 16px at scale 6 = 96px cells, 4 pairs per row, 2 rows, 4px gaps.
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 8 * 96 + 9 * 4, 2 * 96 + 3 * 4]);
+
+    // One activity over several variants: the stored one read back, the other the same maps and grid as alone.
+    const salMany = await ev.computeSaliencyOn({
+      modelKey,
+      modelSpec: model,
+      samples: 5,
+      variants: [
+        { manifestKey: originalKey, variantId: 'original' },
+        { manifestKey: bgKey, variantId: 'bg-batched' },
+      ],
+    });
+    assert.deepEqual(salMany[0], sal, 'a stored saliency result is read back');
+    const salSingle = await ev.computeSaliency({
+      modelKey,
+      modelSpec: model,
+      manifestKey: bgKey,
+      variantId: 'bg-single',
+      samples: 5,
+    });
+    const batchedDoc = await getJson<SaliencyResult>(store, salMany[1]!.resultKey);
+    const singleDoc = await getJson<SaliencyResult>(store, salSingle.resultKey);
+    assert.equal(batchedDoc.variant, 'bg-batched');
+    assert.deepEqual(
+      batchedDoc.items.map((i) => [i.label, i.share, i.map]),
+      singleDoc.items.map((i) => [i.label, i.share, i.map]),
+    );
+    assert.equal(salMany[1]!.foregroundShare, salSingle.foregroundShare);
+    assert.deepEqual(await store.get(salMany[1]!.gridKey), await store.get(salSingle.gridKey));
   });
 });

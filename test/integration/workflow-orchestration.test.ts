@@ -176,6 +176,13 @@ const stubs: Activities = {
       resultKey: 's',
     };
   },
+  async computeSaliencyOn(input) {
+    record('computeSaliencyOn', input);
+    const { variants, ...rest } = input;
+    const out = [];
+    for (const v of variants) out.push(await stubs.computeSaliency({ ...rest, ...v }));
+    return out;
+  },
 };
 
 let client: Client;
@@ -435,6 +442,8 @@ test('the challenge and saliency: original foregrounds on only_bg_t backgrounds,
     backgrounds: 4,
     foregrounds: 3,
   });
+  // One batched saliency activity for the run (patched 'batched-saliency'), over every saliency variant.
+  assert.equal(inputsOf(id, 'computeSaliencyOn').length, 1);
   assert.deepEqual(
     sorted(inputsOf(id, 'computeSaliency').map((c) => `${c.manifestKey} x${c.samples} ${c.method}`)),
     [
