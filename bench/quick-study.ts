@@ -100,12 +100,16 @@ async function main(): Promise<void> {
       .filter((s) => s !== undefined);
     // what the study found, so a change of the preset's sizes shows whether it stays in Xiao's regime
     const results = out.resultsKey ? await getJson<StudyResults>(env.store, out.resultsKey) : undefined;
-    const pm = (e: Estimate | null | undefined) =>
-      e ? `${(100 * e.value).toFixed(1)} [${(100 * e.lo).toFixed(1)}, ${(100 * e.hi).toFixed(1)}]` : '-';
-    const found = (results?.seedGroups ?? []).map(
-      (g) =>
-        `| ${g.arch} on ${g.trainVariant} | ${g.seeds.length} | ${pm(g.accuracy.original)} | ${pm(g.accuracy.only_bg_t)} | ${pm(g.accuracy.mixed_rand)} | ${pm(g.bgGap)} |`,
-    );
+    // One seed has no spread to show: its value alone, said so (not a [x, x] interval).
+    const found = (results?.seedGroups ?? []).map((g) => {
+      const pm = (e: Estimate | null | undefined) =>
+        !e
+          ? '-'
+          : g.seeds.length < 2
+            ? `${(100 * e.value).toFixed(1)} (1 seed)`
+            : `${(100 * e.value).toFixed(1)} [${(100 * e.lo).toFixed(1)}, ${(100 * e.hi).toFixed(1)}]`;
+      return `| ${g.arch} on ${g.trainVariant} | ${g.seeds.length} | ${pm(g.accuracy.original)} | ${pm(g.accuracy.only_bg_t)} | ${pm(g.accuracy.mixed_rand)} | ${pm(g.bgGap)} |`;
+    });
     const runs = spec.train.reduce(
       (a, t) => a + t.on.length * (Array.isArray(t.seed) ? t.seed.length : 1),
       0,
