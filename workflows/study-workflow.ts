@@ -29,6 +29,7 @@ import {
   STUDY_SPEC_HASH,
 } from '../common/search-attributes';
 import type { StudyPlan } from '../core/spec/plan';
+import type { FailedRun } from '../core/report/results';
 import { mapLimit } from '../common/map-limit';
 import { runInputOf } from './run-inputs';
 import { RunWorkflow, type RunSummary } from './run-workflow';
@@ -159,6 +160,7 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   step('register');
 
   const runs: RunSummary[] = [];
+  const failed: (FailedRun & { failure: unknown })[] = [];
   let cancelled = false;
   let dataset: Awaited<ReturnType<CpuActivities['prepareDataset']>> | undefined;
   const variantKeys: Record<string, string> = {};
@@ -184,16 +186,28 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
       await mapLimit(plan.runs, plan.execution.runConcurrency, async (run) => {
         const childId = `${workflowInfo().workflowId}/run/${run.runId}`;
         progress.running.push(childId);
-        const summary = await executeChild(RunWorkflow, {
-          workflowId: childId,
-          ...(ui ? { staticSummary: run.label, staticDetails: runDetails(plan, run) } : {}),
-          args: [
-            runInputOf(plan, run, variantKeys, dataset!.classes.length, {
-              gpuTaskQueue: options.gpuTaskQueue ?? GPU_QUEUE,
-              heartbeatTimeout,
-            }),
-          ],
-        });
+        let summary: RunSummary;
+        try {
+          summary = await executeChild(RunWorkflow, {
+            workflowId: childId,
+            ...(ui ? { staticSummary: run.label, staticDetails: runDetails(plan, run) } : {}),
+            args: [
+              runInputOf(plan, run, variantKeys, dataset!.classes.length, {
+                gpuTaskQueue: options.gpuTaskQueue ?? GPU_QUEUE,
+                heartbeatTimeout,
+              }),
+            ],
+          });
+        } catch (err) {
+          // A run that fails for good no longer stops the others: they finish, the report covers them and
+          // names the failed run, then the study fails. Only failing runs reach the marker, so histories
+          // recorded before it replay unchanged.
+          if (isCancellation(err) || !patched('report-failed-runs')) throw err;
+          failed.push({ runId: run.runId, label: run.label, error: rootMessage(err), failure: err });
+          progress.running = progress.running.filter((id) => id !== childId);
+          step('runs');
+          return;
+        }
         progress.running = progress.running.filter((id) => id !== childId);
         runs.push(summary);
         step('runs');
@@ -214,9 +228,33 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
       variantKeys,
       runs: plan.runs.flatMap((r) => runs.filter((s) => s.runId === r.runId)),
       cancelled,
+      ...(failed.length
+        ? {
+            failedRuns: plan.runs.flatMap((r) =>
+              failed.filter((f) => f.runId === r.runId).map(({ failure: _, ...f }) => f),
+            ),
+          }
+        : {}),
     }),
   );
   step('report');
+  if (failed.length) {
+    progress.stage = 'failed';
+    const first = failed[0]!;
+    throw ApplicationFailure.create({
+      type: 'RunsFailed',
+      nonRetryable: true,
+      message: `${failed.length} of ${plan.runs.length} runs failed (${first.label}: ${first.error}); the report of the others: ${report.htmlKey ?? report.reportKey}`,
+      details: [
+        {
+          failedRuns: failed.map(({ failure: _, ...f }) => f),
+          resultsKey: report.resultsKey,
+          htmlKey: report.htmlKey,
+        },
+      ],
+      cause: first.failure instanceof Error ? first.failure : undefined,
+    });
+  }
   progress.stage = cancelled ? 'cancelled' : 'done';
   if (ui)
     setCurrentDetails(`${currentDetails(progress)}\n\nreport: ${report.htmlKey ?? report.reportKey ?? ''}`);
@@ -232,6 +270,13 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
     htmlPath: report.htmlPath,
     runs: runs.length,
   };
+}
+
+/** The innermost message of a failure chain (study <- child run <- activity <- the error itself). */
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
 }
 
 /** The study's current details in the UI (Markdown): the stage it is in and each stage's count. */

@@ -145,7 +145,15 @@ function studyHeader(r: StudyResults): string {
     : 'not prepared';
   const items: [string, string][] = [
     ['study', `${s.name} (hash ${s.studyHash})`],
-    ['status', s.cancelled ? 'cancelled: partial results' : 'completed'],
+    [
+      'status',
+      s.cancelled
+        ? 'cancelled: partial results'
+        : s.failedRuns?.length
+          ? `${s.failedRuns.length} run(s) failed: partial results`
+          : 'completed',
+    ],
+    ...(s.failedRuns ?? []).map((f): [string, string] => [`failed: ${f.label}`, f.error]),
     ['runs', `${r.rows.length} finished of ${s.plannedRuns} planned`],
     [
       'dataset',

@@ -66,6 +66,8 @@ export interface StudyResults {
     specKey: string;
     cancelled: boolean;
     plannedRuns: number;
+    /** Runs that failed for good (absent when none did): the study failed, this report covers the others. */
+    failedRuns?: FailedRun[];
   };
   dataset: Pick<
     PreparedDataset,
@@ -79,6 +81,13 @@ export interface StudyResults {
   /** Rows of the same (model, train variant) over their seeds: mean and t interval. */
   seedGroups: SeedGroup[];
   statistics: StatisticsNote;
+}
+
+/** A run that failed for good: which, and the innermost error message. */
+export interface FailedRun {
+  runId: string;
+  label: string;
+  error: string;
 }
 
 /** One (model, train variant) over its seeds: each number's mean and 95% t interval across seeds. */
@@ -125,6 +134,8 @@ export function buildResults(input: {
   variantKeys: Record<string, string>;
   runs: RunSummary[];
   cancelled: boolean;
+  /** Runs that failed for good, in plan order; the report lists them. */
+  failedRuns?: FailedRun[];
   /** Per-image results read back from the evaluation documents (loadEvalDetails); without them, no intervals. */
   details?: EvalDetails;
 }): StudyResults {
@@ -196,6 +207,7 @@ export function buildResults(input: {
       specKey: input.specKey,
       cancelled: input.cancelled,
       plannedRuns: plan.runs.length,
+      ...(input.failedRuns?.length ? { failedRuns: input.failedRuns } : {}),
     },
     dataset: d
       ? {
@@ -337,8 +349,11 @@ export function resultsMarkdown(r: StudyResults): string {
   const lines = [
     `# ${r.study.title}`,
     '',
-    `Study \`${r.study.name}\` (${r.study.studyHash})${r.study.cancelled ? ' — cancelled, partial results' : ''}. Accuracy in %, with 95% intervals in brackets.`,
+    `Study \`${r.study.name}\` (${r.study.studyHash})${r.study.cancelled ? ' — cancelled, partial results' : ''}${r.study.failedRuns?.length ? ` — ${r.study.failedRuns.length} run(s) failed, partial results` : ''}. Accuracy in %, with 95% intervals in brackets.`,
     '',
+    ...(r.study.failedRuns?.length
+      ? ['## Failed runs', '', ...r.study.failedRuns.map((f) => `- ${f.label} (${f.runId}): ${f.error}`), '']
+      : []),
     `| ${head.join(' | ')} |`,
     `|${head.map(() => '---').join('|')}|`,
   ];

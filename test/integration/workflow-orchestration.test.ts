@@ -535,23 +535,25 @@ test('a rejected spec fails the study at registration, naming the field; nothing
   );
 });
 
-test('a run failing for good fails the study without a report; a transient evaluation failure is retried', async () => {
-  const spec = (name: string) => ({
+test('a run failing for good: the other runs finish, the report covers them and names it, the study fails; a transient evaluation failure is retried', async () => {
+  const spec = (name: string, seed: number | number[] = 1) => ({
     version: 1,
     name,
     dataset,
     variants: ['original'],
-    train: [{ model: 'small_cnn', on: ['original'], epochs: 1, batch: 4 }],
+    train: [{ model: 'small_cnn', on: ['original'], epochs: 1, batch: 4, seed }],
     evaluate: { pairingRepeats: 1 },
   });
   const failing = uniqueId('wf-train-fails');
   const err = await (
-    await startStudy(failing, spec('wf-train-fails'), {
-      async trainModel() {
-        throw ApplicationFailure.create({
-          message: 'checkpoint of another run',
-          type: 'CheckpointMismatchError',
-        });
+    await startStudy(failing, spec('wf-train-fails', [1, 2, 3]), {
+      async trainModel(input) {
+        if (input.modelSpec.seed === 2)
+          throw ApplicationFailure.create({
+            message: 'checkpoint of another run',
+            type: 'CheckpointMismatchError',
+          });
+        return trained(input.runId, `runs/${input.runId}/model`);
       },
     })
   )
@@ -561,13 +563,32 @@ test('a run failing for good fails the study without a report; a transient evalu
       (e: unknown) => e,
     );
   assert.ok(err instanceof WorkflowFailedError);
-  // study <- child run <- activity <- the error itself
+  assert.ok(err.cause instanceof ApplicationFailure);
+  assert.equal(err.cause.type, 'RunsFailed');
+  assert.match(
+    err.cause.message,
+    /^1 of 3 runs failed \(.*seed 2.*: checkpoint of another run\); the report of the others: /,
+  );
+  // study <- child run <- activity <- the error itself, kept as the cause
   let cause: unknown = err;
   while ((cause as Error).cause) cause = (cause as Error).cause;
   assert.ok(cause instanceof ApplicationFailure);
   assert.equal(cause.type, 'CheckpointMismatchError');
-  assert.equal(inputsOf(failing, 'trainModel').length, 1, 'a non-retryable type is not retried');
-  assert.equal(inputsOf(failing, 'evaluateModel').length + inputsOf(failing, 'aggregateResults').length, 0);
+  assert.equal(inputsOf(failing, 'trainModel').length, 3, 'a non-retryable type is not retried');
+  assert.equal(inputsOf(failing, 'evaluateModelOn').length, 2, 'the other runs are evaluated');
+  const [partial, ...more] = inputsOf(failing, 'aggregateResults');
+  assert.equal(more.length, 0);
+  assert.deepEqual(
+    partial!.runs.map((r) => r.label),
+    inputsOf(failing, 'trainModel')
+      .filter((t) => t.modelSpec.seed !== 2)
+      .map((t) => t.label),
+  );
+  assert.deepEqual(
+    partial!.failedRuns?.map((f) => [f.error, f.label.includes('seed 2')]),
+    [['checkpoint of another run', true]],
+  );
+  assert.equal(partial!.cancelled, false);
 
   const flaky = uniqueId('wf-eval-flaky');
   const result = await (

@@ -15,7 +15,7 @@ import { escapeHtml } from '../../core/report/html-escape';
 import { renderHtmlReport } from '../../core/report/html-report';
 import { paperRowFor, paperValue, XIAO_2021 } from '../../core/report/paper-reference';
 import { pickSamples } from '../../core/report/report-assets';
-import { buildResults, type StudyResults } from '../../core/report/results';
+import { buildResults, resultsMarkdown, type StudyResults } from '../../core/report/results';
 import { parseVariantLabel } from '../../core/report/variant-label';
 import { renderVegaLiteSvg } from '../../core/report/vega-svg';
 import { planStudy } from '../../core/spec/plan';
@@ -263,4 +263,27 @@ test('the HTML page is self-contained, escapes names and lists skipped inputs', 
   assert.match(html, /No sample images/);
   assert.match(html, /grid missing: test-input\/saliency\//);
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
+
+test('a study with failed runs: results.json, report.md and report.html name each failed run and its error', async () => {
+  const ok = resultsFor(FIXTURE_SPEC);
+  const plan = planStudy(parseStudySpec(FIXTURE_SPEC));
+  const failedRuns = [{ runId: 'r-x', label: 'small_cnn on original (seed 9)', error: 'weights are NaN' }];
+  const r = buildResults({
+    plan,
+    specKey: ok.study.specKey,
+    dataset: null,
+    variantKeys: {},
+    runs: constructRunSummaries(plan, CLASSES.length),
+    cancelled: false,
+    failedRuns,
+  });
+  assert.deepEqual(r.study.failedRuns, failedRuns);
+  assert.equal('failedRuns' in ok.study, false, 'absent when every run finished');
+  const md = resultsMarkdown(r);
+  assert.match(md, /1 run\(s\) failed, partial results/);
+  assert.match(md, /## Failed runs\n\n- small_cnn on original \(seed 9\) \(r-x\): weights are NaN/);
+  const html = await renderHtmlReport(r);
+  assert.match(html, /<dt>failed: small_cnn on original \(seed 9\)<\/dt><dd>weights are NaN<\/dd>/);
+  assert.match(html, /1 run\(s\) failed: partial results/);
 });
