@@ -274,8 +274,9 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
 
 /** The innermost message of a failure chain (study <- child run <- activity <- the error itself). */
 function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
+  type Failure = { message?: string; cause?: Failure } | undefined;
+  let e = err as Failure;
+  while (e?.cause) e = e.cause;
   return e?.message ?? String(err);
 }
 
