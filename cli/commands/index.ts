@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { registerData } from './data';
 import { registerMasks } from './masks';
-import { registerReport } from './report';
+import { registerFactorReport, registerReport } from './report';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerServices } from './services';
@@ -18,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerRun(program);
   registerStudyControl(program);
   registerReport(program);
+  registerFactorReport(program);
   registerSchedule(program);
   registerWorker(program);
   registerServices(program);

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { connectClient } from '../../client/connect';
 import { loadConfig } from '../../config/config';
+import { factorSweep, factorSweepMarkdown, factorSweepPage } from '../../core/report/factor-sweep';
 import { reportFolderName, writeStudyReport } from '../../core/report/write-report';
 import { createStore } from '../../store';
 import { progressQuery, type StudyResult } from '../../workflows';
@@ -67,6 +69,39 @@ export function registerReport(program: Command): void {
         for (const p of written.problems) console.error(`warning: ${p}`);
         console.log(written.htmlPath);
         if (opts.open) await openInBrowser(written.htmlPath!);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+/**
+ * `bgstudy report-factors <study...>`: the class-factors sweep's section over a family of finished studies (one per
+ * factor and strength, from bench/class-factors-specs.ts): bg-only accuracy, BG-Gap and saliency share against
+ * strength per factor, each with its interval and baseline. Writes factor-sweep.md and factor-sweep.html.
+ */
+export function registerFactorReport(program: Command): void {
+  program
+    .command('report-factors <studies...>')
+    .description(
+      'the class-factors sweep over finished studies (spec files, hashes, names or workflow ids): background-only ' +
+        'accuracy, BG-Gap and saliency share against each factor’s strength; prints the HTML path',
+    )
+    .option('--out <dir>', 'folder to write into (default: $BGSTUDY_HOME/reports/class-factors-sweep)')
+    .action(async (studies: string[], opts: { out?: string }) => {
+      const config = loadConfig();
+      const store = createStore(config.store);
+      try {
+        const results = [];
+        for (const s of studies) results.push((await resolveStudy(store, s, workflowStudyHash)).results);
+        const sweep = factorSweep(results);
+        for (const e of sweep.excluded) console.error(`left out: ${e.study}: ${e.reason}`);
+        const dir = path.resolve(opts.out ?? path.join(config.homeDir, 'reports', 'class-factors-sweep'));
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, 'factor-sweep.md'), factorSweepMarkdown(sweep));
+        const html = path.join(dir, 'factor-sweep.html');
+        await writeFile(html, factorSweepPage(sweep));
+        console.log(html);
       } finally {
         await store.close();
       }
