@@ -12,7 +12,8 @@
  *   processes (`bgstudy worker --queue gpu`): runs per hour.
  *
  * Growth is called "linear or better" when the per-unit figure of the largest size is within 1.5x of the smallest's.
- * Writes the "scale" section of bench/RESULTS.md, with a Vega-Lite spec of the data curves.
+ * Writes one section of bench/RESULTS.md per part (`scale-data`, `scale-runs`, `scale-workers`), with a Vega-Lite
+ * spec of the data curves.
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -440,21 +441,27 @@ async function main(): Promise<void> {
   if (stage) return dataStage(stage, Number(opt('n')), Number(opt('size')), opt('root')!);
   installRuntime();
   const part = opt('part') ?? 'all';
-  const load0 = os.loadavg()[0]!.toFixed(2);
-  const sections: string[] = [];
-  if (part === 'all' || part === 'data') sections.push(...(await dataPart()), '');
-  if (part === 'all' || part === 'runs') sections.push(...(await runsPart()), '');
-  if (part === 'all' || part === 'workers') sections.push(...(await workersPart()), '');
-  const md = [
-    '## Scale (`npm run bench:scale`)',
-    '',
-    `Measured ${new Date().toISOString()} on ${machineLine()}; command: \`npm run bench:scale -- ${args.join(' ')}\`.`,
-    `Load average ${load0} at start, ${os.loadavg()[0]!.toFixed(2)} at end${Number(load0) > 2.5 ? ' (other processes were using the cores: treat as indicative)' : ''}.`,
-    '',
-    ...sections,
-  ].join('\n');
-  writeSection('scale', md);
-  console.log(md);
+  const parts: [string, () => Promise<string[]>][] = [
+    ['data', dataPart],
+    ['runs', runsPart],
+    ['workers', workersPart],
+  ];
+  // Each part has its own section of RESULTS.md, so one part can be measured again alone.
+  for (const [name, measure] of parts) {
+    if (part !== 'all' && part !== name) continue;
+    const load0 = os.loadavg()[0]!.toFixed(2);
+    const body = await measure();
+    const md = [
+      `## Scale: ${name} (\`npm run bench:scale -- --part ${name}\`)`,
+      '',
+      `Measured ${new Date().toISOString()} on ${machineLine()}; command: \`npm run bench:scale -- ${args.join(' ')}\`.`,
+      `Load average ${load0} at start, ${os.loadavg()[0]!.toFixed(2)} at end${Number(load0) > 2.5 ? ' (other processes were using the cores: treat as indicative)' : ''}.`,
+      '',
+      ...body,
+    ].join('\n');
+    writeSection(`scale-${name}`, md);
+    console.log(md);
+  }
 }
 
 main().catch((err: unknown) => {
