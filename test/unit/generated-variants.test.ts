@@ -165,3 +165,34 @@ test('every variant read on the fly is byte-identical to its stored pixels, in t
   );
   assert.ok((await stored.list('variants/')).some((k) => k.endsWith('.bgraw')));
 });
+
+test('a generated paired variant reads each dataset shard once per pass when its cache holds a pairing window', async () => {
+  const fs = new FsArtifactStore(await tempDir());
+  const ds = await prepareDataset(fs, SOURCE, { shardSize: 20 }); // train: 6 shards of 20 images
+  const shardBytes = (await getJson<DataManifest>(fs, ds.manifestKey)).splits.train!.shards[0]!.bytes;
+  // pairing windows of 2 shards
+  const v = await materializeVariant(
+    fs,
+    { datasetManifestKey: ds.manifestKey, variant: 'mixed_rand', seed: 1 },
+    { cacheBytes: 4 * shardBytes + 8 },
+  );
+  const gets: string[] = [];
+  const counting = Object.assign(Object.create(fs) as FsArtifactStore, {
+    get: async (key: string) => {
+      gets.push(key);
+      return fs.get(key);
+    },
+    getStream: async (key: string) => {
+      gets.push(key);
+      return fs.getStream(key);
+    },
+  });
+  const src = await openSampleSource(counting, v.manifestKey, 'train', {
+    cacheBytes: shardBytes + 8,
+    sourceCacheBytes: 3 * shardBytes + 8,
+  });
+  assert.equal((await collect(src.iterate())).length, 120);
+  const reads = gets.filter((k) => k.includes('/shards/train-'));
+  assert.equal(reads.length, 6, reads.join(', '));
+  assert.equal(new Set(reads).size, 6);
+});
