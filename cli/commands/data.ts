@@ -3,10 +3,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import type { DataManifest, ManifestSplit } from '../../core/data/manifest';
+import { exportManifest } from '../../core/data/export';
 import { prepareDataset } from '../../core/data/prepare';
 import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-spec';
 import { createStore, getJson } from '../../store';
+import { FsArtifactStore } from '../../store/fs-store';
 import { shardProgressPrinter } from '../shard-progress';
 import { printMaskSummary } from './masks';
 import { checkLeaks, formatLeakReport } from '../../core/leaks/leak-check';
@@ -22,7 +24,7 @@ const num = (v: string) => {
   return n;
 };
 
-/** `bgstudy data synth|import|show|check-leaks`: put a dataset into the store in its normalized sharded form. */
+/** `bgstudy data synth|import|show|check-leaks|export`: put a dataset into the store in its normalized sharded form. */
 export function registerData(program: Command): void {
   const data = program
     .command('data')
@@ -199,6 +201,31 @@ export function registerData(program: Command): void {
     });
 
   data
+    .command('export')
+    .description(
+      "write a dataset's or variant's pixels into a folder as shards (the store keeps a variant as its pairing only; readers compute the pixels)",
+    )
+    .argument('<manifestKey>', 'e.g. variants/<dataset>/<name>/<hash>/manifest.json')
+    .requiredOption('--out <dir>', 'output folder (a store of its own: manifest.json + shards)')
+    .option('--split <list>', 'comma-separated splits (default: all)')
+    .option('--format <f>', 'raw (lossless shards) | tar (PNG + mask PNG + index.json)', 'raw')
+    .action(async (key: string, o: { out: string; split?: string; format: string }) => {
+      if (o.format !== 'raw' && o.format !== 'tar')
+        throw new Error(`--format must be raw or tar, got "${o.format}"`);
+      const store = createStore(loadConfig().store);
+      try {
+        const r = await exportManifest(store, key, new FsArtifactStore(path.resolve(o.out)), {
+          splits: o.split?.split(',') as ManifestSplit[] | undefined,
+          format: o.format,
+        });
+        const n = Object.values(r.manifest.splits).reduce((a, d) => a + d.count, 0);
+        console.log(`${n} images in ${r.files} files -> ${path.resolve(o.out)}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  data
     .command('show')
     .description('summarize a dataset or variant manifest in the store')
     .argument('<manifestKey>', 'e.g. datasets/<hash>/manifest.json')
@@ -220,6 +247,10 @@ export function registerData(program: Command): void {
             `  ${split}: ${d.count} images in ${d.shards.length} shards${split === 'generic' ? '' : `; per class ${perClass.join('/')}`}`,
           );
         }
+        if (m.generatedFrom)
+          console.log(
+            `  pixels: computed when read, from ${m.generatedFrom} (bgstudy data export writes them)`,
+          );
         console.log(`  skipped: ${m.skipped.length}`);
         for (const s of o.skipped ? m.skipped : m.skipped.slice(0, 10))
           console.log(`    ${s.file}: ${s.reason}`);

@@ -26,13 +26,28 @@ export interface ItemMeta {
 }
 
 export interface ShardRef {
-  /** Lossless raw shard (core/data/raw-shard.ts): what training reads. */
-  raw: string;
+  /** Lossless raw shard (core/data/raw-shard.ts): what training reads. Absent when `generate` is set. */
+  raw?: string;
   /** WebDataset-style tar of PNG images + PNG masks + index.json, when written. */
   tar?: string;
   count: number;
-  /** Byte size of the raw shard. */
+  /** Byte size of the raw shard (of a generated shard: the size it would have; readers budget memory by it). */
   bytes: number;
+  /** A variant shard whose pixels are computed when read, from the dataset's shards (core/variants/generated.ts). */
+  generate?: GeneratedShard;
+}
+
+/**
+ * What a reader needs, beyond the dataset's own shards and the variant spec, to compute a variant shard's
+ * pixels: everything the variant function takes that was drawn at random or computed once.
+ */
+export interface GeneratedShard {
+  /** The dataset's raw shard with the source images, in this shard's order. */
+  source: string;
+  /** Paired variants: per image, its donor's index in the donor split (the split itself, or `generic`). */
+  donors?: number[];
+  /** fg_mask_quality op=grabcut: the GrabCut batch (core/masks/grabcut-cache.ts) holding this shard's masks. */
+  grabcut?: string;
 }
 
 export interface SplitData {
@@ -72,6 +87,8 @@ export interface DataManifest {
   /** For a variant: the validated variant spec and the pairing seed. */
   variant?: unknown;
   seed?: number;
+  /** For a variant whose shards are generated when read: the dataset manifest they are computed from. */
+  generatedFrom?: string;
   /** For a real dataset: the mask sources, their sanity checks and IoU (core/masks/mask-summary.ts). */
   masks?: MaskSummary;
 }

@@ -38,7 +38,7 @@ function parseHeader(len: number, bytes: () => Buffer, name: string): RawShardHe
   return header;
 }
 
-export function encodeRawShard(samples: Sample[]): Buffer {
+function headerOf(samples: Sample[]): Buffer {
   const header: RawShardHeader = {
     samples: samples.map((s) => ({
       id: s.id,
@@ -48,7 +48,18 @@ export function encodeRawShard(samples: Sample[]): Buffer {
       mask: s.mask !== undefined,
     })),
   };
-  const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
+  return Buffer.from(JSON.stringify(header), 'utf8');
+}
+
+/** The byte size encodeRawShard(samples) has, without building it. */
+export function rawShardBytes(samples: Sample[]): number {
+  let n = MAGIC.length + 4 + headerOf(samples).length;
+  for (const s of samples) n += s.width * s.height * (s.mask ? 4 : 3);
+  return n;
+}
+
+export function encodeRawShard(samples: Sample[]): Buffer {
+  const headerBuf = headerOf(samples);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(headerBuf.length, 0);
   const parts: Uint8Array[] = [MAGIC, len, headerBuf];

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson } from '../../store/json';
+import { VariantGenerator } from '../variants/generated';
 import type { DataManifest, ManifestSplit, ShardRef } from './manifest';
 import { decodeRawShard, readRawShard } from './raw-shard';
 import { Rng } from './rng';
@@ -13,6 +14,11 @@ export interface OpenSampleSourceOptions {
    * stored order, also when shuffling), so memory stays within the budget whatever the shard size.
    */
   cacheBytes?: number;
+  /**
+   * A variant computed when read: the dataset's decoded shards kept for its sources and donors, on top of
+   * `cacheBytes` (which then holds computed samples). Default 640 MiB: over one pairing window (512 MiB).
+   */
+  sourceCacheBytes?: number;
 }
 
 export interface OpenedSampleSource extends SampleSource {
@@ -33,18 +39,23 @@ export async function openSampleSource(
     throw new Error(
       `${manifestKey} has no split "${split}" (has: ${Object.keys(manifest.splits).join(', ')})`,
     );
+  const generator = manifest.generatedFrom
+    ? await VariantGenerator.open(store, manifest, options.sourceCacheBytes ?? 640 * 1024 * 1024)
+    : undefined;
   return new ShardedSampleSource(
     store,
     manifest,
     split,
     data.shards,
     options.cacheBytes ?? 512 * 1024 * 1024,
+    generator,
   );
 }
 
 class ShardedSampleSource implements OpenedSampleSource {
   readonly classes: string[];
-  private readonly cache = new Map<string, Sample[]>();
+  /** Decoded (or computed) shards, least recently used first. */
+  private readonly cache = new Map<ShardRef, Sample[]>();
   private cachedBytes = 0;
 
   constructor(
@@ -53,6 +64,7 @@ class ShardedSampleSource implements OpenedSampleSource {
     readonly split: ManifestSplit,
     private readonly shards: ShardRef[],
     private readonly cacheBytes: number,
+    private readonly generator?: VariantGenerator,
   ) {
     this.classes = manifest.classes;
   }
@@ -115,29 +127,47 @@ class ShardedSampleSource implements OpenedSampleSource {
 
   /** A shard over the budget, read sample by sample and never cached (memory: one sample). */
   private async *stream(shard: ShardRef, skip: number): AsyncGenerator<Sample> {
+    if (shard.generate) {
+      yield* this.generatorOf().stream(this.split, shard, skip);
+      return;
+    }
+    const key = this.rawKey(shard);
     let i = 0;
-    for await (const s of readRawShard(await this.store.getStream(shard.raw), shard.raw))
-      if (i++ >= skip) yield s;
+    for await (const s of readRawShard(await this.store.getStream(key), key)) if (i++ >= skip) yield s;
   }
 
   private async load(shard: ShardRef): Promise<Sample[]> {
-    const hit = this.cache.get(shard.raw);
+    const hit = this.cache.get(shard);
     if (hit) {
-      this.cache.delete(shard.raw);
-      this.cache.set(shard.raw, hit);
+      this.cache.delete(shard);
+      this.cache.set(shard, hit);
       return hit;
     }
-    const samples = decodeRawShard(await this.store.get(shard.raw), shard.raw);
+    const samples = shard.generate
+      ? await this.generatorOf().shard(this.split, shard)
+      : decodeRawShard(await this.store.get(this.rawKey(shard)), shard.raw);
     if (shard.bytes <= this.cacheBytes) {
       while (this.cachedBytes + shard.bytes > this.cacheBytes && this.cache.size > 0) {
-        const [oldKey] = this.cache.keys();
-        const old = this.shards.find((s) => s.raw === oldKey);
-        this.cache.delete(oldKey!);
-        this.cachedBytes -= old?.bytes ?? 0;
+        const [old] = this.cache.keys();
+        this.cache.delete(old!);
+        this.cachedBytes -= old!.bytes;
       }
-      this.cache.set(shard.raw, samples);
+      this.cache.set(shard, samples);
       this.cachedBytes += shard.bytes;
     }
     return samples;
+  }
+
+  private rawKey(shard: ShardRef): string {
+    if (!shard.raw) throw new Error(`${this.manifest.hash}: a shard of split ${this.split} has no raw key`);
+    return shard.raw;
+  }
+
+  private generatorOf(): VariantGenerator {
+    if (!this.generator)
+      throw new Error(
+        `${this.manifest.hash}: generated shards, but the manifest names no dataset (generatedFrom)`,
+      );
+    return this.generator;
   }
 }

@@ -1,8 +1,8 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { putJson, tryGetJson } from '../../store/json';
-import type { ItemMeta, ManifestSplit, ShardRef, SkippedFile, SplitData } from './manifest';
+import type { GeneratedShard, ItemMeta, ManifestSplit, ShardRef, SkippedFile, SplitData } from './manifest';
 import { itemMetaOf } from './mask-stats';
-import { encodeRawShard } from './raw-shard';
+import { encodeRawShard, rawShardBytes } from './raw-shard';
 import type { Sample } from './sample';
 import { encodeTarShard } from './tar-shard';
 
@@ -28,6 +28,11 @@ export interface ShardBatch {
   /** Per sample, extra manifest fields (e.g. the recorded pairing `bgFrom`). */
   extras?: Partial<ItemMeta>[];
   skipped: SkippedFile[];
+  /**
+   * Set for a variant computed when read: the shard's pixels are not stored, only what recomputes them (its
+   * index still lists every item, with the hash of the pixels a reader will get).
+   */
+  generate?: GeneratedShard;
 }
 
 export interface WriteSplitOptions {
@@ -71,9 +76,15 @@ export async function writeSplit(
       const end = Math.min(units, start + shardSize);
       const batch = await make(start, end);
       const metas = batch.samples.map((s, j) => itemMetaOf(s, batch.extras?.[j]));
-      const raw = encodeRawShard(batch.samples);
-      const ref: ShardRef = { raw: `${base}.bgraw`, count: batch.samples.length, bytes: raw.length };
-      await store.put(ref.raw, raw, { contentType: 'application/octet-stream' });
+      let ref: ShardRef;
+      if (batch.generate) {
+        ref = { count: batch.samples.length, bytes: rawShardBytes(batch.samples), generate: batch.generate };
+      } else {
+        const raw = encodeRawShard(batch.samples);
+        const rawKey = `${base}.bgraw`;
+        ref = { raw: rawKey, count: batch.samples.length, bytes: raw.length };
+        await store.put(rawKey, raw, { contentType: 'application/octet-stream' });
+      }
       if (opts.tar) {
         ref.tar = `${base}.tar`;
         await store.put(ref.tar, await encodeTarShard(batch.samples, metas, items.length), {

@@ -31,7 +31,7 @@ function encode(jobs: GrabCutJob[], results: GrabCutResult[]): Buffer {
   return deflateRawSync(Buffer.concat([len, header, ...masks]));
 }
 
-function decode(jobs: GrabCutJob[], buf: Buffer): GrabCutResult[] {
+function decode(jobs: { width: number; height: number }[], buf: Buffer): GrabCutResult[] {
   const raw = inflateRawSync(buf);
   const n = raw.readUInt32LE(0);
   const { errors } = JSON.parse(raw.toString('utf8', 4, 4 + n)) as { errors: (string | null)[] };
@@ -63,4 +63,13 @@ export async function cachedGrabCut(
   const results = await run();
   await store.put(key, encode(jobs, results), { contentType: 'application/octet-stream' });
   return { results, reused: false, key };
+}
+
+/** A stored GrabCut batch read back (what a variant generated when read uses); `images` give the sizes. */
+export async function readGrabCutBatch(
+  store: ArtifactStore,
+  key: string,
+  images: { width: number; height: number }[],
+): Promise<GrabCutResult[]> {
+  return decode(images, await store.get(key));
 }

@@ -3,21 +3,22 @@ import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson, putJson, tryGetJson } from '../../store/json';
 import { contentKey } from '../../store/keys';
 import {
-  type BBox,
   type DataManifest,
+  type GeneratedShard,
   type ItemMeta,
   type ManifestSplit,
   manifestKeyOf,
   type ShardRef,
   type SplitData,
 } from '../data/manifest';
-import { decodeRawShard } from '../data/raw-shard';
 import type { Sample } from '../data/sample';
+import { ShardCache } from '../data/shard-cache';
 import { type ProgressCallback, writeSplit } from '../data/shard-writer';
 import { boxMask } from '../masks/boxes';
 import { cachedGrabCut } from '../masks/grabcut-cache';
 import { GrabCutPool } from '../masks/grabcut-pool';
 import type { RawImage } from './ops';
+import { toRaw } from './generated';
 import { windowedPairing } from './pairing';
 import { variantEntry } from './registry';
 import { VariantPool } from './variant-pool';
@@ -42,6 +43,11 @@ export interface MaterializeInput {
 export interface MaterializeOptions {
   /** Also write PNG tar shards (for people and other tools). Default false: training reads the raw shards. */
   tar?: boolean;
+  /**
+   * Store the pixels as raw shards (what every variant was before: ~the dataset's size again per variant).
+   * Default false: store only the pairing, and readers compute the pixels (core/variants/generated.ts).
+   */
+  storePixels?: boolean;
   onProgress?: ProgressCallback;
   /**
    * Decoded dataset shards kept in memory. Paired variants draw donors within windows of shards of half this
@@ -97,6 +103,7 @@ export async function materializeVariant(
   const cacheBytes = options.cacheBytes ?? 1024 * 1024 * 1024;
   const cache = new ShardCache(store, cacheBytes);
   const pool = options.pool ?? new VariantPool(options.threads ?? 1);
+  const generated = !options.storePixels;
   let grabcut: GrabCutPool | undefined;
   const splits: DataManifest['splits'] = {};
   try {
@@ -124,9 +131,12 @@ export async function materializeVariant(
           const sources = await cache.get(data.shards[shardIndex]!);
           const jobs: { src: RawImage; donor?: RawImage }[] = [];
           const extras: Partial<ItemMeta>[] = [];
+          const generate: GeneratedShard = { source: data.shards[shardIndex]!.raw! };
+          if (pairing) generate.donors = [];
           for (let j = 0; j < sources.length; j++) {
             const item = starts[shardIndex]! + j;
             if (pairing && donors) {
+              generate.donors!.push(pairing[item]!);
               const d = await cache.sampleAt(donors, pairing[item]!);
               jobs.push({
                 src: toRaw(sources[j]!, data.items[item]!.bbox),
@@ -150,6 +160,7 @@ export async function materializeVariant(
               j.src = { ...j.src, mask: gc.masks[k]! };
               if (gc.errors[k]) extras[k]!.notes = [`GrabCut failed (${gc.errors[k]}); the box was used`];
             });
+            generate.grabcut = gc.key;
           }
           const outputs = await pool.apply(spec, jobs);
           const samples: Sample[] = sources.map((s, j) => ({
@@ -160,7 +171,8 @@ export async function materializeVariant(
             rgb: outputs[j]!,
             mask: masks[j]!,
           }));
-          return { samples, extras, skipped: [] };
+          // the pixels are computed here anyway: the index records each output's hash (as the stored shards did)
+          return { samples, extras, skipped: [], generate: generated ? generate : undefined };
         },
       );
       splits[split] = out.data;
@@ -180,6 +192,7 @@ export async function materializeVariant(
     codeVersion: VARIANTS_CODE_VERSION,
     variant: spec,
     seed: usesPairing(spec.name) ? seed : undefined,
+    generatedFrom: generated ? input.datasetManifestKey : undefined,
   };
   await putJson(store, manifestKey, manifest);
   return summary(manifestKey, manifest, spec, false);
@@ -215,8 +228,8 @@ async function grabCutMasks(
   pool: () => GrabCutPool,
   jobs: { src: RawImage }[],
   iterations: number,
-): Promise<{ masks: Uint8Array[]; errors: (string | undefined)[] }> {
-  const { results } = await cachedGrabCut(
+): Promise<{ masks: Uint8Array[]; errors: (string | undefined)[]; key?: string }> {
+  const { results, key } = await cachedGrabCut(
     store,
     pool,
     jobs.map(({ src }) => ({
@@ -232,13 +245,8 @@ async function grabCutMasks(
       (r, k) => r.mask ?? boxMask([jobs[k]!.src.bbox], jobs[k]!.src.width, jobs[k]!.src.height),
     ),
     errors: results.map((r) => r.error),
+    key,
   };
-}
-
-/** The manifest already holds each image's bbox; recomputing it per image and per pairing was a hot spot. */
-function toRaw(s: Sample, bbox: BBox): RawImage {
-  const mask = s.mask ?? new Uint8Array(s.width * s.height).fill(255);
-  return { width: s.width, height: s.height, rgb: s.rgb, mask, bbox };
 }
 
 function shardStarts(shards: ShardRef[]): number[] {
@@ -249,42 +257,4 @@ function shardStarts(shards: ShardRef[]): number[] {
     n += s.count;
   }
   return starts;
-}
-
-/** Decoded raw shards by key, least recently used evicted past a byte budget. */
-class ShardCache {
-  private readonly map = new Map<string, { samples: Sample[]; bytes: number }>();
-  private bytes = 0;
-
-  constructor(
-    private readonly store: ArtifactStore,
-    private readonly budget: number,
-  ) {}
-
-  async get(shard: ShardRef): Promise<Sample[]> {
-    const hit = this.map.get(shard.raw);
-    if (hit) {
-      this.map.delete(shard.raw);
-      this.map.set(shard.raw, hit);
-      return hit.samples;
-    }
-    const samples = decodeRawShard(await this.store.get(shard.raw), shard.raw);
-    while (this.bytes + shard.bytes > this.budget && this.map.size > 0) {
-      const [k, v] = this.map.entries().next().value as [string, { bytes: number }];
-      this.map.delete(k);
-      this.bytes -= v.bytes;
-    }
-    this.map.set(shard.raw, { samples, bytes: shard.bytes });
-    this.bytes += shard.bytes;
-    return samples;
-  }
-
-  async sampleAt(split: SplitData, index: number): Promise<Sample> {
-    let i = index;
-    for (const shard of split.shards) {
-      if (i < shard.count) return (await this.get(shard))[i]!;
-      i -= shard.count;
-    }
-    throw new Error(`sample index ${index} out of range (${split.count})`);
-  }
 }

@@ -147,6 +147,11 @@ export const RULES: Rule[] = [
     inputs: { 'sheet.png': 'sheet.png' },
   },
   {
+    match: /^npx bgstudy data export <manifestKey> --out exported$/,
+    values: { '<manifestKey>': '<synthetic>' },
+    expect: /images in \d+ files -> /,
+  },
+  {
     match: /^npx bgstudy masks compare folder --path imgs --mask-path masks --boxes annotations --size 224$/,
     inputs: { imgs: 'imgs', masks: 'masks', annotations: 'annotations' },
     expect: /IoU|iou/,

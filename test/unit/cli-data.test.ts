@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { DataManifest } from '../../core/data/manifest';
+import { sampleHash } from '../../core/data/mask-stats';
+import type { Sample } from '../../core/data/sample';
+import { openSampleSource } from '../../core/data/sample-source';
 import { FsArtifactStore } from '../../store/fs-store';
+import { getJson } from '../../store/json';
 import { cli } from '../helpers/cli';
 import { tempDir } from '../helpers/env';
 
@@ -41,4 +46,40 @@ test('bgstudy data synth, variants make, data show work against the configured s
     await cli(['data', 'show', out.manifestKey]),
     /train: 12 images in 1 shards; per class 4\/4\/4/,
   );
+  // a variant keeps no pixels in the store; export writes them into a folder any reader opens
+  assert.deepEqual(
+    (await store.list('variants/')).filter((k) => !k.endsWith('.json')),
+    [],
+  );
+  assert.match(
+    await cli(['data', 'show', made[1]!.manifestKey]),
+    /pixels: computed when read, from datasets\//,
+  );
+  const outDir = await tempDir();
+  assert.match(
+    await cli(['data', 'export', made[1]!.manifestKey, '--out', outDir, '--split', 'val']),
+    /^6 images in 2 files -> /,
+  );
+  const exported = await collect(
+    (await openSampleSource(new FsArtifactStore(outDir), 'manifest.json', 'val')).iterate(),
+  );
+  const read = await collect((await openSampleSource(store, made[1]!.manifestKey, 'val')).iterate());
+  assert.equal(exported.length, 6);
+  const blurred = (await getJson<DataManifest>(store, made[1]!.manifestKey)).splits.val!.items;
+  exported.forEach((s, i) => {
+    assert.equal(s.id, read[i]!.id);
+    assert.ok(Buffer.from(s.rgb).equals(Buffer.from(read[i]!.rgb)));
+    assert.equal(sampleHash(s), blurred[i]!.hash, 'the pixels the variant stage hashed');
+  });
+  const original = await collect((await openSampleSource(store, out.manifestKey, 'val')).iterate());
+  assert.ok(
+    exported.some((s, i) => !Buffer.from(s.rgb).equals(Buffer.from(original[i]!.rgb))),
+    'blurred',
+  );
 });
+
+async function collect(it: AsyncIterable<Sample>): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for await (const s of it) out.push(s);
+  return out;
+}

@@ -45,7 +45,7 @@ test('prepare writes shards + manifest once; a SampleSource reads every sample b
   assert.deepEqual(progress, [1, 2, 3, 1, 1]);
   const m = await getJson<DataManifest>(store, a.manifestKey);
   assert.equal(m.splits.train!.shards.length, 3);
-  assert.ok(m.splits.train!.shards.every((s) => s.tar && s.raw.endsWith('.bgraw')));
+  assert.ok(m.splits.train!.shards.every((s) => s.tar && s.raw?.endsWith('.bgraw')));
   assert.ok(
     m.splits.train!.items.every((it) => it.bbox[2] > it.bbox[0] && it.hash.length === 16 && it.bgFamily),
   );
@@ -90,17 +90,17 @@ test('the same source and seed give byte-identical shards in another store; a fi
   for (const k of keys) assert.ok((await s1.get(k)).equals(await s2.get(k)), `${k} differs`);
   // resume: drop the manifest and one shard; a rerun rewrites only that shard
   const m = await getJson<DataManifest>(s2, b.manifestKey);
-  const second = m.splits.train!.shards[1]!;
+  const second = m.splits.train!.shards[1]!.raw!;
   await s2.delete(b.manifestKey);
-  await s2.delete(second.raw);
-  await s2.delete(second.raw.replace('.bgraw', '.index.json'));
+  await s2.delete(second);
+  await s2.delete(second.replace('.bgraw', '.index.json'));
   const reused: boolean[] = [];
   await prepareDataset(s2, SOURCE, {
     shardSize: 50,
     onProgress: (p) => p.split === 'train' && reused.push(p.reused),
   });
   assert.deepEqual(reused, [true, false, true]);
-  assert.ok((await s2.get(second.raw)).equals(await s1.get(second.raw)));
+  assert.ok((await s2.get(second)).equals(await s1.get(second)));
   assert.equal(a.manifestKey, b.manifestKey);
 });
 
@@ -216,7 +216,11 @@ test('worker threads give byte-identical variant shards', async () => {
   ] as const) {
     const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
     for (const variant of specs)
-      await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant, seed: 4 }, { threads });
+      await materializeVariant(
+        store,
+        { datasetManifestKey: ds.manifestKey, variant, seed: 4 },
+        { threads, storePixels: true },
+      );
   }
   const keys = await s1.list('variants/');
   assert.equal(keys.filter((k) => k.endsWith('.bgraw')).length, 2 * 4);
