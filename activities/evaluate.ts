@@ -10,6 +10,7 @@ import type {
   SaliencyOutput,
 } from '../common/contracts';
 import { SpecValidationError } from '../common/errors';
+import { modelEngineId, tfjsEngineId } from '../core/backend/engine-id';
 import { loadTrainedClassifier } from '../core/backend/trained-classifier';
 import { hashOf } from '../core/hash';
 import { openSampleSource } from '../core/data/sample-source';
@@ -71,10 +72,17 @@ const saliencyManyInputSchema = saliencyInputSchema.omit({ manifestKey: true, va
 /** Composites or images per forward pass. */
 const EVAL_BATCH = 64;
 
-/** `evals/<run hash>/<kind>-<hash of inputs and code version>.json`: one folder per trained model. */
-function evalKey(modelKey: string, kind: string, inputs: object): string {
+/**
+ * `evals/<run hash>/<kind>-<hash of inputs, engine and code version>.json`: one folder per trained model. The
+ * engine (core/backend/engine-id.ts) that runs it here is part of the key: another engine's numbers are another
+ * result. A model trained here (`modelSpec` given) runs on the worker's engine in fp32; imported and fine-tuned
+ * models on its tfjs backend.
+ */
+function evalKey(input: { modelKey: string; modelSpec?: ModelSpec }, kind: string, inputs: object): string {
+  const { modelKey } = input;
   const run = /^runs\/([^/]+)\//.exec(modelKey)?.[1] ?? hashOf(modelKey);
-  return `evals/${run}/${kind}-${hashOf({ ...inputs, modelKey, code: EVAL_CODE_VERSION })}`;
+  const engine = input.modelSpec ? modelEngineId('fp32') : tfjsEngineId();
+  return `evals/${run}/${kind}-${hashOf({ ...inputs, modelKey, engine, code: EVAL_CODE_VERSION })}`;
 }
 
 /**
@@ -130,11 +138,11 @@ async function withClassifier<T>(
 }
 
 type Source = Awaited<ReturnType<OpenSource>>;
-type Target = { modelKey: string; manifestKey: string; variantId: string };
+type Target = { modelKey: string; modelSpec?: ModelSpec; manifestKey: string; variantId: string };
 
 /** Where the accuracy result of a model on one test variant is stored. */
 function accKey(t: Target): string {
-  return `${evalKey(t.modelKey, 'acc', { manifestKey: t.manifestKey, variantId: t.variantId })}.json`;
+  return `${evalKey(t, 'acc', { manifestKey: t.manifestKey, variantId: t.variantId })}.json`;
 }
 
 /** The full accuracy result of classifier `c` on the val split `source` of one test variant. */
@@ -271,7 +279,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     async runChallenge(raw: ChallengeInput): Promise<ChallengeOutput> {
       const input = parseInput(challengeInputSchema, raw, 'runChallenge');
       const { modelSpec: _s, ...identity } = input;
-      const resultKey = `${evalKey(input.modelKey, 'challenge', identity)}.json`;
+      const resultKey = `${evalKey(input, 'challenge', identity)}.json`;
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<ChallengeResult>(
         store,
@@ -408,7 +416,7 @@ type SaliencyTarget = z.infer<typeof saliencyInputSchema>;
 
 /** `<evals key>.json` (the result, written last: the completion marker) and `.png` (the grid) of one saliency. */
 function saliencyKeys(t: SaliencyTarget): { resultKey: string; gridKey: string } {
-  const key = evalKey(t.modelKey, 'saliency', {
+  const key = evalKey(t, 'saliency', {
     manifestKey: t.manifestKey,
     variantId: t.variantId,
     samples: t.samples,

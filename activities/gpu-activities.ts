@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { TrainEvalActivities } from '../common/contracts';
 import { createTrainer } from '../core/backend/create-trainer';
+import { modelEngineId, tfjsEngineId } from '../core/backend/engine-id';
 import { initBackend, type BackendInfo } from '../core/backend/select-backend';
 import type { ArtifactStore } from '../store';
 import { createEvaluateActivities } from './evaluate';
@@ -22,7 +23,9 @@ export function createGpuActivities(deps: {
     deps.makeTrainer ??
     (async (modelSpec, optimizer) =>
       (await createTrainer({ modelSpec, optimizer, log: (l) => void log.info(l) })).trainer);
-  const train = createTrainActivities({ store: deps.store, makeTrainer });
+  // The run key names the engine createTrainer picks (an injected makeTrainer trains on tfjs).
+  const engine = deps.makeTrainer ? tfjsEngineId : () => modelEngineId();
+  const train = createTrainActivities({ store: deps.store, makeTrainer, engine });
   const evaluate = createEvaluateActivities(deps);
   const imports = createImportModelActivities(deps);
   return {

@@ -5,6 +5,8 @@ import { SpecValidationError } from '../common/errors';
 import type { ManifestSplit } from '../core/data/manifest';
 import type { SampleSource } from '../core/data/sample';
 import { openSampleSource } from '../core/data/sample-source';
+import { tfjsEngineId } from '../core/backend/engine-id';
+import { selectedBackend } from '../core/backend/select-backend';
 import { runKey, StoreCheckpoints, TRAIN_CODE_VERSION } from '../core/ml/checkpoint-store';
 import { loadFinetuneBase, outputCount, prepareFinetuneModel, saveFinetuned } from '../core/ml/finetune';
 import { InProcessTrainer } from '../core/ml/in-process-trainer';
@@ -126,6 +128,8 @@ interface ResolvedRun {
   data: { train: string; val: string };
   sources: { train: SampleSource; val: SampleSource };
   makeTrainer: () => Promise<StepTrainer>;
+  /** Why the run trains on another engine than the worker's, added to the engine named in its results. */
+  engineNote?: string;
   /** Stores the final model; returns its key. */
   save: (trainer: StepTrainer) => Promise<string>;
 }
@@ -154,6 +158,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
   const checkpoints = new StoreCheckpoints(store, r.run);
   const resume = await checkpoints.latest();
   const trainer = await r.makeTrainer();
+  const engine = r.engineNote ? `${trainer.backend} (${r.engineNote})` : trainer.backend;
   // Aborts when Temporal cancels the attempt, and also when this worker has not reached Temporal for longer than
   // the heartbeat timeout (attempt-guard: the server has handed the retry to another worker), so a worker cut off
   // from the server stops instead of writing checkpoints beside the retry.
@@ -161,7 +166,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
   try {
     hooks.info('trainModel', {
       run: r.run,
-      backend: trainer.backend,
+      backend: engine,
       resumeFrom: resume?.cursor ?? null,
       attempt: hooks.attempt,
     });
@@ -190,7 +195,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       data: r.data,
       curves: out.curves,
       batchesTotal,
-      backend: backendInfo(trainer.backend),
+      backend: backendInfo(engine),
       seeds: { model: r.modelSpec.seed, train: config.seed },
       codeVersion: TRAIN_CODE_VERSION,
     };
@@ -200,7 +205,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       runId: r.runId,
       modelKey,
       curves: out.curves,
-      backend: trainer.backend,
+      backend: engine,
       resumedFrom: out.resumedFrom ?? { epoch: 0, batch: 0 },
       batchesTrainedThisAttempt: out.stepsRun,
       batchesTotal,
@@ -216,14 +221,19 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
   }
 }
 
-/** Training activities. `makeTrainer` picks how steps run (default: in-process on the active tfjs backend). */
+/**
+ * Training activities. `makeTrainer` picks how steps run (default: in-process on the active tfjs backend);
+ * `engine` names what it trains on, for the run key (default: the tfjs backend, core/backend/engine-id.ts).
+ */
 export function createTrainActivities(deps: {
   store: ArtifactStore;
   makeTrainer?: MakeTrainer;
+  engine?: () => string;
   openSource?: OpenSource;
 }) {
   const { store } = deps;
   const makeTrainer: MakeTrainer = deps.makeTrainer ?? ((m, o) => new InProcessTrainer(m, o));
+  const engine = deps.engine ?? tfjsEngineId;
   const openSource: OpenSource = deps.openSource ?? openSampleSource;
   const openSources = (trainKey: string, valKey: string) =>
     Promise.all([openSource(store, trainKey, 'train'), openSource(store, valKey, 'val')]);
@@ -240,7 +250,7 @@ export function createTrainActivities(deps: {
       const input = parseInput(trainRunInputSchema, raw, 'trainModel');
       const config = trainConfigOf(input);
       const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
-      const run = runKey({ model: input.modelSpec, data, config });
+      const run = runKey({ model: input.modelSpec, data, config, engine: engine() });
       const done = await tryGetJson<TrainSummary>(store, `${run}/train.json`);
       if (done) return reusedOutput(input.runId, done);
 
@@ -281,8 +291,9 @@ export function createTrainActivities(deps: {
      * bytes' hash, preprocessing, class map), the fine-tune settings, the data keys and the training code
      * version. Training sees the model's own views and normalization. The result is stored as a tfjs model
      * with a pretrained-model descriptor (`<run>/final/pretrained.json`), which evaluation loads like any
-     * imported model (class map identity after a new head). Always in this process: the data-parallel workers
-     * build only the architectures of core/ml/models.ts.
+     * imported model (class map identity after a new head). Always in this process on the tfjs backend: the
+     * data-parallel workers and the libtorch engine build only the architectures of core/ml/models.ts (on a
+     * libtorch worker the result's engine says so).
      */
     async finetuneModel(raw: FinetuneRunInput): Promise<TrainRunOutput> {
       const input = parseInput(finetuneRunInputSchema, raw, 'finetuneModel');
@@ -318,7 +329,7 @@ export function createTrainActivities(deps: {
         checkpointEvery: input.checkpointEveryBatches,
       };
       const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
-      const run = runKey({ model: modelSpec, data, config });
+      const run = runKey({ model: modelSpec, data, config, engine: tfjsEngineId() });
       const done = await tryGetJson<TrainSummary>(store, `${run}/train.json`);
       if (done) return reusedOutput(input.runId, done);
 
@@ -331,6 +342,12 @@ export function createTrainActivities(deps: {
         config,
         data,
         sources: { train: trainSource, val: valSource },
+        ...(selectedBackend()?.name === 'libtorch'
+          ? {
+              engineNote:
+                "fine-tuning runs on tfjs: the libtorch engine builds only core/ml/models.ts's architectures",
+            }
+          : {}),
         makeTrainer: async () => {
           const userError = (err: unknown): never => {
             if (err instanceof ModelInputError)

@@ -5,6 +5,7 @@
  * headers and shared libraries, CUDA ones included), else Debian's libtorch-dev. The build lands in
  * native/torch/build/ with a build.json naming what it linked; an unchanged source and libtorch only reprobe.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -67,6 +68,24 @@ async function fromFolder(dir: string, source: string): Promise<Libtorch | undef
     cxx11Abi: await cxx11Abi(lib),
     cuda: existsSync(path.join(lib, 'libtorch_cuda.so')),
   };
+}
+
+let pythonFound: string | null | undefined;
+
+/**
+ * The first Python that imports PyTorch: BGSTUDY_PYTHON if set, else python3, python, /usr/bin/python3 (a
+ * pyenv or venv python3 first on PATH often lacks the system's torch). Undefined where none does. bench/gpu
+ * uses it for its build and its PyTorch rows; setup keeps BGSTUDY_PYTHON or python3, else Debian's libtorch.
+ */
+export function torchPython(): string | undefined {
+  if (pythonFound !== undefined) return pythonFound ?? undefined;
+  const env = process.env.BGSTUDY_PYTHON;
+  const candidates = env ? [env] : ['python3', 'python', '/usr/bin/python3'];
+  pythonFound =
+    candidates.find(
+      (p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore', timeout: 120_000 }).status === 0,
+    ) ?? null;
+  return pythonFound ?? undefined;
 }
 
 /** The libtorch to build against, or why there is none. */

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { softmaxCrossEntropy } from '../../core/ml/in-process-trainer';
 import type { Architecture, ModelSpec } from '../../core/ml/model-spec';
 import { buildModel } from '../../core/ml/models';
-import { ensureTorchAddon } from '../../infra/torch-native';
+import { ensureTorchAddon, torchPython } from '../../infra/torch-native';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -34,8 +34,9 @@ const say = (l: string) => {
   console.log(l);
 };
 
+/** A Python that imports PyTorch (infra/torch-native.ts torchPython); python3 where none does (its rows then fail). */
 function python(): string {
-  return process.env.BGSTUDY_PYTHON ?? 'python3';
+  return torchPython() ?? 'python3';
 }
 
 function gpuName(): string | undefined {
@@ -111,7 +112,10 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
 
-  // 1. Build against this machine's libtorch (PyTorch's, found through python3).
+  // 1. Build against this machine's libtorch (PyTorch's, found through the first python that imports it).
+  const py = torchPython();
+  if (py) process.env.BGSTUDY_PYTHON = py;
+  say(`python with PyTorch: ${py ?? 'none found (python3, python, /usr/bin/python3; BGSTUDY_PYTHON)'}`);
   const build = path.join(out, 'addon');
   process.env.BGSTUDY_TORCH_ADDON = path.join(build, 'bgstudy_torch.node');
   const t0 = Date.now();
@@ -139,12 +143,16 @@ async function main(): Promise<void> {
         ['resnet18', 16],
         ['resnet50', 16],
         ['mobilenet_v2', 16],
+        ['efficientnet_b0', 16],
+        ['shufflenet_v2', 16],
       ]
     : [
         ['small_cnn', 32],
         ['resnet18', 64],
         ['resnet50', 64],
         ['mobilenet_v2', 64],
+        ['efficientnet_b0', 64],
+        ['shufflenet_v2', 64],
       ];
   const equivalence: Record<string, unknown>[] = [];
   for (const [arch, size] of eqCases) {

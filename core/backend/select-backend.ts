@@ -1,7 +1,7 @@
 /**
  * Chooses and initializes the training engine for this process (or worker thread), fastest first:
- *   libtorch on CUDA (the addon npm run setup builds) > tfjs-node-gpu (CUDA) > webgpu on a real GPU >
- *   tfjs-node > wasm with the project's training kernels > cpu.
+ *   libtorch (the addon npm run setup builds; CUDA when it sees a device, else the CPU) > tfjs-node-gpu (CUDA) >
+ *   webgpu on a real GPU > tfjs-node > wasm with the project's training kernels > cpu.
  * libtorch runs training (core/backend/torch-trainer.ts); tfjs still builds the seeded models and runs stored
  * ones, so choosing libtorch also initializes the best tfjs backend after it (named in its details).
  * `options.backend` or the BGSTUDY_BACKEND environment variable forces one ('auto' = the order above).
@@ -108,10 +108,10 @@ export function libtensorflowVersion(): string {
 const common = () => ({ tfjs: tf.version.tfjs, cores: os.cpus().length });
 
 /**
- * Whether libtorch on the CPU is the default where no CUDA device is: only where it out-trains tfjs-node
- * (bench/RESULTS.md, `npm run bench:train`).
+ * Whether libtorch on the CPU is the default where no CUDA device is: it out-trains tfjs-node on 2 CPU cores
+ * (bench/RESULTS.md, `npm run bench:train`). Where setup could not build the addon, tfjs-node is.
  */
-export const LIBTORCH_CPU_DEFAULT = false;
+export const LIBTORCH_CPU_DEFAULT = true;
 
 async function initOne(name: BackendName, options: BackendOptions, auto: boolean): Promise<BackendInfo> {
   switch (name) {

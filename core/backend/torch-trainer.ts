@@ -57,7 +57,7 @@ export function resolveTorchDevice(addon: TorchAddon, wanted: TorchDevice | 'aut
   return asked === 'auto' ? (cuda ? 'cuda' : 'cpu') : asked;
 }
 
-function resolvePrecision(p: TorchPrecision | undefined): TorchPrecision {
+export function resolvePrecision(p: TorchPrecision | undefined): TorchPrecision {
   const v = p ?? process.env.BGSTUDY_TORCH_PRECISION ?? 'fp32';
   if (v !== 'fp32' && v !== 'bf16')
     throw new Error(`BGSTUDY_TORCH_PRECISION must be fp32 or bf16, not "${v}"`);

@@ -14,6 +14,8 @@ export interface RunInputs {
   /** Artifact keys of the training and validation data (dataset or variant) with their splits. */
   data: { train: string; val: string };
   config: TrainConfig;
+  /** What trains it (core/backend/engine-id.ts): another engine's run is another artifact. */
+  engine: string;
 }
 
 /** `runs/<hash>` of everything that changes a run's result, code version included. */

@@ -47,6 +47,7 @@ void test('run keys change with every input that changes the result', () => {
     model: { arch: 'small_cnn' as const, inputSize: 32, numClasses: 9, seed: 1 },
     data: { train: 'a', val: 'b' },
     config,
+    engine: 'tfjs-node',
   };
   const k = runKey(base);
   assert.match(k, /^runs\/[0-9a-f]{16}$/);
@@ -54,6 +55,7 @@ void test('run keys change with every input that changes the result', () => {
   assert.notEqual(runKey({ ...base, config: { ...config, seed: 2 } }), k);
   assert.notEqual(runKey({ ...base, data: { train: 'a2', val: 'b' } }), k);
   assert.notEqual(runKey({ ...base, model: { ...base.model, arch: 'resnet18' } }), k);
+  assert.notEqual(runKey({ ...base, engine: 'libtorch-cpu-fp32' }), k);
 });
 
 void test('the newest complete checkpoint is found; incomplete ones are ignored and old ones pruned', async () => {

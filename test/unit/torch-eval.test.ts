@@ -138,43 +138,49 @@ for (const arch of ['small_cnn', 'resnet18', 'mobilenet_v2', 'efficientnet_b0', 
 }
 
 void test(
-  'with libtorch as the engine, the evaluation activities run on it, name it, and store the numbers tfjs gives',
+  'with libtorch as the engine, the evaluation activities run on it, name it, and store the numbers tfjs gives; ' +
+    'switching the engine recomputes under other keys',
   { skip },
   async () => {
     const openSource: OpenSource = async (_s, key) => (key === 'bg' ? backgrounds() : val());
     const spec: ModelSpec = { arch: 'small_cnn', inputSize: SIZE, numClasses: 3, seed: 5 };
+    // One store for both engines: the second must not reuse the first one's stored results.
+    const { store, dir } = await tempStore();
+    const modelKey = await storedModel(store, spec);
+    const keys: string[] = [];
     const run = async (engine: 'libtorch' | 'wasm') => {
       await initBackend({ backend: engine });
-      const { store, dir } = await tempStore();
+      const ev = createEvaluateActivities({ store, openSource });
+      const base = { modelKey, modelSpec: spec };
+      const acc = await ev.evaluateModel({ ...base, manifestKey: 'val', variantId: 'original' });
+      const ch = await ev.runChallenge({
+        ...base,
+        foregroundManifestKey: 'val',
+        backgroundManifestKey: 'bg',
+        backgrounds: 0,
+        foregrounds: 0,
+      });
+      const sal = await ev.computeSaliency({
+        ...base,
+        manifestKey: 'val',
+        variantId: 'original',
+        samples: 3,
+      });
+      keys.push(acc.resultKey, ch.resultKey, sal.resultKey);
+      return {
+        acc: await getJson<VariantEvaluation>(store, acc.resultKey),
+        ch: await getJson<ChallengeResult>(store, ch.resultKey),
+        sal: await getJson<SaliencyResult>(store, sal.resultKey),
+      };
+    };
+    const [t, w] = await (async () => {
       try {
-        const modelKey = await storedModel(store, spec);
-        const ev = createEvaluateActivities({ store, openSource });
-        const base = { modelKey, modelSpec: spec };
-        const acc = await ev.evaluateModel({ ...base, manifestKey: 'val', variantId: 'original' });
-        const ch = await ev.runChallenge({
-          ...base,
-          foregroundManifestKey: 'val',
-          backgroundManifestKey: 'bg',
-          backgrounds: 0,
-          foregrounds: 0,
-        });
-        const sal = await ev.computeSaliency({
-          ...base,
-          manifestKey: 'val',
-          variantId: 'original',
-          samples: 3,
-        });
-        return {
-          acc: await getJson<VariantEvaluation>(store, acc.resultKey),
-          ch: await getJson<ChallengeResult>(store, ch.resultKey),
-          sal: await getJson<SaliencyResult>(store, sal.resultKey),
-        };
+        return [await run('libtorch'), await run('wasm')];
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
-    };
-    const t = await run('libtorch');
-    const w = await run('wasm');
+    })();
+    assert.equal(new Set(keys).size, 6, `each engine's results under their own keys: ${keys.join(', ')}`);
     for (const doc of [t.acc, t.ch, t.sal])
       assert.match(doc.backend.name, /^libtorch \d.*\(cpu, \d+ threads, fp32\)$/);
     for (const doc of [w.acc, w.ch, w.sal]) assert.equal(doc.backend.name, 'wasm');
