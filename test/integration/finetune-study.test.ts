@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Client } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
+import { torchAddonInstalled } from '../../core/backend/torch-addon';
 import { openSampleSource } from '../../core/data/sample-source';
 import type { PretrainedArtifact } from '../../core/ml/pretrained';
 import { preprocessSchema, toModelInput, viewPixels } from '../../core/ml/preprocess';
@@ -92,6 +93,14 @@ describe('a study that fine-tunes a pretrained tfjs model', () => {
     );
     assert.equal(summary.modelSpec.arch, 'finetune');
     assert.equal(summary.batchesTotal, 2);
+    // Where the worker's engine is libtorch (the default where setup built it), fine-tuning still runs on tfjs
+    // and its result says so; elsewhere it names the tfjs backend alone.
+    if (torchAddonInstalled() && !process.env.BGSTUDY_BACKEND)
+      assert.match(
+        summary.backend.name,
+        /^\S+.* \(fine-tuning runs on tfjs: the libtorch engine builds only /,
+      );
+    else assert.doesNotMatch(summary.backend.name, /libtorch/);
 
     // Independent check of one cell: the stored fine-tuned files, run directly, argmax per image.
     const variant = results.variants.find((v) => v.label === 'original')!;
