@@ -1,4 +1,4 @@
-import type { EpochMetrics, RunSummary } from '../../common/contracts';
+import type { EpochMetrics, RunSummary } from '../contracts';
 import type { PreparedDataset } from '../data/prepare';
 import type { StudyPlan } from '../spec/plan';
 import { modelNameOf, readPlanRuns, trainedOnOf } from '../spec/planned-run';

@@ -5,7 +5,7 @@
  * follow a fixed recipe so tests can recompute what the report must show from results.json.
  */
 import sharp from 'sharp';
-import type { EpochMetrics } from '../../common/contracts';
+import type { EpochMetrics } from '../../core/contracts';
 import { prepareDataset, type PreparedDataset } from '../../core/data/prepare';
 import { buildResults, type StudyResults } from '../../core/report/results';
 import { planStudy, type StudyPlan } from '../../core/spec/plan';
