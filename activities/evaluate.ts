@@ -8,7 +8,7 @@ import type {
   SaliencyInput,
   SaliencyManyInput,
   SaliencyOutput,
-} from '../common/contracts';
+} from '../core/contracts';
 import { SpecValidationError } from '../common/errors';
 import { modelEngineId, tfjsEngineId } from '../core/backend/engine-id';
 import { loadTrainedClassifier } from '../core/backend/trained-classifier';
@@ -190,7 +190,7 @@ function accOutput(variantId: string, value: VariantEvaluation, resultKey: strin
 }
 
 /**
- * Evaluation activities (common/contracts.ts TrainEvalActivities). Each writes its full result JSON (core/ml/
+ * Evaluation activities (core/contracts.ts TrainEvalActivities). Each writes its full result JSON (core/ml/
  * results.ts) once under `evals/<run hash>/` and returns its key with the headline numbers; a rerun returns the
  * stored result. Models trained here run on the engine the worker initialized (libtorch included, see
  * core/backend/trained-classifier.ts), named in every result.

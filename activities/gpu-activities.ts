@@ -1,9 +1,11 @@
 import { log } from '@temporalio/activity';
-import type { TrainEvalActivities } from '../common/contracts';
+import type { TrainEvalActivities } from '../core/contracts';
 import { createTrainer } from '../core/backend/create-trainer';
 import { modelEngineId, tfjsEngineId } from '../core/backend/engine-id';
 import { initBackend, type BackendInfo } from '../core/backend/select-backend';
 import type { ArtifactStore } from '../store';
+import { loadEngineSettings } from '../config/engine';
+import { configureEngine, type EngineSettings } from '../core/backend/engine-settings';
 import { createEvaluateActivities } from './evaluate';
 import { createImportModelActivities } from './import-model';
 import { createTrainActivities, type MakeTrainer } from './train';
@@ -16,7 +18,10 @@ import { createTrainActivities, type MakeTrainer } from './train';
 export function createGpuActivities(deps: {
   store: ArtifactStore;
   makeTrainer?: MakeTrainer;
+  /** Engine settings (default: this process's environment, read here once). */
+  engine?: EngineSettings;
 }): TrainEvalActivities {
+  configureEngine(deps.engine ?? loadEngineSettings());
   let backend: Promise<BackendInfo> | undefined;
   const ready = () => (backend ??= initBackend({ log: (l) => void log.info(l) }));
   const makeTrainer: MakeTrainer =

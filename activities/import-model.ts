@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ImportModelInput, TrainRunOutput } from '../common/contracts';
+import type { ImportModelInput, TrainRunOutput } from '../core/contracts';
 import { SpecValidationError } from '../common/errors';
 import { classMapSchema } from '../core/ml/class-map';
 import { importPretrained, loadPretrainedRaw, ModelInputError } from '../core/ml/pretrained';
@@ -22,7 +22,7 @@ const importModelInputSchema = z.object({
     .strict(),
 });
 
-/** `importModel` (common/contracts.ts TrainEvalActivities): a pretrained model stands in for a trained one. */
+/** `importModel` (core/contracts.ts TrainEvalActivities): a pretrained model stands in for a trained one. */
 export function createImportModelActivities(deps: { store: ArtifactStore }) {
   const { store } = deps;
   return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type * as tf from '@tensorflow/tfjs';
-import type { FinetuneRunInput, TrainRunInput, TrainRunOutput } from '../common/contracts';
+import type { FinetuneRunInput, TrainRunInput, TrainRunOutput } from '../core/contracts';
 import { SpecValidationError } from '../common/errors';
 import type { ManifestSplit } from '../core/data/manifest';
 import type { SampleSource } from '../core/data/sample';
@@ -37,7 +37,7 @@ export const modelSpecSchema = z
   })
   .strict();
 
-/** common/contracts.ts TrainRunInput, validated. */
+/** core/contracts.ts TrainRunInput, validated. */
 export const trainRunInputSchema = z.object({
   runId: z.string().min(1),
   label: z.string(),
@@ -58,7 +58,7 @@ export const trainRunInputSchema = z.object({
   checkpointEveryBatches: z.number().int().min(0),
 });
 
-/** common/contracts.ts FinetuneRunInput, validated. */
+/** core/contracts.ts FinetuneRunInput, validated. */
 export const finetuneRunInputSchema = z.object({
   runId: z.string().min(1),
   label: z.string(),

@@ -7,6 +7,7 @@
  * PyTorch's logits. Writes its section of bench/RESULTS.md.
  * Options: --seconds N (per side, default 20), --threads N (default: every core).
  */
+import { configureEngineFromEnv } from '../config/engine';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,9 @@ import { pretrainedClassifier } from '../core/ml/classifier';
 import { loadOnnxModel } from '../core/ml/onnx-model';
 import { preprocessSchema, toModelInput } from '../core/ml/preprocess';
 import { machineLine, writeSection } from './results-file';
+
+// The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
+configureEngineFromEnv();
 
 const root = path.resolve(__dirname, '..');
 const outDir = path.join(__dirname, 'out');

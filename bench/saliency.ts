@@ -4,11 +4,15 @@
  * (seeded weights; the cost does not depend on training). Prints seconds per grid, the ratio and the load average.
  * Options: --only small_cnn | resnet18.
  */
+import { configureEngineFromEnv } from '../config/engine';
 import os from 'node:os';
 import { initBackend } from '../core/backend/select-backend';
 import type { Sample } from '../core/data/sample';
 import { buildModel } from '../core/ml/models';
 import { saliencyMaps, SMOOTHGRAD_DEFAULT } from '../core/ml/saliency';
+
+// The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
+configureEngineFromEnv();
 
 function grid(size: number, n: number): Sample[] {
   return Array.from({ length: n }, (_, i) => {

@@ -11,6 +11,7 @@
  * usage: npx tsx bench/synthetic-calibration.ts [--size 32] [--per 300] [--epochs 6]
  *          [--jobs 0.9:original,0:original,0.9:mixed_rand] [--src '{"hueCue":0.4}'] [--backend wasm]
  */
+import { configureEngineFromEnv } from '../config/engine';
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,9 @@ import { buildModel } from '../core/ml/models';
 import { materializeVariant } from '../core/variants/materialize';
 import { parseVariantArg } from '../core/variants/variant-spec';
 import { FsArtifactStore } from '../store/fs-store';
+
+// The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
+configureEngineFromEnv();
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);

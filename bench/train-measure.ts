@@ -2,10 +2,14 @@
  * One training/evaluation throughput measurement, in its own process (bench/train.ts runs one per backend,
  * so backends never share a heap): `tsx bench/train-measure.ts '<json MeasureRequest>'` prints one JSON line.
  */
+import { configureEngineFromEnv } from '../config/engine';
 import { createTrainer } from '../core/backend/create-trainer';
 import { describeBackend } from '../core/backend/select-backend';
 import type { BackendName } from '../core/backend/select-backend';
 import type { Architecture } from '../core/ml/model-spec';
+
+// The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
+configureEngineFromEnv();
 
 export interface MeasureRequest {
   arch: Architecture;

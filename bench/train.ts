@@ -8,6 +8,7 @@
  * --backends libtorch,tfjs-node (only these).
  * The cpu backend (~1 img/s here) runs only with --with-cpu; software WebGPU only for models <= 64px.
  */
+import { configureEngineFromEnv } from '../config/engine';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,9 @@ import { TFJS_NODE_KERNELS } from '../core/backend/tfjs-node-kernels';
 import { WASM_TRAINING_KERNELS } from '../core/backend/wasm-kernels';
 import type { Architecture } from '../core/ml/model-spec';
 import type { MeasureRequest, MeasureResult } from './train-measure';
+
+// The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
+configureEngineFromEnv();
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { configureEngineFromEnv } from '../config/engine';
 import { registerCommands } from './commands';
 
 /** Builds the `bgstudy` program; each command lives in its own file under cli/commands/. */
@@ -15,6 +16,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Engine settings (BGSTUDY_BACKEND and the like) are read here once; --backend/--workers amend them.
+  configureEngineFromEnv();
   try {
     await buildProgram().parseAsync(argv);
     return 0;

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { hashOf } from '../core/hash';
 import type { StudyResults } from '../core/report/results';
+import { readStudyResults } from '../core/report/stored-results';
 import { parseStudySpec } from '../core/spec/study-spec';
 import type { ArtifactStore } from '../store';
 import { tryGetJson } from '../store';
@@ -27,8 +28,11 @@ export async function resolveStudy(
   workflowStudyHash?: (workflowId: string) => Promise<string | undefined>,
 ): Promise<ResolvedStudy> {
   const found = async (hash: string, via: ResolvedStudy['via']) => {
-    const results = await tryGetJson<StudyResults>(store, resultsKeyOf(hash));
-    return results ? { studyHash: hash, resultsKey: resultsKeyOf(hash), results, via } : undefined;
+    const stored = await tryGetJson<StudyResults>(store, resultsKeyOf(hash));
+    if (!stored) return undefined;
+    // Documents from before variants carried their spec are read as today's.
+    const results = readStudyResults(stored, `${store.location}/${resultsKeyOf(hash)}`);
+    return { studyHash: hash, resultsKey: resultsKeyOf(hash), results, via };
   };
   const isFile = await stat(arg).then(
     (s) => s.isFile(),

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { configureEngine, engineSettings } from '../core/backend/engine-settings';
 import { defaultWorkers } from '../core/backend/parallel-trainer';
 import { BACKEND_NAMES } from '../core/backend/select-backend';
 
@@ -24,4 +25,10 @@ export function applyTrainingOptions(opts: { backend?: string; workers?: string 
   if (opts.workers !== undefined) defaultWorkers(Number(opts.workers)); // throws, naming --workers
   if (opts.backend) process.env.BGSTUDY_BACKEND = opts.backend;
   if (opts.workers !== undefined) process.env.BGSTUDY_WORKERS = opts.workers;
+  // This process's trainers; the environment above carries them to the worker processes it starts.
+  configureEngine({
+    ...engineSettings(),
+    ...(opts.backend ? { backend: opts.backend } : {}),
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+  });
 }

@@ -1,5 +1,5 @@
 import type { Duration } from '@temporalio/common';
-import type { Architecture, ModelSpec } from '../core/ml/model-spec';
+import type { ModelSpec } from '../core/ml/model-spec';
 import type { PlannedRun, StudyPlan } from '../core/spec/plan';
 import type { RunWorkflowInput } from './run-workflow';
 
@@ -36,6 +36,9 @@ export function runInputOf(
       : (false as const),
     ...queues,
   };
+  if (run.kind === 'pretrained') {
+    return { pretrained: { runId: run.runId, label: run.label, model: run.pretrained }, ...evaluation };
+  }
   const loop = {
     runId: run.runId,
     label: run.label,
@@ -48,21 +51,11 @@ export function runInputOf(
     seed: run.seed,
     checkpointEveryBatches: run.checkpointEveryBatches,
   };
-  // A pretrained model is imported instead of trained (and then fine-tuned, when asked), then evaluated the same way.
-  if (run.pretrained) {
+  // A fine-tune imports its pretrained model first, then trains it; evaluated the same way as a trained model.
+  if (run.kind === 'finetuned') {
     const pretrained = { runId: run.runId, label: run.label, model: run.pretrained };
-    if (!run.finetune) return { pretrained, ...evaluation };
-    const finetune = { ...loop, ...run.finetune };
-    return { pretrained, finetune, ...evaluation };
+    return { pretrained, finetune: { ...loop, ...run.finetune }, ...evaluation };
   }
-  const modelSpec: ModelSpec = {
-    arch: run.arch as Architecture,
-    inputSize: run.inputSize,
-    numClasses,
-    seed: run.seed,
-  };
-  return {
-    train: { ...loop, modelSpec },
-    ...evaluation,
-  };
+  const modelSpec: ModelSpec = { arch: run.arch, inputSize: run.inputSize, numClasses, seed: run.seed };
+  return { train: { ...loop, modelSpec }, ...evaluation };
 }

@@ -17,7 +17,7 @@ import type {
   TrainEvalActivities,
   TrainRunInput,
   TrainRunOutput,
-} from '../common/contracts';
+} from '../core/contracts';
 import { NON_RETRYABLE_ERRORS } from '../common/errors';
 import { GPU_QUEUE } from '../common/queues';
 import { mapLimit } from '../common/map-limit';

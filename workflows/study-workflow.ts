@@ -30,6 +30,7 @@ import {
 } from '../common/search-attributes';
 import type { StudyPlan } from '../core/spec/plan';
 import type { FailedRun } from '../core/report/results';
+import { modelNameOf, readPlanRuns } from '../core/spec/planned-run';
 import { mapLimit } from '../common/map-limit';
 import { runInputOf } from './run-inputs';
 import { RunWorkflow, type RunSummary } from './run-workflow';
@@ -145,7 +146,8 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
         throw ApplicationFailure.nonRetryable(`study spec rejected: ${cause.message}`, 'SpecValidationError');
       throw err;
     });
-  const plan: StudyPlan = registered.plan;
+  // Histories and studies from before the tagged-union runs carry the flat shape: read either.
+  const plan: StudyPlan = readPlanRuns(registered.plan);
   progress.studyHash = plan.studyHash;
   if (ui) {
     indexable = await said(QUICK, 'which search attributes the namespace has').registeredSearchAttributes(
@@ -290,8 +292,10 @@ function currentDetails(p: StudyProgress): string {
 function runDetails(plan: StudyPlan, run: StudyPlan['runs'][number]): string {
   const lines = [
     `**${run.label}**`,
-    `- model: ${run.arch}${run.pretrained ? ' (pretrained)' : ''}, input ${run.inputSize} px`,
-    `- trained on: ${run.trainLabel}, ${run.epochs} epoch(s), batch ${run.batch}, seed ${run.seed}`,
+    `- model: ${modelNameOf(run)}${run.kind === 'trained' ? '' : ' (pretrained)'}, input ${run.inputSize} px`,
+    run.kind === 'pretrained'
+      ? '- not trained: evaluated as it came'
+      : `- trained on: ${run.trainLabel}, ${run.epochs} epoch(s), batch ${run.batch}, seed ${run.seed}`,
     `- tested on: ${plan.tests.map((t) => t.label).join(', ')}`,
     `- study: ${plan.name} (spec ${plan.studyHash})`,
   ];

@@ -7,6 +7,7 @@
  * it runs the same steps on the CPU at tiny sizes (how it is tested off the GPU machine).
  * Options: --out DIR (results.json, results.md), --tiny, --seconds S, --budget S (stop measuring after S).
  */
+import { configureEngineFromEnv } from '../../config/engine';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,9 @@ import { softmaxCrossEntropy } from '../../core/ml/in-process-trainer';
 import type { Architecture, ModelSpec } from '../../core/ml/model-spec';
 import { buildModel } from '../../core/ml/models';
 import { ensureTorchAddon, torchPython } from '../../infra/torch-native';
+
+// The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
+configureEngineFromEnv();
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
   say(`python with PyTorch: ${py ?? 'none found (python3, python, /usr/bin/python3; BGSTUDY_PYTHON)'}`);
   const build = path.join(out, 'addon');
   process.env.BGSTUDY_TORCH_ADDON = path.join(build, 'bgstudy_torch.node');
+  configureEngineFromEnv();
   const t0 = Date.now();
   const built = await ensureTorchAddon('required', (l) => say(`build: ${l}`), {
     source: path.join(root, 'native', 'torch', 'bgstudy_torch.cc'),

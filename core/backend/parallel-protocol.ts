@@ -4,6 +4,7 @@
  */
 import type { ModelSpec } from '../ml/model-spec';
 import type { OptimizerSpec, TrainerState } from '../ml/trainer';
+import type { EngineSettings } from './engine-settings';
 import type { BackendName } from './select-backend';
 
 /** Buffers every worker sees. Replaced (and re-sent) when a larger batch arrives. */
@@ -26,6 +27,8 @@ export interface WorkerInit {
   modelSpec: ModelSpec;
   optimizer: OptimizerSpec;
   backend: BackendName;
+  /** The parent's engine settings (a thread starts with fresh modules; absent from parents before them). */
+  engine?: EngineSettings;
 }
 
 export type ToWorker =

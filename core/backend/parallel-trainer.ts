@@ -14,6 +14,7 @@ import type { ModelSpec } from '../ml/model-spec';
 import type { Batch, OptimizerSpec, StepResult, StepTrainer, TrainerState } from '../ml/trainer';
 import type { FromWorker, SharedBuffers, ToWorker, WorkerInit } from './parallel-protocol';
 import type { BackendName } from './select-backend';
+import { engineSettings } from './engine-settings';
 
 export interface ParallelTrainerOptions {
   modelSpec: ModelSpec;
@@ -26,9 +27,8 @@ export interface ParallelTrainerOptions {
 
 /** Workers to use: the option, else BGSTUDY_WORKERS, else the number of cores. */
 export function defaultWorkers(requested?: number): number {
-  const n =
-    requested ??
-    (process.env.BGSTUDY_WORKERS ? Number(process.env.BGSTUDY_WORKERS) : os.availableParallelism());
+  const fromSettings = engineSettings().workers;
+  const n = requested ?? (fromSettings ? Number(fromSettings) : os.availableParallelism());
   if (!Number.isInteger(n) || n < 1)
     throw new Error(`workers must be a positive integer (BGSTUDY_WORKERS or --workers), got ${n}`);
   return n;
@@ -98,6 +98,7 @@ export class ParallelTrainer implements StepTrainer {
         modelSpec: options.modelSpec,
         optimizer: options.optimizer,
         backend,
+        engine: engineSettings(),
       };
       return new WorkerHandle(new Worker(path.join(__dirname, 'parallel-worker.cjs'), { workerData: init }));
     });

@@ -10,6 +10,7 @@ import { buildModel } from '../ml/models';
 import { softmaxCrossEntropy, readWeights, writeWeights } from '../ml/in-process-trainer';
 import { ExplicitOptimizer } from '../ml/optimizer';
 import type { FromWorker, SharedBuffers, ToWorker, WorkerInit } from './parallel-protocol';
+import { configureEngine } from './engine-settings';
 import { describeBackend, initBackend } from './select-backend';
 
 const port = parentPort!;
@@ -17,6 +18,7 @@ const init = workerData as WorkerInit;
 const send = (m: FromWorker) => port.postMessage(m);
 
 async function main(): Promise<void> {
+  if (init.engine) configureEngine(init.engine);
   const info = await initBackend({ backend: init.backend });
   const model = buildModel(init.modelSpec);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './backend-errors';
+import { engineSettings } from './engine-settings';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels';
 import { registerTfjsNodeKernels, TFJS_NODE_KERNELS } from './tfjs-node-kernels';
 import { initWebGpu } from './webgpu-backend';
@@ -25,7 +26,7 @@ export const BACKEND_NAMES = ['libtorch', 'tfjs-node-gpu', 'webgpu', 'tfjs-node'
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
-  /** A backend to use, or 'auto' (default: BGSTUDY_BACKEND, else 'auto'). */
+  /** A backend to use, or 'auto' (default: BGSTUDY_BACKEND via engineSettings(), else 'auto'). */
   backend?: BackendName | 'auto';
   /** In auto mode, accept a software WebGPU adapter (Mesa llvmpipe) too. Default false. */
   allowSoftwareWebGpu?: boolean;
@@ -52,7 +53,7 @@ export function packageVersion(pkg: string): string {
 
 /** The backend named by options or BGSTUDY_BACKEND; throws on an unknown name. */
 export function requestedBackend(options: BackendOptions = {}): BackendName | 'auto' {
-  const name = options.backend ?? process.env.BGSTUDY_BACKEND ?? 'auto';
+  const name = options.backend ?? engineSettings().backend ?? 'auto';
   if (name !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(name)) {
     throw new Error(
       `unknown backend "${name}" (BGSTUDY_BACKEND or --backend): use auto or one of ${BACKEND_NAMES.join(', ')}`,
@@ -78,7 +79,8 @@ function requireNative(pkg: string): void {
 
 /** A CUDA device the NVIDIA driver exposes (the driver's proc entry exists and CUDA_VISIBLE_DEVICES allows one). */
 function cudaGpuVisible(): boolean {
-  if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
+  const visible = engineSettings().cudaVisibleDevices;
+  if (visible === '' || visible === '-1') return false;
   return fs.existsSync('/proc/driver/nvidia/version') || fs.existsSync('/dev/nvidia0');
 }
 

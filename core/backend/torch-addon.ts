@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackendUnavailableError } from './backend-errors';
+import { engineSettings } from './engine-settings';
 
 export type ModelHandle = { readonly __torchModel: unique symbol };
 
@@ -67,7 +68,7 @@ export const TORCH_ADDON_DIR = path.join(ROOT, 'native', 'torch', 'build');
 
 /** Where the addon is (or would be). */
 export function torchAddonPath(): string {
-  return process.env.BGSTUDY_TORCH_ADDON || path.join(TORCH_ADDON_DIR, 'bgstudy_torch.node');
+  return engineSettings().torchAddon || path.join(TORCH_ADDON_DIR, 'bgstudy_torch.node');
 }
 
 /** What setup recorded about the build: the libtorch it linked and whether CPU training was faster than tfjs-node. */

@@ -12,6 +12,7 @@ import type { ModelSpec } from '../ml/model-spec';
 import { buildModel } from '../ml/models';
 import type { Batch, OptimizerSpec, StepResult, StepTrainer, TrainerState } from '../ml/trainer';
 import { BackendUnavailableError } from './backend-errors';
+import { engineSettings } from './engine-settings';
 import { loadTorchAddon, type ModelHandle, type TorchAddon } from './torch-addon';
 import { torchGraph, type TorchGraph } from './torch-graph';
 
@@ -48,7 +49,7 @@ function gpuName(): string | undefined {
 }
 
 export function resolveTorchDevice(addon: TorchAddon, wanted: TorchDevice | 'auto' | undefined): TorchDevice {
-  const asked = wanted ?? (process.env.BGSTUDY_TORCH_DEVICE as TorchDevice | 'auto' | undefined) ?? 'auto';
+  const asked = wanted ?? (engineSettings().torchDevice as TorchDevice | 'auto' | undefined) ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(asked))
     throw new Error(`BGSTUDY_TORCH_DEVICE must be auto, cpu or cuda, not "${asked}"`);
   const cuda = addon.info().cuda;
@@ -58,7 +59,7 @@ export function resolveTorchDevice(addon: TorchAddon, wanted: TorchDevice | 'aut
 }
 
 export function resolvePrecision(p: TorchPrecision | undefined): TorchPrecision {
-  const v = p ?? process.env.BGSTUDY_TORCH_PRECISION ?? 'fp32';
+  const v = p ?? engineSettings().torchPrecision ?? 'fp32';
   if (v !== 'fp32' && v !== 'bf16')
     throw new Error(`BGSTUDY_TORCH_PRECISION must be fp32 or bf16, not "${v}"`);
   return v;
@@ -82,9 +83,7 @@ export class TorchTrainer implements StepTrainer {
     if (!(optimizer.learningRate > 0))
       throw new Error(`optimizer learningRate must be > 0, got ${optimizer.learningRate}`);
     this.addon = loadTorchAddon();
-    this.addon.setThreads(
-      options.threads ?? (Number(process.env.BGSTUDY_WORKERS) || os.availableParallelism()),
-    );
+    this.addon.setThreads(options.threads ?? (Number(engineSettings().workers) || os.availableParallelism()));
     this.device = resolveTorchDevice(this.addon, options.device);
     const precision = resolvePrecision(options.precision);
     this.slotsPerVar = optimizer.name === 'adam' ? 2 : optimizer.momentum ? 1 : 0;

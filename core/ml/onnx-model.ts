@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import { engineSettings } from '../backend/engine-settings';
 import type { RawModel } from './classifier';
 
 /** The execution providers tried, best first; the first one that creates a session wins. */
@@ -17,7 +18,7 @@ async function ort(): Promise<typeof Ort> {
  * BGSTUDY_ONNX_PROVIDERS (e.g. "cuda,cpu") overrides.
  */
 export async function availableProviders(): Promise<string[]> {
-  const forced = process.env.BGSTUDY_ONNX_PROVIDERS;
+  const forced = engineSettings().onnxProviders;
   if (forced) return forced.split(',').map((p) => p.trim());
   const listed = new Set((await ort()).listSupportedBackends().map((b) => b.name));
   const dir = path.join(

@@ -1,7 +1,6 @@
 import { findVariant, type VariantName, VARIANTS, type VariantSection } from '../variants/registry';
-import { variantSpecSchema, XIAO_VARIANTS as XIAO } from '../variants/variant-spec';
+import { type VariantSpec, XIAO_VARIANTS as XIAO } from '../variants/variant-spec';
 import type { ResultRow, StudyResults } from './results';
-import { parseVariantLabel } from './variant-label';
 
 /** A report section; `trainedOnly`: it shows its variants only where a run was trained on them. */
 type Section = VariantSection & { trainedOnly?: boolean };
@@ -86,28 +85,24 @@ export function meanAccuracy(
   return xs.length ? mean(xs) : undefined;
 }
 
-/** A label's position on its section's axis: the variant's own order, else the registry's. */
-function orderOf(label: string): number {
-  const { name, params } = parseVariantLabel(label);
-  const order = findVariant(name)?.order;
-  if (!order) return XIAO_VARIANTS.indexOf(label);
-  const spec = variantSpecSchema.safeParse({ name, ...params });
-  return spec.success ? order(spec.data) : NaN;
+/** A variant's position on its section's axis: the variant's own order, else the upstream folders'. */
+function orderOf(spec: VariantSpec, label: string): number {
+  const order = findVariant(spec.name)?.order;
+  return order ? order(spec) : XIAO_VARIANTS.indexOf(label);
 }
 
-/** Every variant label a study touched (generated, tested or trained on). */
-function studyLabels(r: StudyResults): string[] {
-  const all = [...r.variants.map((v) => v.label), ...r.columns, ...r.rows.map((x) => x.trainVariant)];
-  return [...new Set(all)];
+/** Every variant the study touched (generated, tested or trained on: all are in `variants`), by label. */
+function studyVariants(r: StudyResults): Map<string, VariantSpec> {
+  return new Map(r.variants.map((v) => [v.label, v.spec]));
 }
 
 function labelsOf(r: StudyResults, factor: ExperimentFactor): string[] {
-  const hits = studyLabels(r).filter(
-    (l) =>
-      sectionOf(parseVariantLabel(l).name) === factor &&
+  const hits = [...studyVariants(r)].filter(
+    ([l, spec]) =>
+      sectionOf(spec.name) === factor &&
       (!SECTIONS.get(factor)?.trainedOnly || r.rows.some((x) => x.trainVariant === l)),
   );
-  return hits.sort((a, b) => orderOf(a) - orderOf(b));
+  return hits.sort(([a, x], [b, y]) => orderOf(x, a) - orderOf(y, b)).map(([l]) => l);
 }
 
 /**
@@ -119,6 +114,7 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
   const archs = [...new Set(r.rows.map((x) => x.arch))];
   const named = (arch: string, what: string) => (archs.length > 1 ? `${arch} ${what}` : what);
   const sections: ExperimentSection[] = [];
+  const specs = studyVariants(r);
   for (const factor of EXPERIMENT_FACTORS) {
     const variants = labelsOf(r, factor);
     if (variants.length === 0) continue;
@@ -140,7 +136,7 @@ export function selectExperiments(r: StudyResults): ExperimentSection[] {
           }
       } else {
         for (const x of variants) {
-          const xValue = sweep ? Number(parseVariantLabel(x).params[sweep.param]) : null;
+          const xValue = sweep ? Number((specs.get(x) as Record<string, unknown>)[sweep.param]) : null;
           const onOriginal = meanAccuracy(r.rows, arch, 'original', x);
           if (onOriginal !== undefined)
             points.push({ series: named(arch, 'trained on original'), x, xValue, accuracy: onOriginal });

@@ -1,8 +1,10 @@
-import type { EpochMetrics, RunSummary } from '../../common/contracts';
+import type { EpochMetrics, RunSummary } from '../contracts';
 import type { PreparedDataset } from '../data/prepare';
 import type { StudyPlan } from '../spec/plan';
+import { modelNameOf, readPlanRuns, trainedOnOf } from '../spec/planned-run';
 import { BOOTSTRAP_RESAMPLES } from '../stats/bootstrap';
 import { type Estimate, meanInterval } from '../stats/intervals';
+import type { VariantSpec } from '../variants/variant-spec';
 import { type EvalDetails, NO_DETAILS } from './eval-details';
 import { leaksMarkdown } from './leak-section';
 import { masksMarkdown } from './mask-section';
@@ -76,7 +78,8 @@ export interface StudyResults {
   source: StudyPlan['dataset'];
   columns: string[];
   rows: ResultRow[];
-  variants: { id: string; label: string; manifestKey: string | null }[];
+  /** Every variant instance: its label (the column name), the variant itself (name + typed parameters). */
+  variants: StudyVariant[];
   compareWithPaper: boolean;
   /** Rows of the same (model, train variant) over their seeds: mean and t interval. */
   seedGroups: SeedGroup[];
@@ -88,6 +91,14 @@ export interface FailedRun {
   runId: string;
   label: string;
   error: string;
+}
+
+/** A variant instance in results.json; `spec` is absent in documents written before it (readStudyResults fills it). */
+export interface StudyVariant {
+  id: string;
+  label: string;
+  spec: VariantSpec;
+  manifestKey: string | null;
 }
 
 /** One (model, train variant) over its seeds: each number's mean and 95% t interval across seeds. */
@@ -139,7 +150,8 @@ export function buildResults(input: {
   /** Per-image results read back from the evaluation documents (loadEvalDetails); without them, no intervals. */
   details?: EvalDetails;
 }): StudyResults {
-  const { plan } = input;
+  // Plans from before the tagged-union runs (a study in flight, an aggregateResults retried) are read too.
+  const plan = readPlanRuns(input.plan);
   const details = input.details ?? NO_DETAILS;
   const columns = plan.tests.map((t) => t.label);
   const rows: ResultRow[] = input.runs.map((r) => {
@@ -166,11 +178,12 @@ export function buildResults(input: {
     return {
       runId: r.runId,
       label: r.label,
-      arch: planned?.arch ?? '?',
-      trainVariant: planned?.trainLabel ?? '?',
-      seed: planned?.seed ?? 0,
+      arch: planned ? modelNameOf(planned) : '?',
+      trainVariant: planned ? trainedOnOf(planned) : '?',
+      seed: planned && planned.kind !== 'pretrained' ? planned.seed : 0,
       inputSize: planned?.inputSize ?? 0,
-      epochs: planned?.epochs ?? 0,
+      // What was trained: one curve point per epoch the run's training returned (none for a model as it came).
+      epochs: r.train.curves.length,
       accuracy,
       accuracyInterval: accuracyCi,
       bgGap: same !== undefined && rand !== undefined ? same - rand : null,
@@ -227,6 +240,7 @@ export function buildResults(input: {
     variants: plan.variants.map((v) => ({
       id: v.id,
       label: v.label,
+      spec: v.spec,
       manifestKey: input.variantKeys[v.id] ?? null,
     })),
     compareWithPaper: plan.compareWithPaper,

@@ -1,4 +1,4 @@
-import type { EvaluateOutput, SaliencyOutput } from '../../common/contracts';
+import type { EvaluateOutput, SaliencyOutput } from '../contracts';
 import { deriveSeed } from '../data/rng';
 import { bootstrapMean, bootstrapStatistic } from '../stats/bootstrap';
 import { wilsonInterval } from '../stats/intervals';

@@ -1,11 +1,13 @@
 import { SpecValidationError } from '../../common/errors';
 import type { SourceSpec } from '../data/source-spec';
 import { hashOf } from '../hash';
-import { type PretrainedModelInput, toPretrainedInput } from '../ml/pretrained-spec';
+import { toPretrainedInput } from '../ml/pretrained-spec';
 import type { FinetuneSettings } from '../ml/finetune-spec';
-import type { OptimizerSpec } from '../ml/trainer';
 import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
+import type { PlannedRun } from './planned-run';
 import { formatIssues, type StudySpec } from './study-spec';
+
+export type { PlannedRun } from './planned-run';
 
 /** One variant to generate: a concrete spec and, for paired variants, the pairing seed. */
 export interface PlannedVariant {
@@ -15,29 +17,6 @@ export interface PlannedVariant {
   label: string;
   spec: VariantSpec;
   seed: number;
-}
-
-/**
- * One (model, train variant, seed) training run and what it is tested on; or, with `pretrained`, a model
- * imported instead of trained (arch is then its name, trainLabel "pretrained", epochs 0); or, with both
- * `pretrained` and `finetune`, that model fine-tuned on a train variant (arch `<name>-ft`).
- */
-export interface PlannedRun {
-  runId: string;
-  label: string;
-  /** An Architecture for trained runs; the model's name for pretrained ones. */
-  arch: string;
-  inputSize: number;
-  seed: number;
-  trainVariantId: string;
-  trainLabel: string;
-  epochs: number;
-  batch: number;
-  optimizer: OptimizerSpec;
-  augment: boolean;
-  checkpointEveryBatches: number;
-  pretrained?: PretrainedModelInput;
-  finetune?: FinetuneSettings;
 }
 
 /** A report column: a test variant, evaluated on each of its pairings and averaged. */
@@ -143,7 +122,7 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
         };
         const runId = hashOf({ dataset: spec.dataset, run: body, variant: byLabel.get(trainLabel) });
         if (runs.some((r) => r.runId === runId)) continue;
-        runs.push({ runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
+        runs.push({ kind: 'trained', runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
       }
     }
   });
@@ -155,18 +134,10 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
     names.add(m.name);
     const pretrained = toPretrainedInput(m);
     runs.push({
+      kind: 'pretrained',
       runId: hashOf({ pretrained }),
       label: `${m.name} (pretrained ${m.source})`,
-      arch: m.name,
       inputSize: pretrained.preprocess.inputSize,
-      seed: 0,
-      trainVariantId: '',
-      trainLabel: 'pretrained',
-      epochs: 0,
-      batch: 0,
-      optimizer: { name: 'adam', learningRate: 0 },
-      augment: false,
-      checkpointEveryBatches: 0,
       pretrained,
     });
     // Each fine-tune is a run of its own, reported beside the model as it came.
@@ -196,10 +167,13 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
           variant: byLabel.get(trainLabel),
         });
         if (runs.some((r) => r.runId === runId)) continue;
+        // `arch` is in the run id's inputs only (ids of earlier plans stay); the run names its base model.
+        const { arch: _arch, ...loop } = body;
         runs.push({
+          kind: 'finetuned',
           runId,
           label: `${m.name}-ft-${trainLabel} (seed ${seed})`,
-          ...body,
+          ...loop,
           pretrained,
           finetune,
         });

@@ -5,10 +5,11 @@
  * follow a fixed recipe so tests can recompute what the report must show from results.json.
  */
 import sharp from 'sharp';
-import type { EpochMetrics } from '../../common/contracts';
+import type { EpochMetrics } from '../../core/contracts';
 import { prepareDataset, type PreparedDataset } from '../../core/data/prepare';
 import { buildResults, type StudyResults } from '../../core/report/results';
 import { planStudy, type StudyPlan } from '../../core/spec/plan';
+import { modelNameOf, trainedOnOf } from '../../core/spec/planned-run';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { materializeVariant } from '../../core/variants/materialize';
 import type { ArtifactStore } from '../../store/artifact-store';
@@ -128,7 +129,7 @@ export function constructRunSummaries(plan: StudyPlan, k: number): RunSummary[] 
   for (const run of plan.runs) {
     const tests = plan.tests.map((t) => {
       const evaluations = t.variantIds.map((variantId) => {
-        const accuracy = fakeAccuracy(run.arch, run.trainLabel, t.label);
+        const accuracy = fakeAccuracy(modelNameOf(run), trainedOnOf(run), t.label);
         const confusion = fakeConfusion(k, 4, accuracy);
         return {
           variantId,
@@ -159,7 +160,7 @@ export function constructRunSummaries(plan: StudyPlan, k: number): RunSummary[] 
       train: {
         runId: run.runId,
         modelKey: `test-input/models/${run.runId}`,
-        curves: fakeCurves(run.runId, run.epochs),
+        curves: fakeCurves(run.runId, run.kind === 'pretrained' ? 0 : run.epochs),
         backend: 'test input (no training)',
         resumedFrom: null,
         batchesTrainedThisAttempt: 0,
@@ -171,7 +172,7 @@ export function constructRunSummaries(plan: StudyPlan, k: number): RunSummary[] 
         foregrounds: 4,
         backgrounds: 4,
         adversarialAccuracy: (4 - vulnerable) / 4,
-        cleanAccuracy: fakeAccuracy(run.arch, run.trainLabel, 'original'),
+        cleanAccuracy: fakeAccuracy(modelNameOf(run), trainedOnOf(run), 'original'),
         resultKey: `test-input/challenge/${run.runId}.json`,
       },
       saliency,

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createEvaluateActivities } from '../../activities/evaluate';
 import { createTrainActivities } from '../../activities/train';
-import type { TrainRunInput } from '../../common/contracts';
+import type { TrainRunInput } from '../../core/contracts';
 import { prepareDataset } from '../../core/data/prepare';
 import { InProcessTrainer } from '../../core/ml/in-process-trainer';
 import type { ModelSpec } from '../../core/ml/model-spec';

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { startStudy } from '../../client/start-study';
-import type { TrainRunOutput } from '../../common/contracts';
+import type { TrainRunOutput } from '../../core/contracts';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store';
 import { S3ArtifactStore } from '../../store/s3-store';

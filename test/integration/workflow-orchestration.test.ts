@@ -14,7 +14,7 @@ import type { createDatasetActivities } from '../../activities/dataset';
 import type { createReportActivities } from '../../activities/report';
 import type { createStudyActivities } from '../../activities/study';
 import type { createVariantActivities } from '../../activities/variants';
-import type { TrainEvalActivities, TrainRunOutput } from '../../common/contracts';
+import type { TrainEvalActivities, TrainRunOutput } from '../../core/contracts';
 import { planStudy } from '../../core/spec/plan';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { workflowBundle } from '../../workers/create-worker';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createEvaluateActivities } from '../../activities/evaluate';
 import { createTrainActivities, type OpenSource } from '../../activities/train';
-import type { FinetuneRunInput } from '../../common/contracts';
+import type { FinetuneRunInput } from '../../core/contracts';
 import { SpecValidationError } from '../../common/errors';
 import type { SampleSource } from '../../core/data/sample';
 import { loadFinetuneBase, prepareFinetuneModel } from '../../core/ml/finetune';

@@ -39,10 +39,13 @@ test('a pretrained model is a run next to the trained ones: imported, not traine
     }),
   );
   assert.equal(plan.runs.length, 3);
-  const [, r50, mine] = plan.runs;
-  assert.equal(r50!.trainLabel, 'pretrained');
-  assert.equal(r50!.arch, 'resnet50');
-  assert.deepEqual(r50!.pretrained!.preprocess, {
+  const [trained, r50, mine] = [plan.runs[0]!, plan.runs[1]!, plan.runs[2]!];
+  assert.equal(trained.kind, 'trained');
+  assert.ok(r50.kind === 'pretrained' && mine.kind === 'pretrained');
+  // Nothing trained: no schedule, no train variant, no architecture standing in for the model's name.
+  assert.deepEqual(Object.keys(r50).sort(), ['inputSize', 'kind', 'label', 'pretrained', 'runId']);
+  assert.equal(r50.pretrained.name, 'resnet50');
+  assert.deepEqual(r50.pretrained.preprocess, {
     inputSize: 224,
     resizeShorter: 256,
     mean: [...IMAGENET_MEAN],
@@ -50,11 +53,11 @@ test('a pretrained model is a run next to the trained ones: imported, not traine
     range: 1,
     layout: 'NCHW',
   });
-  assert.equal(mine!.pretrained!.preprocess.layout, 'NHWC');
-  assert.equal(mine!.pretrained!.preprocess.resizeShorter, undefined);
-  assert.notEqual(r50!.runId, mine!.runId);
+  assert.equal(mine.pretrained.preprocess.layout, 'NHWC');
+  assert.equal(mine.pretrained.preprocess.resizeShorter, undefined);
+  assert.notEqual(r50.runId, mine.runId);
   const keys = Object.fromEntries(plan.variants.map((v) => [v.id, `variants/${v.id}`]));
-  const input = runInputOf(plan, r50!, keys, 3, { gpuTaskQueue: 'g', heartbeatTimeout: '1m' });
+  const input = runInputOf(plan, r50, keys, 3, { gpuTaskQueue: 'g', heartbeatTimeout: '1m' });
   assert.equal(input.train, undefined);
   assert.equal(input.pretrained!.model.uri, 'models/r50.onnx');
   assert.deepEqual(
@@ -62,7 +65,7 @@ test('a pretrained model is a run next to the trained ones: imported, not traine
     ['original', 'mixed_rand'],
   );
   // The same entry plans the same run id (child workflow ids stay stable across resubmissions).
-  assert.equal(planStudy(parseStudySpec({ ...base, models: [resnet] })).runs[1]!.runId, r50!.runId);
+  assert.equal(planStudy(parseStudySpec({ ...base, models: [resnet] })).runs[1]!.runId, r50.runId);
 });
 
 test('bad model entries are rejected naming the field', () => {
@@ -100,8 +103,7 @@ test('a fine-tune is one run per (variant, seed) beside the model as it came', (
   const plan = planStudy(parseStudySpec(spec));
   assert.equal(plan.runs.length, 5);
   const [pre, ...ft] = plan.runs;
-  assert.equal(pre!.trainLabel, 'pretrained');
-  assert.equal(pre!.finetune, undefined);
+  assert.equal(pre!.kind, 'pretrained');
   // The model's own run keeps its id whether or not it is also fine-tuned.
   assert.equal(planStudy(parseStudySpec({ ...spec, models: [tfjsModel] })).runs[0]!.runId, pre!.runId);
   assert.deepEqual(
@@ -114,7 +116,8 @@ test('a fine-tune is one run per (variant, seed) beside the model as it came', (
     ],
   );
   const r = ft[0]!;
-  assert.equal(r.arch, 'mine-ft');
+  assert.ok(r.kind === 'finetuned');
+  assert.equal(r.pretrained.name, 'mine');
   assert.equal(r.trainLabel, 'mixed_rand');
   assert.deepEqual(r.finetune, { head: 'replace', trainable: 'head' });
   assert.deepEqual(r.optimizer, { name: 'adam', learningRate: 0.0001 });

@@ -16,6 +16,7 @@ import { renderHtmlReport } from '../../core/report/html-report';
 import { paperRowFor, paperValue, XIAO_2021 } from '../../core/report/paper-reference';
 import { pickSamples } from '../../core/report/report-assets';
 import { buildResults, resultsMarkdown, type StudyResults } from '../../core/report/results';
+import { readStudyResults } from '../../core/report/stored-results';
 import { parseVariantLabel } from '../../core/report/variant-label';
 import { renderVegaLiteSvg } from '../../core/report/vega-svg';
 import { planStudy } from '../../core/spec/plan';
@@ -137,6 +138,22 @@ test('paper numbers map to rows of the same architecture and training variant on
   assert.ok(compared.rows.filter((x) => x.model === 'small_cnn').every((x) => x.paperRow === null));
   const notCompared = accuracyTable(resultsFor({ ...FIXTURE_SPEC, report: { compareWithPaper: false } }));
   assert.ok(notCompared.rows.every((x) => x.paperRow === null && x.cells.every((c) => c.paper === null)));
+});
+
+test('results.json written before variants carried their spec reads back as today (specs from the labels)', () => {
+  const today = resultsFor(preset('slides'));
+  const blur = today.variants.find((v) => v.label === 'bg_blur(sigma=4)')!;
+  assert.deepEqual(blur.spec, { name: 'bg_blur', sigma: 4 });
+  const before = JSON.parse(JSON.stringify(today)) as StudyResults;
+  for (const v of before.variants) delete (v as Partial<typeof v>).spec;
+  const read = readStudyResults(before);
+  assert.deepEqual(read, JSON.parse(JSON.stringify(today)));
+  assert.deepEqual(selectExperiments(read), selectExperiments(today));
+  before.variants[0]!.label = 'bg_warp(k=2)';
+  assert.throws(
+    () => readStudyResults(before, 'reports/x/results.json'),
+    /reports\/x\/results.json: variant .*bg_warp\(k=2\)/,
+  );
 });
 
 test('experiment sections: the quick preset is Xiao only; the slides preset has every slide factor', () => {

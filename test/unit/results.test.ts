@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { EvaluateOutput } from '../../common/contracts';
+import type { EvaluateOutput } from '../../core/contracts';
 import type { EvalDetails } from '../../core/report/eval-details';
 import { renderHtmlReport } from '../../core/report/html-report';
 import { buildResults, resultsCsv, resultsMarkdown } from '../../core/report/results';

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { configureEngineFromEnv } from '../../config/engine';
+import { configureEngine } from '../../core/backend/engine-settings';
 import { BACKEND_NAMES, describeBackend, initBackend } from '../../core/backend/select-backend';
 
 /** tfjs's own name for each of ours (libtorch trains outside tfjs; it also sets up the best tfjs backend). */
@@ -14,9 +16,8 @@ const TF_NAME: Record<string, string> = {
 
 test('auto picks the first usable backend in order and says why it skipped the others', async () => {
   const lines: string[] = [];
-  const saved = process.env.BGSTUDY_BACKEND;
-  delete process.env.BGSTUDY_BACKEND;
-  try {
+  configureEngine({});
+  {
     const info = await initBackend({ log: (l) => lines.push(l) });
     assert.equal(tf.getBackend(), TF_NAME[info.name === 'libtorch' ? String(info.details.tfjs) : info.name]);
     const skipped = lines.filter((l) => l.includes(' skipped: ')).map((l) => l.split(' ')[1]);
@@ -26,8 +27,6 @@ test('auto picks the first usable backend in order and says why it skipped the o
     // The math works on whatever was picked (await data(): webgpu has no dataSync).
     const y = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
     assert.deepEqual(Array.from(await y.data()), [19, 22, 43, 50]);
-  } finally {
-    if (saved !== undefined) process.env.BGSTUDY_BACKEND = saved;
   }
 });
 
@@ -36,15 +35,16 @@ test('wasm reports SIMD and the project kernels; BGSTUDY_BACKEND and the option 
   assert.equal(tf.getBackend(), 'wasm');
   assert.match(String(wasm.details.projectKernels), /Conv2DBackpropFilter/);
   assert.match(describeBackend(wasm), /^wasm \(@tensorflow\/tfjs-backend-wasm 4\.22\.0; .*simd=/);
-  process.env.BGSTUDY_BACKEND = 'cpu';
+  // The variable as a worker or the CLI reads it at start (config/engine.ts).
+  configureEngineFromEnv({ BGSTUDY_BACKEND: 'cpu' });
   try {
     assert.equal((await initBackend()).name, 'cpu');
     assert.equal(tf.getBackend(), 'cpu');
     assert.equal((await initBackend({ backend: 'wasm' })).name, 'wasm');
-    process.env.BGSTUDY_BACKEND = 'tpu';
-    await assert.rejects(initBackend(), /unknown backend "tpu"/);
+    configureEngineFromEnv({ BGSTUDY_BACKEND: 'tpu' });
+    await assert.rejects(initBackend(), /unknown backend "tpu" \(BGSTUDY_BACKEND or --backend\)/);
   } finally {
-    delete process.env.BGSTUDY_BACKEND;
+    configureEngine({});
   }
 });
 

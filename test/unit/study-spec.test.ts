@@ -37,7 +37,7 @@ test('every preset is a valid spec with a plan', () => {
 test('sweeps expand, bare names select every instance, paired test variants repeat', () => {
   const plan = planStudy(parseStudySpec({ ...base, evaluate: { pairingRepeats: 2 } }));
   assert.deepEqual(
-    plan.runs.map((r) => r.trainLabel),
+    plan.runs.map((r) => (r.kind === 'trained' ? r.trainLabel : r.kind)),
     ['original', 'bg_blur(sigma=2)', 'bg_blur(sigma=8)'],
   );
   const mixed = plan.tests.find((t) => t.label === 'mixed_rand');

@@ -3,9 +3,9 @@
  * and small JSON only. Workflows import these types; activities/train.ts and activities/evaluate.ts
  * implement them.
  */
-import type { ModelSpec } from '../core/ml/model-spec';
-import type { PretrainedModelInput } from '../core/ml/pretrained-spec';
-import type { OptimizerSpec } from '../core/ml/trainer';
+import type { ModelSpec } from './ml/model-spec';
+import type { PretrainedModelInput } from './ml/pretrained-spec';
+import type { OptimizerSpec } from './ml/trainer';
 
 export interface EpochMetrics {
   epoch: number;
