@@ -8,6 +8,8 @@ import { parseVariantLabel } from './variant-label';
  * labels. A label that names no valid variant is refused naming it.
  */
 export function readStudyResults(raw: StudyResults, where = 'results.json'): StudyResults {
+  // Nothing to read back where a document lists no variants (stand-ins that carry only what is looked up).
+  if (!Array.isArray(raw.variants)) return raw;
   const variants = raw.variants.map((v: Omit<StudyVariant, 'spec'> & { spec?: unknown }): StudyVariant => {
     const { name, params } = parseVariantLabel(v.label);
     const parsed = variantSpecSchema.safeParse(v.spec ?? { name, ...params });
