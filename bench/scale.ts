@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStudy } from '../client/start-study';
 import { mapLimit } from '../common/map-limit';
+import { XIAO_VARIANTS } from '../core/variants/variant-spec';
 import { FsArtifactStore } from '../store/fs-store';
 import { cpuActivities, gpuActivities } from '../workers/activities';
 import { installRuntime } from '../workers/runtime';
@@ -37,16 +38,6 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const list = (name: string, fallback: string) => (opt(name) ?? fallback).split(',').map(Number);
-const XIAO = [
-  'original',
-  'only_bg_b',
-  'only_bg_t',
-  'no_fg',
-  'only_fg',
-  'mixed_same',
-  'mixed_rand',
-  'mixed_next',
-];
 
 async function call<R>(fn: () => Promise<R>): Promise<R> {
   return new MockActivityEnvironment().run(fn);
@@ -78,7 +69,7 @@ function dataSpec(images: number, size: number) {
     version: 1,
     name: `scale-${images}`,
     dataset: { source: 'synthetic', classes, perClass: { train, val: perClass - train }, size, seed: 1 },
-    variants: XIAO,
+    variants: XIAO_VARIANTS,
     train: [{ model: 'small_cnn', on: ['original'], epochs: 1, batch: 64 }],
     evaluate: { on: ['original'] },
   };
