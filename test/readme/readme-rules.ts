@@ -149,6 +149,8 @@ export const RULES: Rule[] = [
   {
     match: /^npx bgstudy data export <manifestKey> --out exported$/,
     values: { '<manifestKey>': '<synthetic>' },
+    // Into the check's scratch folder, not the checkout (where lint would then read its JSON).
+    inputs: { exported: 'exported' },
     expect: /images in \d+ files -> /,
   },
   {
