@@ -39,11 +39,15 @@ export function createReportActivities(deps: { store: ArtifactStore; reportRoot?
       const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(plan)) : undefined;
       const keyOf = (n: keyof typeof REPORT_FILES) => `${prefix}/${REPORT_FILES[n]}`;
       const htmlPath = reportDir && path.join(reportDir, REPORT_FILES.html);
-      // A rerun whose inputs and report code are unchanged reuses the stored files instead of rendering them.
-      const stamp = reportStamp(input, codeFingerprint());
+      // Per-image outcomes for the intervals are read from the evaluation documents, not carried in payloads.
+      const details = await loadEvalDetails(deps.store, input.runs);
+      const results = buildResults({ ...input, details });
+      // A rerun whose results and report code are unchanged reuses the stored files instead of rendering them.
+      // The stamp is taken over results.json, not over the inputs: those also say what a rerun reused.
+      const stamp = reportStamp(results, codeFingerprint());
       const reused = await reuseReport(deps.store, prefix, stamp, reportDir);
       if (reused) {
-        activityHooks().info('report unchanged: same inputs and report code', {
+        activityHooks().info('report unchanged: same results and report code', {
           prefix,
           reportDir,
           filesWritten: reused.written,
@@ -56,9 +60,6 @@ export function createReportActivities(deps: { store: ArtifactStore; reportRoot?
           htmlPath,
         };
       }
-      // Per-image outcomes for the intervals are read from the evaluation documents, not carried in payloads.
-      const details = await loadEvalDetails(deps.store, input.runs);
-      const results = buildResults({ ...input, details });
       const written = await writeStudyReport(deps.store, results, {
         toStore: true,
         localDir: reportDir,

@@ -41,12 +41,12 @@ export function reportFolderName(study: { name: string; studyHash: string }): st
 }
 
 /**
- * The stamp of a report: its inputs (artifacts they name are content-addressed) and a fingerprint of the code
- * that renders them. Equal stamps render byte-identical files, so an unchanged rerun can skip rendering
+ * The stamp of a report: its results (the artifacts they name are content-addressed) and a fingerprint of the
+ * code that renders them. Equal stamps render byte-identical files, so an unchanged rerun can skip rendering
  * (seconds of chart layout).
  */
-export function reportStamp(inputs: unknown, code: string): string {
-  return hashOf({ inputs, code }, 32);
+export function reportStamp(results: StudyResults, code: string): string {
+  return hashOf({ results, code }, 32);
 }
 
 /**

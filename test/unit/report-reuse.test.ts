@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createReportActivities, type AggregateInput } from '../../activities/report';
+import { buildResults } from '../../core/report/results';
 import { reportStamp } from '../../core/report/write-report';
 import { planStudy } from '../../core/spec/plan';
 import { parseStudySpec } from '../../core/spec/study-spec';
@@ -17,7 +18,8 @@ import { constructRunSummaries, FIXTURE_SPEC } from '../helpers/report-fixture';
 
 const CLASSES = ['disk', 'square', 'triangle', 'plus'];
 
-function aggregateInput(cancelled: boolean): AggregateInput {
+/** `reused`: what a rerun's dataset stage says (it found the stored dataset); the results do not change. */
+function aggregateInput(cancelled: boolean, reused = false): AggregateInput {
   const plan = planStudy(parseStudySpec(FIXTURE_SPEC));
   return {
     plan,
@@ -29,7 +31,7 @@ function aggregateInput(cancelled: boolean): AggregateInput {
       counts: { train: 24, val: 16 },
       skippedCount: 0,
       skipped: [],
-      reused: false,
+      reused,
     },
     variantKeys: {},
     runs: constructRunSummaries(plan, CLASSES.length),
@@ -66,7 +68,8 @@ test('aggregateResults: an unchanged rerun writes nothing and does not render; a
       'the stamp is written',
     );
 
-    const again = await report.aggregateResults(aggregateInput(false));
+    // A rerun's inputs say the dataset was reused; its results, and so its report, are the same.
+    const again = await report.aggregateResults(aggregateInput(false, true));
     assert.deepEqual(again, first);
     assert.deepEqual(await files(root), before, 'an unchanged rerun writes no file, in the store or locally');
 
@@ -91,9 +94,13 @@ test('aggregateResults: an unchanged rerun writes nothing and does not render; a
   }
 });
 
-test('reportStamp: the same inputs under other code, or other inputs, never share a stamp', () => {
-  const a = aggregateInput(false);
-  assert.equal(reportStamp(a, 'code-1'), reportStamp(aggregateInput(false), 'code-1'));
+test('reportStamp: the same results under other code, or other results, never share a stamp', () => {
+  const resultsOf = (cancelled: boolean) => {
+    const { plan, specKey, dataset, variantKeys, runs } = aggregateInput(cancelled);
+    return buildResults({ plan, specKey, dataset, variantKeys, runs, cancelled });
+  };
+  const a = resultsOf(false);
+  assert.equal(reportStamp(a, 'code-1'), reportStamp(resultsOf(false), 'code-1'));
   assert.notEqual(reportStamp(a, 'code-1'), reportStamp(a, 'code-2'));
-  assert.notEqual(reportStamp(a, 'code-1'), reportStamp(aggregateInput(true), 'code-1'));
+  assert.notEqual(reportStamp(a, 'code-1'), reportStamp(resultsOf(true), 'code-1'));
 });
