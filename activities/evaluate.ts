@@ -209,6 +209,34 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     );
   };
 
+  /**
+   * `each` on the val split of every target, in order, sources opened one at a time; targets that share a label
+   * space share one loaded model (the batched activities load it once, not once per variant).
+   */
+  const withEachSource = async <T extends { manifestKey: string }>(
+    model: { modelKey: string; modelSpec?: ModelSpec },
+    targets: T[],
+    each: (c: Classifier, source: Source, t: T, n: number) => Promise<void>,
+  ): Promise<void> => {
+    let loaded: { classes: string; c: Classifier; dispose: () => Promise<void> } | undefined;
+    try {
+      for (const [n, t] of targets.entries()) {
+        const source = await openSource(store, t.manifestKey, 'val');
+        const classes = JSON.stringify(source.classes);
+        if (loaded?.classes !== classes) {
+          await loaded?.dispose();
+          loaded = {
+            classes,
+            ...(await openClassifier(store, model.modelKey, model.modelSpec, source.classes, t.manifestKey)),
+          };
+        }
+        await each(loaded.c, source, t, n);
+      }
+    } finally {
+      await loaded?.dispose();
+    }
+  };
+
   return {
     /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
     async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
@@ -238,36 +266,18 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const keys = input.variants.map((v) => accKey({ ...input, ...v }));
       const values = await Promise.all(keys.map((k) => tryGetJson<VariantEvaluation>(store, k)));
       const missing = input.variants.map((_, i) => i).filter((i) => values[i] === undefined);
-      // Sources opened one at a time; variants that share a label space share one loaded model.
-      let loaded: { classes: string; c: Classifier; dispose: () => Promise<void> } | undefined;
-      try {
-        for (const [n, i] of missing.entries()) {
-          const v = input.variants[i]!;
-          const source = await openSource(store, v.manifestKey, 'val');
-          const classes = JSON.stringify(source.classes);
-          if (loaded?.classes !== classes) {
-            await loaded?.dispose();
-            loaded = {
-              classes,
-              ...(await openClassifier(
-                store,
-                input.modelKey,
-                input.modelSpec,
-                source.classes,
-                v.manifestKey,
-              )),
-            };
-          }
-          const value = await evaluateOne(loaded.c, source, { ...input, ...v }, hooks.signal, (done, total) =>
+      await withEachSource(
+        input,
+        missing.map((i) => ({ ...input.variants[i]!, i })),
+        async (c, source, v, n) => {
+          const value = await evaluateOne(c, source, { ...input, ...v }, hooks.signal, (done, total) =>
             hooks.heartbeat({ variant: n, variants: missing.length, done, total }),
           );
           hooks.signal?.throwIfAborted(); // a stopped attempt writes nothing
-          await putJson(store, keys[i]!, value);
-          values[i] = value;
-        }
-      } finally {
-        await loaded?.dispose();
-      }
+          await putJson(store, keys[v.i]!, value);
+          values[v.i] = value;
+        },
+      );
       return input.variants.map((v, i) => accOutput(v.variantId, values[i]!, keys[i]!));
     },
 
@@ -378,35 +388,24 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const keys = targets.map(saliencyKeys);
       const values = await Promise.all(keys.map((k) => tryGetJson<SaliencyResult>(store, k.resultKey)));
       const missing = targets.map((_, i) => i).filter((i) => values[i] === undefined);
-      let loaded: { classes: string; c: Classifier; dispose: () => Promise<void> } | undefined;
-      try {
-        for (const [n, i] of missing.entries()) {
-          const t = targets[i]!;
-          const source = await openSource(store, t.manifestKey, 'val');
-          const classes = JSON.stringify(source.classes);
-          if (loaded?.classes !== classes) {
-            await loaded?.dispose();
-            loaded = {
-              classes,
-              ...(await openClassifier(store, t.modelKey, t.modelSpec, source.classes, t.manifestKey)),
-            };
-          }
+      await withEachSource(
+        input,
+        missing.map((i) => ({ ...targets[i]!, i })),
+        async (c, source, t, n) => {
           const value = await saliencyOne(
             store,
-            loaded.c,
+            c,
             source,
             t,
-            keys[i]!.gridKey,
+            keys[t.i]!.gridKey,
             hooks.signal,
             (done, total) => hooks.heartbeat({ variant: n, variants: missing.length, done, total }),
           );
           hooks.signal?.throwIfAborted(); // a stopped attempt writes nothing more
-          await putJson(store, keys[i]!.resultKey, value);
-          values[i] = value;
-        }
-      } finally {
-        await loaded?.dispose();
-      }
+          await putJson(store, keys[t.i]!.resultKey, value);
+          values[t.i] = value;
+        },
+      );
       return targets.map((t, i) => saliencyOutput(t.variantId, values[i]!, keys[i]!));
     },
   };
