@@ -20,6 +20,7 @@ import { evaluateSource } from '../core/ml/evaluate';
 import type { ModelArtifact } from '../core/ml/model-artifact';
 import type { ModelSpec } from '../core/ml/model-spec';
 import { occlusionSaliency } from '../core/ml/occlusion';
+import { availableProviders } from '../core/ml/onnx-model';
 import { loadPretrainedClassifier, type PretrainedArtifact } from '../core/ml/pretrained';
 import {
   backendInfo,
@@ -73,15 +74,27 @@ const saliencyManyInputSchema = saliencyInputSchema.omit({ manifestKey: true, va
 const EVAL_BATCH = 64;
 
 /**
- * `evals/<run hash>/<kind>-<hash of inputs, engine and code version>.json`: one folder per trained model. The
- * engine (core/backend/engine-id.ts) that runs it here is part of the key: another engine's numbers are another
- * result. A model trained here (`modelSpec` given) runs on the worker's engine in fp32; imported and fine-tuned
- * models on its tfjs backend.
+ * The engine that runs the model behind `input` on this worker: a model trained here (`modelSpec` given) runs on
+ * the worker's engine in fp32; an imported ONNX model on onnxruntime with the first provider it tries; tfjs
+ * models (imported or fine-tuned here) on the worker's tfjs backend.
  */
-function evalKey(input: { modelKey: string; modelSpec?: ModelSpec }, kind: string, inputs: object): string {
-  const { modelKey } = input;
+async function engineOf(
+  store: ArtifactStore,
+  input: { modelKey: string; modelSpec?: ModelSpec },
+): Promise<string> {
+  if (input.modelSpec) return modelEngineId('fp32');
+  const doc = await getJson<ModelArtifact | PretrainedArtifact>(store, input.modelKey);
+  if ('kind' in doc && doc.kind === 'pretrained' && doc.source === 'onnx')
+    return `onnxruntime-${(await availableProviders())[0] ?? 'cpu'}`;
+  return tfjsEngineId();
+}
+
+/**
+ * `evals/<run hash>/<kind>-<hash of inputs, engine and code version>.json`: one folder per trained model. The
+ * engine that runs it here (engineOf) is part of the key: another engine's numbers are another result.
+ */
+function evalKey(modelKey: string, engine: string, kind: string, inputs: object): string {
   const run = /^runs\/([^/]+)\//.exec(modelKey)?.[1] ?? hashOf(modelKey);
-  const engine = input.modelSpec ? modelEngineId('fp32') : tfjsEngineId();
   return `evals/${run}/${kind}-${hashOf({ ...inputs, modelKey, engine, code: EVAL_CODE_VERSION })}`;
 }
 
@@ -141,8 +154,8 @@ type Source = Awaited<ReturnType<OpenSource>>;
 type Target = { modelKey: string; modelSpec?: ModelSpec; manifestKey: string; variantId: string };
 
 /** Where the accuracy result of a model on one test variant is stored. */
-function accKey(t: Target): string {
-  return `${evalKey(t, 'acc', { manifestKey: t.manifestKey, variantId: t.variantId })}.json`;
+function accKey(t: Target, engine: string): string {
+  return `${evalKey(t.modelKey, engine, 'acc', { manifestKey: t.manifestKey, variantId: t.variantId })}.json`;
 }
 
 /** The full accuracy result of classifier `c` on the val split `source` of one test variant. */
@@ -241,7 +254,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     /** Accuracy, loss, per-class accuracy and confusion matrix on the val split of one test variant. */
     async evaluateModel(raw: EvaluateInput): Promise<EvaluateOutput> {
       const input = parseInput(evaluateInputSchema, raw, 'evaluateModel');
-      const resultKey = accKey(input);
+      const resultKey = accKey(input, await engineOf(store, input));
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<VariantEvaluation>(
         store,
@@ -263,7 +276,8 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     async evaluateModelOn(raw: EvaluateManyInput): Promise<EvaluateOutput[]> {
       const input = parseInput(evaluateManyInputSchema, raw, 'evaluateModelOn');
       const hooks = activityHooks();
-      const keys = input.variants.map((v) => accKey({ ...input, ...v }));
+      const engine = await engineOf(store, input);
+      const keys = input.variants.map((v) => accKey({ ...input, ...v }, engine));
       const values = await Promise.all(keys.map((k) => tryGetJson<VariantEvaluation>(store, k)));
       const missing = input.variants.map((_, i) => i).filter((i) => values[i] === undefined);
       await withEachSource(
@@ -289,7 +303,8 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
     async runChallenge(raw: ChallengeInput): Promise<ChallengeOutput> {
       const input = parseInput(challengeInputSchema, raw, 'runChallenge');
       const { modelSpec: _s, ...identity } = input;
-      const resultKey = `${evalKey(input, 'challenge', identity)}.json`;
+      const engine = await engineOf(store, input);
+      const resultKey = `${evalKey(input.modelKey, engine, 'challenge', identity)}.json`;
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<ChallengeResult>(
         store,
@@ -360,7 +375,7 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
      */
     async computeSaliency(raw: SaliencyInput): Promise<SaliencyOutput> {
       const input = parseInput(saliencyInputSchema, raw, 'computeSaliency');
-      const keys = saliencyKeys(input);
+      const keys = saliencyKeys(input, await engineOf(store, input));
       const hooks = activityHooks();
       const { value } = await getOrCreateJson<SaliencyResult>(
         store,
@@ -385,7 +400,8 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
       const input = parseInput(saliencyManyInputSchema, raw, 'computeSaliencyOn');
       const hooks = activityHooks();
       const targets = input.variants.map((v) => ({ ...input, ...v }));
-      const keys = targets.map(saliencyKeys);
+      const engine = await engineOf(store, input);
+      const keys = targets.map((t) => saliencyKeys(t, engine));
       const values = await Promise.all(keys.map((k) => tryGetJson<SaliencyResult>(store, k.resultKey)));
       const missing = targets.map((_, i) => i).filter((i) => values[i] === undefined);
       await withEachSource(
@@ -414,8 +430,8 @@ export function createEvaluateActivities(deps: { store: ArtifactStore; openSourc
 type SaliencyTarget = z.infer<typeof saliencyInputSchema>;
 
 /** `<evals key>.json` (the result, written last: the completion marker) and `.png` (the grid) of one saliency. */
-function saliencyKeys(t: SaliencyTarget): { resultKey: string; gridKey: string } {
-  const key = evalKey(t, 'saliency', {
+function saliencyKeys(t: SaliencyTarget, engine: string): { resultKey: string; gridKey: string } {
+  const key = evalKey(t.modelKey, engine, 'saliency', {
     manifestKey: t.manifestKey,
     variantId: t.variantId,
     samples: t.samples,
