@@ -1,7 +1,7 @@
 import type { Box } from './boxes';
 
 /** Bump when GrabCut masks would come out different (initialisation, defaults, OpenCV build). */
-export const GRABCUT_CODE_VERSION = 'grabcut-1 opencv-js 4.12.0';
+export const GRABCUT_CODE_VERSION = 'grabcut-2 opencv-js 4.12.0';
 
 /**
  * Largest image GrabCut is run on. OpenCV.js's GrabCut needs about 400 bytes per pixel of 32-bit WASM memory:
@@ -34,10 +34,14 @@ interface OpenCv {
   matFromArray(rows: number, cols: number, type: number, data: Uint8Array): Mat;
   grabCut(img: Mat, mask: Mat, rect: unknown, bgd: Mat, fgd: Mat, iterations: number, mode: number): void;
   exceptionFromPtr?(ptr: number): { msg?: string };
+  setRNGSeed(seed: number): void;
   CV_8UC1: number;
   CV_8UC3: number;
   GC_INIT_WITH_MASK: number;
 }
+
+/** OpenCV's RNG state before every GrabCut: each mask is a function of its image, boxes and parameters alone. */
+const GRABCUT_RNG_SEED = 12345;
 
 // OpenCV's GrabCut classes
 const GC_BGD = 0;
@@ -115,6 +119,9 @@ export function grabCutWith(cv: OpenCv, job: GrabCutJob): Uint8Array {
     const bgd = new cv.Mat();
     const fgd = new cv.Mat();
     mats.push(bgd, fgd);
+    // GrabCut seeds its colour models with k-means++, drawn from OpenCV's one process-wide RNG: without a reset
+    // an image's mask would depend on every GrabCut run before it in this thread (and so on which thread took it)
+    cv.setRNGSeed(GRABCUT_RNG_SEED);
     cv.grabCut(img, mask, new cv.Rect(0, 0, w, h), bgd, fgd, job.params.iterations, cv.GC_INIT_WITH_MASK);
     const out = new Uint8Array(w * h);
     const d = mask.data;

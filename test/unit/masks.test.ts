@@ -6,6 +6,7 @@ import type { DataManifest } from '../../core/data/manifest';
 import { prepareDataset } from '../../core/data/prepare';
 import type { Sample } from '../../core/data/sample';
 import { openSampleSource } from '../../core/data/sample-source';
+import { Rng } from '../../core/data/rng';
 import { sourceSpecSchema } from '../../core/data/source-spec';
 import { boxAfterCover, boxMask, clipBox, parseVocXml, readBoxTable } from '../../core/masks/boxes';
 import { grabCutMask } from '../../core/masks/grabcut';
@@ -208,6 +209,44 @@ describe('GrabCut', () => {
     });
     const c = checkMask(whole, 64, 64, checks);
     assert.ok(c.fg > 0 && c.fg < 1, `whole-image box gave fg share ${c.fg}`);
+  });
+
+  test('a mask depends on its image alone: a second pass, the reverse order and two threads give the same masks', async () => {
+    // Noisy images whose object and background colours overlap, so GrabCut's k-means++ start matters: with
+    // OpenCV's RNG carried over from earlier images, some of these masks changed between passes.
+    const jobs = Array.from({ length: 12 }, (_, k) => {
+      const rng = new Rng(k + 1);
+      const n = 64;
+      const [x0, y0] = [12 + rng.intIn(0, 8), 12 + rng.intIn(0, 8)];
+      const [x1, y1] = [44 + rng.intIn(0, 8), 44 + rng.intIn(0, 8)];
+      const rgb = new Uint8Array(n * n * 3);
+      for (let y = 0; y < n; y++)
+        for (let x = 0; x < n; x++) {
+          const inside = x >= x0 && x < x1 && y >= y0 && y < y1 && (x - x0) * (y1 - y) > 40;
+          for (let c = 0; c < 3; c++)
+            rgb[(y * n + x) * 3 + c] = Math.max(
+              0,
+              Math.min(255, (inside ? 140 + 30 * c : 110 + 10 * c) + rng.intIn(-60, 60)),
+            );
+        }
+      return {
+        width: n,
+        height: n,
+        rgb,
+        boxes: [[x0 - 2, y0 - 2, x1 + 2, y1 + 2] as [number, number, number, number]],
+        params: { iterations: 3, margin: 0.05 },
+      };
+    });
+    const first: Uint8Array[] = [];
+    for (const j of jobs) first.push(await grabCutMask(j));
+    const reversed: Uint8Array[] = [];
+    for (const j of [...jobs].reverse()) reversed.unshift(await grabCutMask(j));
+    const threads = new GrabCutPool(2);
+    const threaded = await threads.run(jobs).finally(() => threads.close());
+    for (let i = 0; i < jobs.length; i++) {
+      assert.deepEqual(reversed[i], first[i], `image ${i}, reverse order`);
+      assert.deepEqual(threaded[i]!.mask, first[i], `image ${i}, two threads`);
+    }
   });
 });
 
