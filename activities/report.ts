@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { RunOutcome, RunSummary, StoredRunSummary } from '../core/contracts';
 import { loadEvalDetails } from '../core/report/eval-details';
 import { buildResults } from '../core/report/results';
 import {
@@ -9,12 +10,20 @@ import {
   reuseReport,
   writeStudyReport,
 } from '../core/report/write-report';
+import { readRunSummaries, runSummaryKey } from '../core/report/run-summaries';
+import type { StudyPlan } from '../core/spec/plan';
 import type { ArtifactStore } from '../store';
+import { getJson, getOrCreateJson } from '../store';
 import { activityHooks } from './activity-context';
 import { codeFingerprint } from './code-fingerprint';
 
-/** The plan, the dataset, every variant's key and the finished runs: what results.json is built from. */
-export type AggregateInput = Omit<Parameters<typeof buildResults>[0], 'details'>;
+/**
+ * The plan, the dataset, every variant's key and the finished runs: what results.json is built from. Since
+ * `patched('i21-plan-in-store')` the plan and the run summaries stay in the store and the input names them
+ * (`planKey`, `{ summaryKey }` per run), so it grows by one key per run; older studies pass them inline.
+ */
+export type AggregateInput = Omit<Parameters<typeof buildResults>[0], 'details' | 'plan' | 'runs'> &
+  ({ plan: StudyPlan } | { planKey: string }) & { runs: RunOutcome[] };
 
 export interface AggregateOutput {
   resultsKey: string;
@@ -33,15 +42,28 @@ export interface AggregateOutput {
  */
 export function createReportActivities(deps: { store: ArtifactStore; reportRoot?: string }) {
   return {
+    /** Keeps a finished run's summary in the store (idempotent: content-addressed) and returns where. */
+    async storeRunSummary(summary: RunSummary): Promise<StoredRunSummary> {
+      const summaryKey = runSummaryKey(summary);
+      await getOrCreateJson(deps.store, summaryKey, async () => summary);
+      return { runId: summary.runId, label: summary.label, summaryKey };
+    },
+
     async aggregateResults(input: AggregateInput): Promise<AggregateOutput> {
-      const { plan } = input;
+      const plan = 'planKey' in input ? await getJson<StudyPlan>(deps.store, input.planKey) : input.plan;
+      const runs = await readRunSummaries(deps.store, input.runs);
+      const {
+        planKey: _k,
+        plan: _p,
+        ...rest
+      } = input as AggregateInput & { planKey?: string; plan?: StudyPlan };
       const prefix = reportPrefix(plan.studyHash);
       const reportDir = deps.reportRoot ? path.join(deps.reportRoot, reportFolderName(plan)) : undefined;
       const keyOf = (n: keyof typeof REPORT_FILES) => `${prefix}/${REPORT_FILES[n]}`;
       const htmlPath = reportDir && path.join(reportDir, REPORT_FILES.html);
       // Per-image outcomes for the intervals are read from the evaluation documents, not carried in payloads.
-      const details = await loadEvalDetails(deps.store, input.runs);
-      const results = buildResults({ ...input, details });
+      const details = await loadEvalDetails(deps.store, runs);
+      const results = buildResults({ ...rest, plan, runs, details });
       // A rerun whose results and report code are unchanged reuses the stored files instead of rendering them.
       // The stamp is taken over results.json, not over the inputs: those also say what a rerun reused.
       const stamp = reportStamp(results, codeFingerprint());

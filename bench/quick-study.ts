@@ -29,14 +29,14 @@ const opt = (name: string) => {
 
 /** The stage an activity belongs to, in the order a study runs them. */
 const STAGES: [RegExp, string][] = [
-  [/^(registerStudy|lookupSearchAttributes|registerSearchAttributes)/i, 'plan'],
+  [/^(registerStudy|planRuns|lookupSearchAttributes|registerSearchAttributes)/i, 'plan'],
   [/^prepareDataset/i, 'dataset'],
   [/^(materializeVariant|checkLeaks)/i, 'variants'],
   [/^(trainModel|importModel|finetuneModel)/i, 'training'],
   [/^evaluate/i, 'evaluation'],
   [/^runChallenge/i, 'challenge'],
   [/^computeSaliency/i, 'saliency'],
-  [/^aggregateResults/i, 'report'],
+  [/^(storeRunSummary|aggregateResults)/i, 'report'],
 ];
 const stageOf = (type: string) => STAGES.find(([re]) => re.test(type))?.[1] ?? type;
 

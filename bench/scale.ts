@@ -228,6 +228,8 @@ interface HistoryStats {
   taskLatencies: number[];
   /** activity scheduled -> completed, ms, by type. */
   activities: { type: string; ms: number; inputBytes: number }[];
+  /** The largest payload in the history (workflow, activity and child inputs and results), bytes. */
+  maxPayload: number;
   start: number;
   end: number;
 }
@@ -242,11 +244,23 @@ async function historyStats(client: Client, workflowId: string): Promise<History
     bytes: temporal.api.history.v1.History.encode(history).finish().length,
     taskLatencies: [],
     activities: [],
+    maxPayload: 0,
     start: ms(events[0]?.eventTime),
     end: ms(events.at(-1)?.eventTime),
   };
+  type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+  const size = (p: Payloads) => (p?.payloads ?? []).reduce((n, x) => n + (x.data?.length ?? 0), 0);
   for (const e of events) {
     const id = String(e.eventId);
+    for (const p of [
+      e.workflowExecutionStartedEventAttributes?.input,
+      e.workflowExecutionCompletedEventAttributes?.result,
+      e.activityTaskScheduledEventAttributes?.input,
+      e.activityTaskCompletedEventAttributes?.result,
+      e.startChildWorkflowExecutionInitiatedEventAttributes?.input,
+      e.childWorkflowExecutionCompletedEventAttributes?.result,
+    ])
+      out.maxPayload = Math.max(out.maxPayload, size(p));
     if (e.workflowTaskScheduledEventAttributes) at.set(id, ms(e.eventTime));
     const done = e.workflowTaskCompletedEventAttributes;
     const from = done && at.get(String(done.scheduledEventId));
@@ -256,7 +270,7 @@ async function historyStats(client: Client, workflowId: string): Promise<History
       scheduled.set(id, {
         type: s.activityType?.name ?? '?',
         at: ms(e.eventTime),
-        inputBytes: (s.input?.payloads ?? []).reduce((n, p) => n + (p.data?.length ?? 0), 0),
+        inputBytes: size(s.input),
       });
     const c = e.activityTaskCompletedEventAttributes;
     const a = c && scheduled.get(String(c.scheduledEventId));
@@ -287,6 +301,7 @@ interface RunsPoint {
   idlePerRunS: number;
   reportS: number;
   reportInputKiB: number;
+  maxPayloadKiB: number;
 }
 
 async function runsPart(): Promise<string[]> {
@@ -323,6 +338,7 @@ async function runsPart(): Promise<string[]> {
         idlePerRunS: mean(idle),
         reportS: (report?.ms ?? NaN) / 1000,
         reportInputKiB: (report?.inputBytes ?? NaN) / 1024,
+        maxPayloadKiB: Math.max(study.maxPayload, ...children.map((c) => c.maxPayload)) / 1024,
       };
       console.log(`  ${JSON.stringify(p)}`);
       points.push(p);
@@ -339,15 +355,19 @@ async function runsPart(): Promise<string[]> {
   return [
     '### Study size (tiny runs: 3 classes, 16 px, one epoch; runConcurrency 4; in-process workers)',
     '',
-    '| runs | wall (s) | study history: events / KiB | per child: events / KiB | workflow task latency, mean / p95 (ms) | idle per run between activities (s) | report activity (s) | report input (KiB) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| runs | wall (s) | study history: events / KiB | per child: events / KiB | workflow task latency, mean / p95 (ms) | idle per run between activities (s) | report activity (s) | report input (KiB) | largest payload (KiB) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...points.map(
       (p) =>
-        `| ${p.runs} | ${f1(p.wall)} | ${p.studyEvents} / ${f1(p.studyKiB)} | ${f1(p.childEvents)} / ${f1(p.childKiB)} | ${p.taskMsMean.toFixed(0)} / ${p.taskMsP95.toFixed(0)} | ${p.idlePerRunS.toFixed(2)} | ${f1(p.reportS)} | ${f1(p.reportInputKiB)} |`,
+        `| ${p.runs} | ${f1(p.wall)} | ${p.studyEvents} / ${f1(p.studyKiB)} | ${f1(p.childEvents)} / ${f1(p.childKiB)} | ${p.taskMsMean.toFixed(0)} / ${p.taskMsP95.toFixed(0)} | ${p.idlePerRunS.toFixed(2)} | ${f1(p.reportS)} | ${f1(p.reportInputKiB)} | ${f1(p.maxPayloadKiB)} |`,
     ),
     points.length > 1
-      ? `| growth, last / first (per run; per child and latency: as is) | ${g((p) => p.wall)} | ${g((p) => p.studyEvents)} | ${gFlat((p) => p.childEvents)} | ${gFlat((p) => p.taskMsMean)} | ${gFlat((p) => p.idlePerRunS)} | ${g((p) => p.reportS)} | ${g((p) => p.reportInputKiB)} |`
+      ? `| growth, last / first (per run; per child and latency: as is) | ${g((p) => p.wall)} | ${g((p) => p.studyEvents)} | ${gFlat((p) => p.childEvents)} | ${gFlat((p) => p.taskMsMean)} | ${gFlat((p) => p.idlePerRunS)} | ${g((p) => p.reportS)} | ${g((p) => p.reportInputKiB)} | ${g((p) => p.maxPayloadKiB)} |`
       : '',
+    '',
+    "The plan reaches the study in pages of at most 256 KiB (`planRuns`), each run's summary stays in the store and the",
+    'report input holds one key per run: no payload passes 256 KiB + a key per run. `test/unit/payload-sizes.test.ts`',
+    'sizes every payload of the largest study a spec may plan (4,400 runs; `core/spec/history-limits.ts` refuses more).',
   ];
 }
 

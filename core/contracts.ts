@@ -171,3 +171,17 @@ export interface RunSummary {
   challenge: ChallengeOutput | null;
   saliency: SaliencyOutput[];
 }
+
+/**
+ * What a RunWorkflow returns since `patched('i21-summary-in-store')`: its RunSummary stays in the store
+ * (`run-summaries/<runId>/<hash>.json`), so the study's history and the report's input hold a key per run, not
+ * the run's numbers. Children recorded before it return the RunSummary itself.
+ */
+export interface StoredRunSummary {
+  runId: string;
+  label: string;
+  summaryKey: string;
+}
+
+/** A finished run as the report's input lists it: the summary itself (older studies), or where it is stored. */
+export type RunOutcome = RunSummary | { summaryKey: string };

@@ -6,6 +6,7 @@ import {
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
+import type { createReportActivities } from '../activities/report';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type {
   ChallengeOutput,
@@ -14,6 +15,7 @@ import type {
   ImportModelInput,
   RunSummary,
   SaliencyOutput,
+  StoredRunSummary,
   TrainEvalActivities,
   TrainRunInput,
   TrainRunOutput,
@@ -50,7 +52,7 @@ export interface RunWorkflowInput {
   heartbeatTimeout?: Duration;
 }
 
-export type { RunSummary };
+export type { RunSummary, StoredRunSummary };
 
 export interface RunProgress {
   phase: 'train' | 'import' | 'evaluate' | 'challenge' | 'saliency' | 'done';
@@ -88,7 +90,7 @@ function gpu(taskQueue: string, heartbeatTimeout: Duration, ui: boolean) {
  * One (model, train variant, seed) run: train, then evaluate on every test column, the backgrounds challenge
  * and saliency. A child of StudyWorkflow, so each run has its own bounded history.
  */
-export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> {
+export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary | StoredRunSummary> {
   // Activity summaries and current details for the Temporal UI; histories recorded before them replay without.
   const ui = patched('ui-metadata');
   const { train, evaluate } = gpu(input.gpuTaskQueue ?? GPU_QUEUE, input.heartbeatTimeout ?? '2 minutes', ui);
@@ -190,8 +192,27 @@ export async function RunWorkflow(input: RunWorkflowInput): Promise<RunSummary> 
         );
     }
   }
+  const summary: RunSummary = {
+    runId: run.runId,
+    label: run.label,
+    train: trained,
+    tests,
+    challenge,
+    saliency,
+  };
+  // The summary goes to the store and the study receives its key: the study's history and the report's input
+  // then grow by a key per run, not by the run's numbers. Runs recorded before it return the summary itself.
+  if (patched('i21-summary-in-store')) {
+    const stored = await proxyActivities<ReturnType<typeof createReportActivities>>({
+      startToCloseTimeout: '10 minutes',
+      retry: { ...RETRY, initialInterval: '1s' },
+      ...(ui ? { summary: 'store the run summary' } : {}),
+    }).storeRunSummary(summary);
+    phase('done');
+    return stored;
+  }
   phase('done');
-  return { runId: run.runId, label: run.label, train: trained, tests, challenge, saliency };
+  return summary;
 }
 
 /** evaluateModelOn over every variant of every test column, regrouped by column as the per-variant path returns. */

@@ -33,7 +33,8 @@ import type { FailedRun } from '../core/report/results';
 import { modelNameOf, readPlanRuns } from '../core/spec/planned-run';
 import { mapLimit } from '../common/map-limit';
 import { runInputOf } from './run-inputs';
-import { RunWorkflow, type RunSummary } from './run-workflow';
+import { reportInputOf } from './report-input';
+import { RunWorkflow, type RunSummary, type StoredRunSummary } from './run-workflow';
 
 type CpuActivities = ReturnType<typeof createStudyActivities> &
   ReturnType<typeof createDatasetActivities> &
@@ -137,17 +138,38 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   };
 
   begin('register', 1);
-  const registered = await said(QUICK, 'validate and plan the study spec')
-    .registerStudy(spec)
-    .catch((err: unknown) => {
-      // Only a rejected spec is reported as one; anything else (a store refusing credentials) fails as itself.
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === 'SpecValidationError')
-        throw ApplicationFailure.nonRetryable(`study spec rejected: ${cause.message}`, 'SpecValidationError');
-      throw err;
-    });
-  // Histories and studies from before the tagged-union runs carry the flat shape: read either.
-  const plan: StudyPlan = readPlanRuns(registered.plan);
+  // Only a rejected spec is reported as one; anything else (a store refusing credentials) fails as itself.
+  const rejected = (err: unknown): never => {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === 'SpecValidationError')
+      throw ApplicationFailure.nonRetryable(`study spec rejected: ${cause.message}`, 'SpecValidationError');
+    throw err;
+  };
+  // The plan stays in the store and its runs arrive in pages; run summaries come back as keys, and the report
+  // gets keys: no payload grows with the number of runs. Histories recorded before it pass the plan whole.
+  const planInStore = patched('i21-plan-in-store');
+  const register = said(QUICK, 'validate and plan the study spec');
+  let registered: { plan: StudyPlan; specKey: string; planKey?: string };
+  if (planInStore) {
+    const { head, specKey } = await register.registerStudyPlan(spec).catch(rejected);
+    const { planKey, runCount, ...rest } = head;
+    const runs: unknown[] = [];
+    while (runs.length < runCount) {
+      const page = await said(QUICK, `read the plan's runs from ${runs.length}`).planRuns({
+        planKey,
+        from: runs.length,
+      });
+      if (!page.runs.length)
+        throw ApplicationFailure.nonRetryable(`${planKey} has fewer than ${runCount} runs`);
+      runs.push(...page.runs);
+    }
+    registered = { plan: readPlanRuns({ ...rest, runs }), specKey, planKey };
+  } else {
+    const old = await register.registerStudy(spec).catch(rejected);
+    // Histories and studies from before the tagged-union runs carry the flat shape: read either.
+    registered = { plan: readPlanRuns(old.plan), specKey: old.specKey };
+  }
+  const { plan } = registered;
   progress.studyHash = plan.studyHash;
   if (ui) {
     indexable = await said(QUICK, 'which search attributes the namespace has').registeredSearchAttributes(
@@ -161,7 +183,7 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   }
   step('register');
 
-  const runs: RunSummary[] = [];
+  const runs: (RunSummary | StoredRunSummary)[] = [];
   const failed: (FailedRun & { failure: unknown })[] = [];
   let cancelled = false;
   let dataset: Awaited<ReturnType<CpuActivities['prepareDataset']>> | undefined;
@@ -188,7 +210,7 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
       await mapLimit(plan.runs, plan.execution.runConcurrency, async (run) => {
         const childId = `${workflowInfo().workflowId}/run/${run.runId}`;
         progress.running.push(childId);
-        let summary: RunSummary;
+        let summary: RunSummary | StoredRunSummary;
         try {
           summary = await executeChild(RunWorkflow, {
             workflowId: childId,
@@ -223,21 +245,16 @@ export async function StudyWorkflow(spec: unknown, options: StudyWorkflowOptions
   // The report also covers a cancelled study's finished runs; it must not be cancelled itself.
   begin('report', 1);
   const report = await CancellationScope.nonCancellable(() =>
-    said(QUICK, 'aggregate the results and write the report').aggregateResults({
-      plan,
-      specKey: registered.specKey,
-      dataset: dataset ?? null,
-      variantKeys,
-      runs: plan.runs.flatMap((r) => runs.filter((s) => s.runId === r.runId)),
-      cancelled,
-      ...(failed.length
-        ? {
-            failedRuns: plan.runs.flatMap((r) =>
-              failed.filter((f) => f.runId === r.runId).map(({ failure: _, ...f }) => f),
-            ),
-          }
-        : {}),
-    }),
+    said(QUICK, 'aggregate the results and write the report').aggregateResults(
+      reportInputOf({
+        ...registered,
+        dataset: dataset ?? null,
+        variantKeys,
+        finished: runs,
+        failed: failed.map(({ failure: _, ...f }) => f),
+        cancelled,
+      }),
+    ),
   );
   step('report');
   if (failed.length) {

@@ -154,8 +154,12 @@ export function buildResults(input: {
   const plan = readPlanRuns(input.plan);
   const details = input.details ?? NO_DETAILS;
   const columns = plan.tests.map((t) => t.label);
+  // Looked up by id, not searched: a study of thousands of runs is built in linear time.
+  const plannedById = new Map<string, StudyPlan['runs'][number]>();
+  for (const p of [...plan.runs].reverse()) plannedById.set(p.runId, p);
+  const labelOf = new Map(plan.variants.map((v) => [v.id, v.label] as const).reverse());
   const rows: ResultRow[] = input.runs.map((r) => {
-    const planned = plan.runs.find((p) => p.runId === r.runId);
+    const planned = plannedById.get(r.runId);
     const accuracy: Record<string, number> = {};
     const accuracyCi: Record<string, Interval | null> = {};
     const perClass: Record<string, number[]> = {};
@@ -201,7 +205,7 @@ export function buildResults(input: {
       perClass,
       confusion,
       saliency: r.saliency.map((s) => ({
-        label: plan.variants.find((v) => v.id === s.variantId)?.label ?? s.variantId,
+        label: labelOf.get(s.variantId) ?? s.variantId,
         gridKey: s.gridKey,
         method: s.method ?? null,
         ...saliencyNumbers(s, details, [r.runId, s.variantId]),
@@ -254,7 +258,9 @@ export function seedGroups(rows: ResultRow[], columns: string[]): SeedGroup[] {
   const groups = new Map<string, ResultRow[]>();
   for (const row of rows) {
     const k = JSON.stringify([row.arch, row.trainVariant]);
-    groups.set(k, [...(groups.get(k) ?? []), row]);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
   }
   // The t interval can pass a quantity's bounds with few seeds; it is clipped to them (accuracy [0, 1], gap [-1, 1]).
   const over = (xs: (number | null | undefined)[], min = 0, max = 1): Estimate | null => {

@@ -4,6 +4,7 @@ import { hashOf } from '../hash';
 import { toPretrainedInput } from '../ml/pretrained-spec';
 import type { FinetuneSettings } from '../ml/finetune-spec';
 import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
+import { MAX_STUDY_HISTORY_EVENTS, studyHistoryEvents } from './history-limits';
 import type { PlannedRun } from './planned-run';
 import { formatIssues, type StudySpec } from './study-spec';
 
@@ -104,6 +105,8 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
   };
 
   const runs: PlannedRun[] = [];
+  // A set beside the list: a study of thousands of runs is planned in linear time.
+  const runIds = new Set<string>();
   spec.train.forEach((t, i) => {
     for (const trainLabel of select(t.on, ['train', i, 'on'])) {
       for (const seed of Array.isArray(t.seed) ? t.seed : [t.seed]) {
@@ -121,7 +124,8 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
           checkpointEveryBatches: t.checkpointEveryBatches,
         };
         const runId = hashOf({ dataset: spec.dataset, run: body, variant: byLabel.get(trainLabel) });
-        if (runs.some((r) => r.runId === runId)) continue;
+        if (runIds.has(runId)) continue;
+        runIds.add(runId);
         runs.push({ kind: 'trained', runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
       }
     }
@@ -133,9 +137,11 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
       problems.push({ path: ['models', i, 'name'], message: `"${m.name}" names two models` });
     names.add(m.name);
     const pretrained = toPretrainedInput(m);
+    const pretrainedRunId = hashOf({ pretrained });
+    runIds.add(pretrainedRunId);
     runs.push({
       kind: 'pretrained',
-      runId: hashOf({ pretrained }),
+      runId: pretrainedRunId,
       label: `${m.name} (pretrained ${m.source})`,
       inputSize: pretrained.preprocess.inputSize,
       pretrained,
@@ -166,7 +172,8 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
           run: body,
           variant: byLabel.get(trainLabel),
         });
-        if (runs.some((r) => r.runId === runId)) continue;
+        if (runIds.has(runId)) continue;
+        runIds.add(runId);
         // `arch` is in the run id's inputs only (ids of earlier plans stay); the run names its base model.
         const { arch: _arch, ...loop } = body;
         runs.push({
@@ -193,6 +200,12 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
   for (const label of labels)
     if (!variants.some((v) => v.label === label)) addVariant(label, spec.pairingSeed);
 
+  const events = studyHistoryEvents(runs.length, variants.length);
+  if (events > MAX_STUDY_HISTORY_EVENTS)
+    problems.push({
+      path: [spec.train.length ? 'train' : 'models'],
+      message: `the study plans ${runs.length} runs and ${variants.length} variant instances: up to ${events} events in its workflow history, over the ${MAX_STUDY_HISTORY_EVENTS} one study may have (Temporal fails a history at 50,000); split it into several studies (fewer seeds, models or train variants each)`,
+    });
   if (problems.length) throw new SpecValidationError(`invalid study spec:\n${formatIssues(problems)}`);
   return {
     studyHash,

@@ -64,7 +64,7 @@ describe('StudyWorkflow against the real Temporal dev server and S3', () => {
         'materializeVariant',
         'materializeVariant',
         'prepareDataset',
-        'registerStudy',
+        'registerStudyPlan',
         'registeredSearchAttributes',
       ],
       'register, search attributes, dataset, 2 variants, report',

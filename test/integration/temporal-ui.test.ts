@@ -69,6 +69,7 @@ test('the study and its runs tell their story in the Temporal UI and are found b
     'make variant only_fg',
     'make variant original',
     'prepare the synthetic dataset',
+    "read the plan's runs from 0",
     'validate and plan the study spec',
     'which search attributes the namespace has',
   ]);

@@ -14,8 +14,9 @@ import type { createDatasetActivities } from '../../activities/dataset';
 import type { createReportActivities } from '../../activities/report';
 import type { createStudyActivities } from '../../activities/study';
 import type { createVariantActivities } from '../../activities/variants';
-import type { TrainEvalActivities, TrainRunOutput } from '../../core/contracts';
-import { planStudy } from '../../core/spec/plan';
+import type { RunSummary, TrainEvalActivities, TrainRunOutput } from '../../core/contracts';
+import { planStudy, type StudyPlan } from '../../core/spec/plan';
+import { pageOfRuns, planHead } from '../../core/spec/plan-pages';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { workflowBundle } from '../../workers/create-worker';
 import { installRuntime } from '../../workers/runtime';
@@ -92,6 +93,10 @@ function evaluated(input: Parameters<Activities['evaluateModel']>[0]) {
 const nameOf = (v: Parameters<Activities['materializeVariant']>[0]['variant']) =>
   typeof v === 'string' ? v : v.name;
 
+/** What the stubs "stored": plans by key, run summaries by key (the report's input names them by key). */
+const storedPlans = new Map<string, StudyPlan>();
+const storedSummaries = new Map<string, RunSummary>();
+
 const stubs: Activities = {
   async registerStudy(spec) {
     const h = record('registerStudy', spec);
@@ -99,6 +104,24 @@ const stubs: Activities = {
     // The real, pure planner: the workflow receives the plan the real activity would return.
     const parsed = parseStudySpec(spec);
     return { plan: planStudy(parsed, 'stub-study-hash'), specKey: 'studies/stub/spec.json', reused: false };
+  },
+  async registerStudyPlan(spec) {
+    record('registerStudyPlan', spec);
+    const plan = planStudy(parseStudySpec(spec), 'stub-study-hash');
+    const planKey = `studies/stub/plan-${Context.current().info.workflowExecution?.workflowId}.json`;
+    storedPlans.set(planKey, plan);
+    return { head: planHead(plan, planKey), specKey: 'studies/stub/spec.json', reused: false };
+  },
+  async planRuns(input) {
+    record('planRuns', input);
+    // One run per page (the real pages hold 256 KiB of runs), so a small study reads several.
+    return pageOfRuns(storedPlans.get(input.planKey)!.runs, input.from, 1);
+  },
+  async storeRunSummary(summary) {
+    record('storeRunSummary', summary);
+    const summaryKey = `run-summaries/${summary.runId}/stub.json`;
+    storedSummaries.set(summaryKey, summary);
+    return { runId: summary.runId, label: summary.label, summaryKey };
   },
   async registeredSearchAttributes(names) {
     record('registeredSearchAttributes', names);
@@ -253,6 +276,22 @@ const callsOf = (studyId: string, type?: keyof Activities) =>
 const inputsOf = <K extends keyof Activities>(studyId: string, type: K) =>
   callsOf(studyId, type).map((c) => c.input as Parameters<Activities[K]>[0]);
 
+/**
+ * aggregateResults' inputs as the report reads them: the plan and each finished run's summary read back from
+ * the stubs' store. The input itself must carry keys only (a plan key, a summary key per run).
+ */
+const reportsOf = (studyId: string) =>
+  inputsOf(studyId, 'aggregateResults').map(({ runs, ...input }) => {
+    assert.ok('planKey' in input && storedPlans.has(input.planKey), 'the plan is passed by key');
+    return {
+      ...input,
+      runs: runs.map((r) => {
+        assert.deepEqual(Object.keys(r), ['summaryKey'], 'each run is passed by key');
+        return storedSummaries.get((r as { summaryKey: string }).summaryKey)!;
+      }),
+    };
+  });
+
 const sorted = <T>(xs: T[]) => [...xs].sort();
 
 test('a trained study: every variant once, one training per (variant, seed), every pairing evaluated, report last', async () => {
@@ -272,8 +311,14 @@ test('a trained study: every variant once, one training per (variant, seed), eve
   assert.equal(result.runs, 4);
   assert.equal(result.resultsKey, 'reports/stub/results.json');
   const types = callsOf(id).map((c) => c.type);
-  assert.equal(types[0], 'registerStudy');
+  assert.equal(types[0], 'registerStudyPlan');
   assert.equal(types.at(-1), 'aggregateResults');
+  // The plan's 4 runs arrive one page each; each run stores its summary once.
+  assert.deepEqual(
+    inputsOf(id, 'planRuns').map((p) => p.from),
+    [0, 1, 2, 3],
+  );
+  assert.equal(inputsOf(id, 'storeRunSummary').length, 4);
   assert.deepEqual(inputsOf(id, 'prepareDataset').length, 1);
   // Training uses mixed_rand with the pairing seed (1); tests use 1001 and 2001 (pairingRepeats 2).
   assert.deepEqual(sorted(inputsOf(id, 'materializeVariant').map((c) => `${nameOf(c.variant)}/${c.seed}`)), [
@@ -309,7 +354,7 @@ test('a trained study: every variant once, one training per (variant, seed), eve
   assert.equal(inputsOf(id, 'importModel').length + inputsOf(id, 'finetuneModel').length, 0);
   assert.equal(inputsOf(id, 'runChallenge').length + inputsOf(id, 'computeSaliency').length, 0);
 
-  const [report] = inputsOf(id, 'aggregateResults');
+  const [report] = reportsOf(id);
   assert.equal(report!.cancelled, false);
   assert.equal(report!.dataset?.manifestKey, 'datasets/stub/manifest.json');
   assert.equal(Object.keys(report!.variantKeys).length, 5);
@@ -402,7 +447,7 @@ test('a fine-tune imports the model, fine-tunes from its key and evaluates the f
   const byModel = (key: string) => inputsOf(id, 'evaluateModel').filter((e) => e.modelKey === key).length;
   assert.equal(byModel(`runs/${input.runId}/final`), 2);
   assert.equal(byModel('models/tiny-tfjs.json'), 2);
-  const [report] = inputsOf(id, 'aggregateResults');
+  const [report] = reportsOf(id);
   const ftRun = report!.runs.find((r) => r.runId === input.runId);
   assert.equal(ftRun?.train.modelKey, `runs/${input.runId}/final`);
 });
@@ -452,7 +497,7 @@ test('the challenge and saliency: original foregrounds on only_bg_t backgrounds,
       'variants/original/0 x2 gradient',
     ],
   );
-  const [report] = inputsOf(id, 'aggregateResults');
+  const [report] = reportsOf(id);
   const [run] = report!.runs;
   assert.equal(run?.challenge?.adversarialAccuracy, 0.125);
   assert.equal(run?.saliency.length, 3);
@@ -499,7 +544,7 @@ test(
     const result = await handle.result();
     assert.equal(result.status, 'cancelled');
     assert.equal(result.runs, 0);
-    const [report, ...more] = inputsOf(id, 'aggregateResults');
+    const [report, ...more] = reportsOf(id);
     assert.equal(more.length, 0);
     assert.equal(report!.cancelled, true);
     assert.deepEqual(report!.runs, []);
@@ -530,7 +575,7 @@ test('a rejected spec fails the study at registration, naming the field; nothing
   assert.match(err.cause.message, /^study spec rejected: .*batch/s);
   assert.deepEqual(
     callsOf(id).map((c) => c.type),
-    ['registerStudy'],
+    ['registerStudyPlan'],
     'one attempt (not retried), nothing after it',
   );
 });
@@ -576,7 +621,7 @@ test('a run failing for good: the other runs finish, the report covers them and 
   assert.equal(cause.type, 'CheckpointMismatchError');
   assert.equal(inputsOf(failing, 'trainModel').length, 3, 'a non-retryable type is not retried');
   assert.equal(inputsOf(failing, 'evaluateModelOn').length, 2, 'the other runs are evaluated');
-  const [partial, ...more] = inputsOf(failing, 'aggregateResults');
+  const [partial, ...more] = reportsOf(failing);
   assert.equal(more.length, 0);
   assert.deepEqual(
     partial!.runs.map((r) => r.label),
@@ -605,7 +650,7 @@ test('a run failing for good: the other runs finish, the report covers them and 
     evaluations.map((e) => e.attempt),
     [1, 2],
   );
-  const [report] = inputsOf(flaky, 'aggregateResults');
+  const [report] = reportsOf(flaky);
   assert.equal(report!.runs[0]?.tests[0]?.accuracy, 0.75);
 });
 
@@ -648,7 +693,10 @@ test('RunWorkflow alone: fine-tune summary, progress at the end, and an input wi
     heartbeatTimeout: '10s',
   };
   const handle = await client.workflow.start(RunWorkflow, { taskQueue, workflowId: id, args: [input] });
-  const summary = await handle.result();
+  const result = await handle.result();
+  assert.ok('summaryKey' in result, 'the run returns where its summary is stored');
+  const summary = storedSummaries.get(result.summaryKey)!;
+  assert.deepEqual([result.runId, result.label], ['r1', 'tiny ft']);
   assert.equal(summary.runId, 'r1');
   assert.equal(summary.train.modelKey, 'runs/r1/final');
   assert.deepEqual(

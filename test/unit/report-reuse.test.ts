@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { createReportActivities, type AggregateInput } from '../../activities/report';
 import { buildResults } from '../../core/report/results';
 import { reportStamp } from '../../core/report/write-report';
-import { planStudy } from '../../core/spec/plan';
+import type { RunSummary } from '../../core/contracts';
+import { planStudy, type StudyPlan } from '../../core/spec/plan';
 import { parseStudySpec } from '../../core/spec/study-spec';
 import { FsArtifactStore } from '../../store/fs-store';
 import { constructRunSummaries, FIXTURE_SPEC } from '../helpers/report-fixture';
@@ -19,7 +20,10 @@ import { constructRunSummaries, FIXTURE_SPEC } from '../helpers/report-fixture';
 const CLASSES = ['disk', 'square', 'triangle', 'plus'];
 
 /** `reused`: what a rerun's dataset stage says (it found the stored dataset); the results do not change. */
-function aggregateInput(cancelled: boolean, reused = false): AggregateInput {
+function aggregateInput(
+  cancelled: boolean,
+  reused = false,
+): AggregateInput & { plan: StudyPlan; runs: RunSummary[] } {
   const plan = planStudy(parseStudySpec(FIXTURE_SPEC));
   return {
     plan,
