@@ -1,7 +1,12 @@
 import { log } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { ArtifactNotFoundError, SpecValidationError } from '../common/errors';
-import { materializeVariant, type MaterializedVariant } from '../core/variants/materialize';
+import { ShardCache } from '../core/data/shard-cache';
+import {
+  materializeVariant,
+  type MaterializedVariant,
+  VARIANT_CACHE_BYTES,
+} from '../core/variants/materialize';
 import { variantSpecSchema, type VariantSpecInput } from '../core/variants/variant-spec';
 import type { ArtifactStore } from '../store';
 import { keepingAlive, shardHeartbeat } from './progress-heartbeat';
@@ -19,6 +24,10 @@ export function createVariantActivities(deps: {
   /** Worker threads per materialization (byte-identical output for any value). Default 1. */
   variantThreads?: number;
 }) {
+  // one budget of decoded dataset shards for every variant this worker makes at once (the study makes several
+  // in parallel from the same shards), emptied when none is being made: memory does not grow with the dataset
+  const cache = new ShardCache(deps.store, VARIANT_CACHE_BYTES);
+  let making = 0;
   return {
     /** Generates (or finds) one variant of every split; returns its manifest key and counts. */
     async materializeVariant(input: MaterializeVariantInput): Promise<MaterializedVariant> {
@@ -31,16 +40,23 @@ export function createVariantActivities(deps: {
       }
       if ((await deps.store.stat(input.datasetManifestKey)) === undefined)
         throw new ArtifactNotFoundError(input.datasetManifestKey);
-      const result = await keepingAlive((beat) =>
-        materializeVariant(
-          deps.store,
-          { ...input, variant },
-          {
-            onProgress: shardHeartbeat(`materializeVariant ${variant.name}`, beat),
-            threads: deps.variantThreads,
-          },
-        ),
-      );
+      making++;
+      let result: MaterializedVariant;
+      try {
+        result = await keepingAlive((beat) =>
+          materializeVariant(
+            deps.store,
+            { ...input, variant },
+            {
+              onProgress: shardHeartbeat(`materializeVariant ${variant.name}`, beat),
+              threads: deps.variantThreads,
+              cache,
+            },
+          ),
+        );
+      } finally {
+        if (--making === 0) cache.clear();
+      }
       log.info('variant ready', {
         manifestKey: result.manifestKey,
         label: result.label,

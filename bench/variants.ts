@@ -13,8 +13,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { readManifestWithItems } from '../core/data/manifest-items';
 import { prepareDataset } from '../core/data/prepare';
-import type { DataManifest } from '../core/data/manifest';
 import { openSampleSource } from '../core/data/sample-source';
 import { syntheticSourceSchema } from '../core/data/source-spec';
 import { drawSynthetic } from '../core/data/synthetic';
@@ -22,7 +22,6 @@ import { materializeVariant } from '../core/variants/materialize';
 import { VariantPool } from '../core/variants/variant-pool';
 import { XIAO_VARIANTS } from '../core/variants/variant-spec';
 import { FsArtifactStore } from '../store/fs-store';
-import { getJson } from '../store/json';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -108,7 +107,7 @@ async function benchSize(size: number): Promise<Row[]> {
   // pairings for the reference, in its order (sorted ids)
   const pairings: Record<string, string[]> = {};
   for (const v of ['mixed_same', 'mixed_rand', 'mixed_next']) {
-    const m = await getJson<DataManifest>(one.store, one.keys[v]!);
+    const m = await readManifestWithItems(one.store, one.keys[v]!);
     const byId = new Map(m.splits.val!.items.map((it) => [it.id, it.bgFrom!]));
     pairings[v] = [...byId.keys()].sort().map((id) => byId.get(id)!);
   }

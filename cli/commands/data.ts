@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/config';
 import type { DataManifest, ManifestSplit } from '../../core/data/manifest';
 import { exportManifest } from '../../core/data/export';
+import { classCounts } from '../../core/data/manifest-items';
 import { prepareDataset } from '../../core/data/prepare';
 import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { type SourceSpecInput, sourceSpecSchema } from '../../core/data/source-spec';
@@ -241,11 +242,11 @@ export function registerData(program: Command): void {
           ManifestSplit,
           NonNullable<DataManifest['splits']['train']>,
         ][]) {
-          const perClass = new Array<number>(m.classes.length).fill(0);
-          for (const it of d.items) if (it.label >= 0) perClass[it.label]!++;
-          console.log(
-            `  ${split}: ${d.count} images in ${d.shards.length} shards${split === 'generic' ? '' : `; per class ${perClass.join('/')}`}`,
-          );
+          const perClass =
+            split === 'generic'
+              ? ''
+              : `; per class ${(await classCounts(store, d, m.classes.length)).join('/')}`;
+          console.log(`  ${split}: ${d.count} images in ${d.shards.length} shards${perClass}`);
         }
         if (m.generatedFrom)
           console.log(

@@ -1,6 +1,7 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson, putJson } from '../../store/json';
-import type { DataManifest, ManifestSplit, ShardRef } from './manifest';
+import type { DataManifest, ManifestSplit, ShardIndex, ShardRef } from './manifest';
+import { manifestRefOf, shardItems } from './manifest-items';
 import { encodeRawShard } from './raw-shard';
 import type { Sample } from './sample';
 import { openSampleSource } from './sample-source';
@@ -29,7 +30,7 @@ export async function exportManifest(
   const format = options.format ?? 'raw';
   const splits =
     options.splits ?? (Object.keys(manifest.splits) as ManifestSplit[]).filter((s) => manifest.splits[s]);
-  const exported: DataManifest = { ...manifest, generatedFrom: undefined, splits: {} };
+  const exported: DataManifest = { ...manifest, version: 2, generatedFrom: undefined, splits: {} };
   let files = 0;
   for (const split of splits) {
     const data = manifest.splits[split];
@@ -41,7 +42,9 @@ export async function exportManifest(
     const it = source.iterate()[Symbol.asyncIterator]();
     const refs: ShardRef[] = [];
     let first = 0;
+    const perClass = new Array<number>(manifest.classes.length).fill(0);
     for (const [i, shard] of data.shards.entries()) {
+      const items = await shardItems(store, data, i);
       const samples: Sample[] = [];
       while (samples.length < shard.count) {
         const next = await it.next();
@@ -56,17 +59,24 @@ export async function exportManifest(
         await out.put(ref.raw, raw, { contentType: 'application/octet-stream' });
       } else {
         ref.tar = `${name}.tar`;
-        const items = data.items.slice(first, first + samples.length);
         await out.put(ref.tar, await encodeTarShard(samples, items, first), {
           contentType: 'application/x-tar',
         });
       }
-      files++;
+      // the items go beside the shard, as in any store (core/data/manifest-items.ts)
+      const index: ShardIndex = { shard: ref, items, skipped: [] };
+      await putJson(out, `${name}.index.json`, index);
+      files += 2;
       first += samples.length;
-      refs.push(ref);
+      for (const it of items) if (it.label >= 0 && it.label < perClass.length) perClass[it.label]!++;
+      refs.push(manifestRefOf(index, `${name}.index.json`));
       options.onShard?.({ split, shard: i + 1, shards: data.shards.length });
     }
-    exported.splits[split] = { count: data.count, shards: refs, items: data.items };
+    exported.splits[split] = {
+      count: data.count,
+      shards: refs,
+      ...(split === 'generic' ? {} : { classCounts: perClass }),
+    };
   }
   await putJson(out, 'manifest.json', exported);
   return { manifest: exported, files: files + 1 };

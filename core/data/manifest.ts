@@ -4,7 +4,7 @@ import type { Split } from './sample';
 /** Foreground bounding box, half-open: columns x0..x1-1, rows y0..y1-1. */
 export type BBox = [x0: number, y0: number, x1: number, y1: number];
 
-/** One image as the manifest lists it (pixels live in the shards). */
+/** One image as its shard's index lists it (pixels live in the shards). */
 export interface ItemMeta {
   id: string;
   label: number;
@@ -35,6 +35,20 @@ export interface ShardRef {
   bytes: number;
   /** A variant shard whose pixels are computed when read, from the dataset's shards (core/variants/generated.ts). */
   generate?: GeneratedShard;
+  /**
+   * The shard's index file (`ShardIndex`): its items and, for a generated shard, its donors. Absent in manifests
+   * that list both inline.
+   */
+  index?: string;
+  /** hashOf(the index file's content): core/data/manifest-items.ts checks it on reading. */
+  indexHash?: string;
+}
+
+/** `<shard>.index.json`: written last, so a rerun finds finished shards; the shard's items live here. */
+export interface ShardIndex {
+  shard: ShardRef;
+  items: ItemMeta[];
+  skipped: SkippedFile[];
 }
 
 /**
@@ -53,7 +67,13 @@ export interface GeneratedShard {
 export interface SplitData {
   count: number;
   shards: ShardRef[];
-  items: ItemMeta[];
+  /** Per class (index = label), the images of this split; absent for the class-free `generic` pool. */
+  classCounts?: number[];
+  /**
+   * Every item, in manifests written before items moved to each shard's index (ShardRef.index); read either
+   * form through core/data/manifest-items.ts.
+   */
+  items?: ItemMeta[];
 }
 
 export interface SkippedFile {
@@ -72,7 +92,8 @@ export type ManifestSplit = Split | 'generic';
  * (`variants/<datasetHash>/<variant>/<paramsHash>/manifest.json`): both read the same way.
  */
 export interface DataManifest {
-  version: 1;
+  /** 2: items in each shard's index file; 1: every item inline (still read). */
+  version: 1 | 2;
   kind: 'dataset' | 'variant';
   /** Content hash of this dataset or variant (also in its key). */
   hash: string;

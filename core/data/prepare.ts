@@ -12,6 +12,7 @@ import type { S3PrefixOpener } from './fetch-s3-prefix';
 import {
   type DataManifest,
   datasetPrefix,
+  type ItemMeta,
   type ManifestSplit,
   manifestKeyOf,
   type SkippedFile,
@@ -107,6 +108,8 @@ async function prepareFromPlan(
   );
   const splits: DataManifest['splits'] = {};
   const skipped = [...plan.skipped];
+  // the mask summary reads every train and val item; otherwise items stay in the shards' index files
+  const masked: Partial<Record<ManifestSplit, ItemMeta[]>> = {};
   for (const sp of plan.splits) {
     const out = await writeSplit(
       {
@@ -116,15 +119,18 @@ async function prepareFromPlan(
         units: sp.units,
         shardSize,
         tar: options.tar ?? true,
+        classes: plan.classes.length,
+        keepItems: plan.masks !== undefined && sp.split !== 'generic',
         onProgress: options.onProgress,
       },
       (start, end) => sp.make(start, end),
     );
     splits[sp.split] = out.data;
     skipped.push(...out.skipped);
+    if (out.items) masked[sp.split] = out.items;
   }
   const manifest: DataManifest = {
-    version: 1,
+    version: 2,
     kind: 'dataset',
     hash,
     datasetHash: hash,
@@ -143,7 +149,7 @@ async function prepareFromPlan(
       boxes: sources.some((s) => s !== 'provided') ? (m.boxes?.format ?? 'mask') : undefined,
       grabcut: sources.includes('grabcut') ? m.grabcut : undefined,
       checks: m.checks,
-      items: (['train', 'val'] as const).flatMap((sp) => splits[sp]?.items ?? []),
+      items: [...(masked.train ?? []), ...(masked.val ?? [])],
       skipped,
     });
   }

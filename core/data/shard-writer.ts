@@ -1,6 +1,15 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { putJson, tryGetJson } from '../../store/json';
-import type { GeneratedShard, ItemMeta, ManifestSplit, ShardRef, SkippedFile, SplitData } from './manifest';
+import type {
+  GeneratedShard,
+  ItemMeta,
+  ManifestSplit,
+  ShardIndex,
+  ShardRef,
+  SkippedFile,
+  SplitData,
+} from './manifest';
+import { manifestRefOf } from './manifest-items';
 import { itemMetaOf } from './mask-stats';
 import { encodeRawShard, rawShardBytes } from './raw-shard';
 import type { Sample } from './sample';
@@ -44,13 +53,11 @@ export interface WriteSplitOptions {
   units: number;
   shardSize: number;
   tar: boolean;
+  /** Classes of the dataset: the split's per-class counts (not for the class-free `generic` pool). */
+  classes: number;
+  /** Also return every item (for summaries over all of them); otherwise items stay in the shards' indexes. */
+  keepItems?: boolean;
   onProgress?: ProgressCallback;
-}
-
-interface ShardIndex {
-  shard: ShardRef;
-  items: ItemMeta[];
-  skipped: SkippedFile[];
 }
 
 /**
@@ -60,11 +67,13 @@ interface ShardIndex {
 export async function writeSplit(
   opts: WriteSplitOptions,
   make: (start: number, end: number) => Promise<ShardBatch>,
-): Promise<{ data: SplitData; skipped: SkippedFile[] }> {
+): Promise<{ data: SplitData; skipped: SkippedFile[]; items?: ItemMeta[] }> {
   const { store, prefix, split, units, shardSize } = opts;
   const shards = Math.max(1, Math.ceil(units / shardSize));
   const refs: ShardRef[] = [];
-  const items: ItemMeta[] = [];
+  const items: ItemMeta[] | undefined = opts.keepItems ? [] : undefined;
+  const perClass = new Array<number>(opts.classes).fill(0);
+  let count = 0;
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < shards; i++) {
     const base = `${prefix}/shards/${split}-${String(i).padStart(5, '0')}`;
@@ -87,15 +96,20 @@ export async function writeSplit(
       }
       if (opts.tar) {
         ref.tar = `${base}.tar`;
-        await store.put(ref.tar, await encodeTarShard(batch.samples, metas, items.length), {
+        await store.put(ref.tar, await encodeTarShard(batch.samples, metas, count), {
           contentType: 'application/x-tar',
         });
       }
       index = { shard: ref, items: metas, skipped: batch.skipped };
       await putJson(store, indexKey, index);
     }
-    refs.push(index.shard);
-    items.push(...index.items);
+    // the manifest names the index (where the items and donors are) and pins it by hash
+    refs.push(manifestRefOf(index, indexKey));
+    for (const it of index.items) {
+      if (it.label >= 0 && it.label < opts.classes) perClass[it.label]!++;
+      items?.push(it);
+    }
+    count += index.items.length;
     skipped.push(...index.skipped);
     opts.onProgress?.({
       split,
@@ -103,11 +117,13 @@ export async function writeSplit(
       shards,
       unitsDone: Math.min(units, (i + 1) * shardSize),
       units,
-      imagesDone: items.length,
+      imagesDone: count,
       reused,
     });
   }
-  return { data: { count: items.length, shards: refs, items }, skipped };
+  const data: SplitData = { count, shards: refs };
+  if (split !== 'generic') data.classCounts = perClass;
+  return { data, skipped, ...(items ? { items } : {}) };
 }
 
 /** Shard size: ~64 MB of raw pixels per shard, kept within 100..1000 images. */

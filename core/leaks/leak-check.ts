@@ -84,9 +84,11 @@ function featurize(s: Sample): Featurized | undefined {
 async function collect(
   samples: AsyncIterable<Sample> | Iterable<Sample>,
   maxPerClass: number,
+  numClasses: number,
 ): Promise<Featurized[]> {
   const out: Featurized[] = [];
   const taken = new Map<number, number>();
+  let full = 0;
   for await (const s of samples) {
     const n = taken.get(s.label) ?? 0;
     if (n >= maxPerClass) continue;
@@ -94,6 +96,8 @@ async function collect(
     if (!f) continue;
     taken.set(s.label, n + 1);
     out.push(f);
+    // every class has its share: the rest of the split would only be skipped (a large one is not read at all)
+    if (n + 1 === maxPerClass && ++full === numClasses) break;
   }
   return out;
 }
@@ -106,11 +110,11 @@ export async function leakCheck(
   options: LeakCheckOptions = {},
 ): Promise<LeakReport> {
   const max = options.maxPerClass ?? 500;
-  const tr = await collect(train, max);
-  const va = await collect(val, max);
+  const K = classes.length;
+  const tr = await collect(train, max, K);
+  const va = await collect(val, max, K);
   if (tr.length === 0 || va.length === 0)
     throw new Error(`leak check needs masked images in train and val (got ${tr.length} and ${va.length})`);
-  const K = classes.length;
   const counts = new Array<number>(K).fill(0);
   for (const f of va) counts[f.label]!++;
   const chance = Math.max(...counts) / va.length;
@@ -168,8 +172,9 @@ export async function checkLeaks(
     throw new Error(`${manifestKey}: the leak check needs a train and a val split`);
   const key = leakReportKey(manifest.hash, options);
   const { value, reused } = await getOrCreateJson(store, key, async () => {
-    const train = await openSampleSource(store, manifestKey, 'train');
-    const val = await openSampleSource(store, manifestKey, 'val');
+    // read once in stored order: streamed sample by sample (a cache of 0 bytes), so memory is one sample
+    const train = await openSampleSource(store, manifestKey, 'train', { cacheBytes: 0 });
+    const val = await openSampleSource(store, manifestKey, 'val', { cacheBytes: 0 });
     return leakCheck(train.iterate(), val.iterate(), manifest.classes, options);
   });
   return { key, report: value, reused };

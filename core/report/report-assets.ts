@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { DataManifest } from '../data/manifest';
+import { allItems } from '../data/manifest-items';
 import type { Sample } from '../data/sample';
 import { openSampleSource } from '../data/sample-source';
 import type { ArtifactStore } from '../../store/artifact-store';
@@ -100,8 +101,9 @@ export async function loadReportAssets(
   if (withKeys.length) {
     try {
       const first = await getJson<DataManifest>(store, withKeys[0]!.manifestKey!);
+      const firstVal = first.splits.val;
       const picked = pickSamples(
-        first.splits.val?.items ?? [],
+        firstVal ? await allItems(store, firstVal) : [],
         first.classes.length,
         options.perClass ?? 1,
         options.maxSamples ?? 12,
@@ -110,7 +112,8 @@ export async function loadReportAssets(
       for (const v of withKeys) {
         try {
           const src = await openSampleSource(store, v.manifestKey!, 'val', { cacheBytes: 64 * 1024 * 1024 });
-          const items = src.manifest.splits.val?.items ?? [];
+          const val = src.manifest.splits.val;
+          const items = val ? await allItems(store, val) : [];
           const images: (string | null)[] = [];
           for (const p of picked) {
             // variants keep the dataset's ids and order; look the id up in case a variant skipped images

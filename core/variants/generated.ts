@@ -1,6 +1,14 @@
 import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson } from '../../store/json';
-import type { BBox, DataManifest, ManifestSplit, ShardRef, SplitData } from '../data/manifest';
+import type {
+  BBox,
+  DataManifest,
+  GeneratedShard,
+  ManifestSplit,
+  ShardRef,
+  SplitData,
+} from '../data/manifest';
+import { ShardIndexCache } from '../data/manifest-items';
 import { readRawShard } from '../data/raw-shard';
 import type { Sample } from '../data/sample';
 import { ShardCache } from '../data/shard-cache';
@@ -17,6 +25,8 @@ import { type VariantSpec, variantSpecSchema } from './variant-spec';
  */
 export class VariantGenerator {
   private readonly cache: ShardCache;
+  /** The boxes of the sources and donors read, and each generated shard's donors (from the shards' indexes). */
+  private readonly indexes: ShardIndexCache;
   private readonly sourceShards = new Map<string, ShardRef>();
   private readonly shardStart = new Map<string, number>();
 
@@ -27,6 +37,7 @@ export class VariantGenerator {
     cacheBytes: number,
   ) {
     this.cache = new ShardCache(store, cacheBytes);
+    this.indexes = new ShardIndexCache(store);
     for (const data of Object.values(dataset.splits)) {
       let n = 0;
       for (const s of data.shards) {
@@ -58,18 +69,17 @@ export class VariantGenerator {
 
   /** Every sample of one generated shard of `split`, in stored order. */
   async shard(split: ManifestSplit, shard: ShardRef): Promise<Sample[]> {
-    const g = this.generateOf(shard);
+    const g = await this.generateOf(shard);
     const sources = await this.cache.get(this.sourceRef(g.source));
     const masks = g.grabcut ? await this.grabcutMasks(g.grabcut, sources, split, g.source) : undefined;
     const out: Sample[] = [];
-    for (let j = 0; j < sources.length; j++)
-      out.push(await this.one(split, shard, j, sources[j]!, masks?.[j]));
+    for (let j = 0; j < sources.length; j++) out.push(await this.one(split, g, j, sources[j]!, masks?.[j]));
     return out;
   }
 
   /** One generated shard sample by sample, from `skip` (memory: one source sample, plus the donors' shards). */
   async *stream(split: ManifestSplit, shard: ShardRef, skip: number): AsyncGenerator<Sample> {
-    const g = this.generateOf(shard);
+    const g = await this.generateOf(shard);
     if (g.grabcut) {
       // a GrabCut batch is one object per shard: read it whole
       const all = await this.shard(split, shard);
@@ -78,26 +88,28 @@ export class VariantGenerator {
     }
     let j = 0;
     for await (const s of readRawShard(await this.store.getStream(g.source), g.source)) {
-      if (j >= skip) yield await this.one(split, shard, j, s);
+      if (j >= skip) yield await this.one(split, g, j, s);
       j++;
     }
   }
 
   private async one(
     split: ManifestSplit,
-    shard: ShardRef,
+    g: GeneratedShard,
     j: number,
     source: Sample,
     grabcutMask?: Uint8Array,
   ): Promise<Sample> {
-    const g = shard.generate!;
     const data = this.splitData(split);
-    const src = toRaw(source, data.items[this.shardStart.get(g.source)! + j]!.bbox);
+    const src = toRaw(source, (await this.indexes.itemAt(data, this.shardStart.get(g.source)! + j)).bbox);
     let donor: RawImage | undefined;
     if (g.donors) {
       const donorSplit = this.donorSplit(split);
       const d = g.donors[j]!;
-      donor = toRaw(await this.cache.sampleAt(donorSplit, d), donorSplit.items[d]!.bbox);
+      donor = toRaw(
+        await this.cache.sampleAt(donorSplit, d),
+        (await this.indexes.itemAt(donorSplit, d)).bbox,
+      );
     }
     const rgb = applyVariant(this.spec, grabcutMask ? { ...src, mask: grabcutMask } : src, donor);
     // the output's mask is the source's foreground (where the object is, or was), as materializeVariant stored it
@@ -111,9 +123,13 @@ export class VariantGenerator {
     };
   }
 
-  private generateOf(shard: ShardRef) {
+  /** What computes a shard; a paired variant's donors are in the shard's index (older manifests: inline). */
+  private async generateOf(shard: ShardRef): Promise<GeneratedShard> {
     if (!shard.generate) throw new Error('not a generated shard');
-    return shard.generate;
+    if (variantEntry(this.spec.name).pairing === 'none') return shard.generate;
+    const g = await this.indexes.generateOf(shard);
+    if (!g.donors) throw new Error(`${shard.index ?? g.source}: a paired variant's shard without its donors`);
+    return g;
   }
 
   private sourceRef(key: string): ShardRef {
@@ -139,11 +155,15 @@ export class VariantGenerator {
     sourceKey: string,
   ): Promise<Uint8Array[]> {
     const start = this.shardStart.get(sourceKey)!;
-    const items = this.splitData(split).items;
+    const data = this.splitData(split);
     const results = await readGrabCutBatch(this.store, key, sources);
-    return results.map(
-      (r, k) => r.mask ?? boxMask([items[start + k]!.bbox], sources[k]!.width, sources[k]!.height),
-    );
+    const out: Uint8Array[] = [];
+    for (const [k, r] of results.entries())
+      out.push(
+        r.mask ??
+          boxMask([(await this.indexes.itemAt(data, start + k)).bbox], sources[k]!.width, sources[k]!.height),
+      );
+    return out;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type SplitData,
 } from '../data/manifest';
 import type { Sample } from '../data/sample';
+import { ShardIndexCache, splitItems } from '../data/manifest-items';
 import { ShardCache } from '../data/shard-cache';
 import { type ProgressCallback, writeSplit } from '../data/shard-writer';
 import { boxMask } from '../masks/boxes';
@@ -19,7 +20,7 @@ import { cachedGrabCut } from '../masks/grabcut-cache';
 import { GrabCutPool } from '../masks/grabcut-pool';
 import type { RawImage } from './ops';
 import { toRaw } from './generated';
-import { windowedPairing } from './pairing';
+import { PAIRING_WINDOW_BYTES, windowedPairing } from './pairing';
 import { variantEntry } from './registry';
 import { VariantPool } from './variant-pool';
 import {
@@ -32,6 +33,9 @@ import {
 
 /** Bump when any variant's pixels would come out different: every variant key changes with it. */
 export const VARIANTS_CODE_VERSION = 'variants-1';
+
+/** Decoded dataset shards a materialization keeps by default (a few 64 MB shards; see `cacheBytes`). */
+export const VARIANT_CACHE_BYTES = 256 * 2 ** 20;
 
 export interface MaterializeInput {
   datasetManifestKey: string;
@@ -50,10 +54,17 @@ export interface MaterializeOptions {
   storePixels?: boolean;
   onProgress?: ProgressCallback;
   /**
-   * Decoded dataset shards kept in memory. Paired variants draw donors within windows of shards of half this
-   * size, so each window is read once. Default 1 GiB.
+   * Paired variants draw donors within windows of consecutive shards of this many raw bytes (pairing.ts): part of
+   * what the variant is (its key does not name it), so only tests change it. Default PAIRING_WINDOW_BYTES.
+   */
+  windowBytes?: number;
+  /**
+   * Decoded dataset shards kept in memory (sources and donors). Default VARIANT_CACHE_BYTES, so memory does not grow with the
+   * dataset; a window larger than this is read more than once (each donor shard once per source shard at most).
    */
   cacheBytes?: number;
+  /** A cache shared across calls (the variant activities of one worker share one); overrides `cacheBytes`. */
+  cache?: ShardCache;
   /** Worker threads for the pixel work (1: this thread). Outputs are identical for any value. Default 1. */
   threads?: number;
   /** A pool shared across calls (saves the threads' start-up, ~0.3 s each); overrides `threads`, not closed here. */
@@ -100,9 +111,10 @@ export async function materializeVariant(
   const existing = await tryGetJson<DataManifest>(store, manifestKey);
   if (existing) return summary(manifestKey, existing, spec, true);
 
-  const cacheBytes = options.cacheBytes ?? 1024 * 1024 * 1024;
-  const cache = new ShardCache(store, cacheBytes);
+  const windowBytes = options.windowBytes ?? PAIRING_WINDOW_BYTES;
+  const cache = options.cache ?? new ShardCache(store, options.cacheBytes ?? VARIANT_CACHE_BYTES);
   const pool = options.pool ?? new VariantPool(options.threads ?? 1);
+  const indexes = new ShardIndexCache(store);
   const generated = !options.storePixels;
   let grabcut: GrabCutPool | undefined;
   const splits: DataManifest['splits'] = {};
@@ -114,7 +126,16 @@ export async function materializeVariant(
       const donors = from === 'none' ? undefined : from === 'generic' ? dataset.splits.generic : data;
       const pairing =
         from !== 'none'
-          ? windowedPairing(spec.name, data, donors, dataset.classes.length, seed, split, cacheBytes / 2)
+          ? windowedPairing(
+              spec.name,
+              data,
+              await labelsOf(store, data),
+              donors,
+              dataset.classes.length,
+              seed,
+              split,
+              windowBytes,
+            )
           : undefined;
       const starts = shardStarts(data.shards);
       const out = await writeSplit(
@@ -125,26 +146,36 @@ export async function materializeVariant(
           units: data.shards.length,
           shardSize: 1,
           tar: options.tar ?? false,
+          classes: dataset.classes.length,
           onProgress: options.onProgress,
         },
         async (shardIndex) => {
           const sources = await cache.get(data.shards[shardIndex]!);
+          const sourceItems = await indexes.items(data, shardIndex);
           const jobs: { src: RawImage; donor?: RawImage }[] = [];
           const extras: Partial<ItemMeta>[] = [];
           const generate: GeneratedShard = { source: data.shards[shardIndex]!.raw! };
           if (pairing) generate.donors = [];
+          // this shard's donors, copied out of their shards: each donor shard read once, none kept past the cache
+          const picked =
+            pairing && donors
+              ? await cache.samplesAt(
+                  donors,
+                  sources.map((_, j) => pairing[starts[shardIndex]! + j]!),
+                )
+              : undefined;
           for (let j = 0; j < sources.length; j++) {
             const item = starts[shardIndex]! + j;
-            if (pairing && donors) {
+            if (pairing && donors && picked) {
               generate.donors!.push(pairing[item]!);
-              const d = await cache.sampleAt(donors, pairing[item]!);
+              const d = picked.get(pairing[item]!)!;
               jobs.push({
-                src: toRaw(sources[j]!, data.items[item]!.bbox),
-                donor: toRaw(d, donors.items[pairing[item]!]!.bbox),
+                src: toRaw(sources[j]!, sourceItems[j]!.bbox),
+                donor: toRaw(d, (await indexes.itemAt(donors, pairing[item]!)).bbox),
               });
               extras.push({ bgFrom: d.id });
             } else {
-              jobs.push({ src: toRaw(sources[j]!, data.items[item]!.bbox) });
+              jobs.push({ src: toRaw(sources[j]!, sourceItems[j]!.bbox) });
               extras.push({});
             }
           }
@@ -182,7 +213,7 @@ export async function materializeVariant(
     await grabcut?.close();
   }
   const manifest: DataManifest = {
-    version: 1,
+    version: 2,
     kind: 'variant',
     hash: prefix.split('/').pop()!,
     datasetHash: dataset.datasetHash,
@@ -247,6 +278,13 @@ async function grabCutMasks(
     errors: results.map((r) => r.error),
     key,
   };
+}
+
+/** The label of every item of a split, in order (read shard by shard). */
+async function labelsOf(store: ArtifactStore, data: SplitData): Promise<number[]> {
+  const labels: number[] = [];
+  for await (const items of splitItems(store, data)) for (const it of items) labels.push(it.label);
+  return labels;
 }
 
 function shardStarts(shards: ShardRef[]): number[] {

@@ -1,4 +1,4 @@
-import type { ItemMeta, ShardRef, SplitData } from '../data/manifest';
+import type { ShardRef, SplitData } from '../data/manifest';
 import { Rng } from '../data/rng';
 import type { VariantName } from './variant-spec';
 
@@ -12,7 +12,7 @@ import type { VariantName } from './variant-spec';
  */
 export function drawPairing(
   name: VariantName,
-  items: ItemMeta[],
+  items: { label: number }[],
   numClasses: number,
   seed: number,
   split: string,
@@ -52,6 +52,12 @@ export function drawPairing(
   });
 }
 
+/**
+ * The pairing window of every stored variant (what materializeVariant's default cache of 1 GiB gave before the
+ * window had a name of its own): changing it changes every paired variant's donors under the same key.
+ */
+export const PAIRING_WINDOW_BYTES = 512 * 2 ** 20;
+
 /** Consecutive groups of shards whose raw bytes fit `windowBytes` (at least one shard each). */
 export function shardWindows(shards: ShardRef[], windowBytes: number): number[][] {
   const windows: number[][] = [];
@@ -76,6 +82,8 @@ export function shardWindows(shards: ShardRef[], windowBytes: number): number[][
 export function windowedPairing(
   name: VariantName,
   data: SplitData,
+  /** The label of every item of `data`, in order. */
+  labels: number[],
   donors: SplitData | undefined,
   numClasses: number,
   seed: number,
@@ -102,7 +110,7 @@ export function windowedPairing(
         : [];
       const local = drawPairing(
         name,
-        targets.map((t) => data.items[t]!),
+        targets.map((t) => ({ label: labels[t]! })),
         numClasses,
         seed,
         key,
@@ -112,7 +120,7 @@ export function windowedPairing(
     } else {
       const local = drawPairing(
         name,
-        targets.map((t) => data.items[t]!),
+        targets.map((t) => ({ label: labels[t]! })),
         numClasses,
         seed,
         key,

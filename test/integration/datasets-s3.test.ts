@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { S3ArtifactStore } from '../../store/s3-store';
-import { getJson } from '../../store/json';
 import { prepareDataset } from '../../core/data/prepare';
 import { openSampleSource } from '../../core/data/sample-source';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import type { Sample } from '../../core/data/sample';
 import { materializeVariant } from '../../core/variants/materialize';
 import { testServices, uniqueId } from '../helpers/env';
@@ -30,7 +29,7 @@ test('a synthetic dataset and a variant go through the real S3 store and read ba
   assert.equal(keys.filter((k) => k.endsWith('.tar')).length, 4);
 
   const v = await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant: 'only_bg_b' });
-  const m = await getJson<DataManifest>(store, v.manifestKey);
+  const m = await readManifestWithItems(store, v.manifestKey);
   const original = await openSampleSource(store, ds.manifestKey, 'val');
   const variant = await openSampleSource(store, v.manifestKey, 'val');
   assert.equal(variant.count(), 30);

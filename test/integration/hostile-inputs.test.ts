@@ -7,7 +7,7 @@ import type { Duration } from '@temporalio/common';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { startStudy } from '../../client/start-study';
-import type { DataManifest } from '../../core/data/manifest';
+import { type ManifestWithItems, readManifestWithItems } from '../../core/data/manifest-items';
 import { maskToNpy } from '../../core/data/npy';
 import type { StudyResults } from '../../core/report/results';
 import { getJson } from '../../store/json';
@@ -87,14 +87,14 @@ async function study(name: string, dataset: unknown, heartbeatTimeout?: Duration
   const result = await handle.result();
   assert.equal(result.status, 'completed');
   const results = await getJson<StudyResults>(store, result.resultsKey!);
-  const manifest = await getJson<DataManifest>(store, results.dataset!.manifestKey);
+  const manifest = await readManifestWithItems(store, results.dataset!.manifestKey);
   const variants = await Promise.all(
-    results.variants.map((v) => getJson<DataManifest>(store, v.manifestKey!)),
+    results.variants.map((v) => readManifestWithItems(store, v.manifestKey!)),
   );
   return { manifest, variants };
 }
 
-const ids = (m: DataManifest) =>
+const ids = (m: ManifestWithItems) =>
   Object.values(m.splits)
     .flatMap((s) => s.items.map((i) => i.id))
     .sort();

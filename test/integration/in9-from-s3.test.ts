@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { getJson } from '../../store/json';
 import { S3ArtifactStore } from '../../store/s3-store';
 import { s3PrefixOpener } from '../../store/s3-prefix-opener';
 import { assertObjectName } from '../../core/data/safe-names';
 import { FsArtifactStore } from '../../store/fs-store';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import { prepareDataset } from '../../core/data/prepare';
 import { writePair } from '../helpers/image-fixtures';
 import { tempDir, testServices, uniqueId } from '../helpers/env';
@@ -59,7 +58,7 @@ test('in9 from an s3:// prefix on the real S3 server gives the same images as fr
   assert.deepEqual(fromS3.counts, { val: 15 });
   assert.deepEqual(fromS3.classes, ['dog', 'bird', 'wheeled vehicle', 'musical instrument', 'café']);
   const items = async (key: string) =>
-    (await getJson<DataManifest>(store, key)).splits.val!.items.map((it) => [it.id, it.hash]);
+    (await readManifestWithItems(store, key)).splits.val!.items.map((it) => [it.id, it.hash]);
   assert.deepEqual(await items(fromS3.manifestKey), await items(fromFolder.manifestKey));
   await assert.rejects(
     prepareDataset(

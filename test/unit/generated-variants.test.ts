@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DataManifest, SplitData } from '../../core/data/manifest';
+import type { SplitData } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import { sampleHash } from '../../core/data/mask-stats';
 import { prepareDataset } from '../../core/data/prepare';
 import { decodeRawShard } from '../../core/data/raw-shard';
@@ -10,7 +11,6 @@ import { materializeVariant } from '../../core/variants/materialize';
 import { applyVariant } from '../../core/variants/registry';
 import { type VariantSpecInput, variantSpecSchema } from '../../core/variants/variant-spec';
 import { FsArtifactStore } from '../../store/fs-store';
-import { getJson } from '../../store/json';
 import { tempDir } from '../helpers/env';
 
 // 3 train shards and 2 val shards, a class-free pool of 2 shards; a pairing window of ~1 shard
@@ -24,7 +24,8 @@ const SOURCE = {
   genericCount: 60,
 } as const;
 const SHARD = 50;
-const WINDOW_CACHE = 2 * (SHARD * 16 * 16 * 4 + 4096);
+/** A pairing window of one shard (each 50-image shard of 16 px is ~51 KB). */
+const WINDOW = SHARD * 16 * 16 * 4 + 4096;
 
 const VARIANTS: VariantSpecInput[] = [
   'original',
@@ -74,7 +75,7 @@ test('every variant read on the fly is byte-identical to its stored pixels, in t
   const dsA = await prepareDataset(stored, SOURCE, { shardSize: SHARD });
   const dsB = await prepareDataset(onTheFly, SOURCE, { shardSize: SHARD });
   assert.equal(dsA.manifestKey, dsB.manifestKey);
-  const dataset = await getJson<DataManifest>(onTheFly, dsB.manifestKey);
+  const dataset = await readManifestWithItems(onTheFly, dsB.manifestKey);
   const datasetSamples = new Map<string, Sample & { bbox: number[] }>();
   for (const split of ['train', 'val', 'generic'] as const) {
     const data = dataset.splits[split]!;
@@ -86,7 +87,7 @@ test('every variant read on the fly is byte-identical to its stored pixels, in t
   for (const input of VARIANTS) {
     const spec = variantSpecSchema.parse(input);
     const what = JSON.stringify(input);
-    const opts = { cacheBytes: WINDOW_CACHE };
+    const opts = { windowBytes: WINDOW };
     const b = await materializeVariant(
       onTheFly,
       { datasetManifestKey: dsB.manifestKey, variant: spec, seed: 3 },
@@ -104,8 +105,8 @@ test('every variant read on the fly is byte-identical to its stored pixels, in t
       },
     );
     assert.equal(a.manifestKey, b.manifestKey, `${what}: the key does not depend on how pixels are kept`);
-    const ma = await getJson<DataManifest>(stored, a.manifestKey);
-    const mb = await getJson<DataManifest>(onTheFly, b.manifestKey);
+    const ma = await readManifestWithItems(stored, a.manifestKey);
+    const mb = await readManifestWithItems(onTheFly, b.manifestKey);
     assert.equal(mb.generatedFrom, dsB.manifestKey);
     for (const split of ['train', 'val'] as const) {
       const da = ma.splits[split]!;
@@ -169,12 +170,12 @@ test('every variant read on the fly is byte-identical to its stored pixels, in t
 test('a generated paired variant reads each dataset shard once per pass when its cache holds a pairing window', async () => {
   const fs = new FsArtifactStore(await tempDir());
   const ds = await prepareDataset(fs, SOURCE, { shardSize: 20 }); // train: 6 shards of 20 images
-  const shardBytes = (await getJson<DataManifest>(fs, ds.manifestKey)).splits.train!.shards[0]!.bytes;
+  const shardBytes = (await readManifestWithItems(fs, ds.manifestKey)).splits.train!.shards[0]!.bytes;
   // pairing windows of 2 shards
   const v = await materializeVariant(
     fs,
     { datasetManifestKey: ds.manifestKey, variant: 'mixed_rand', seed: 1 },
-    { cacheBytes: 4 * shardBytes + 8 },
+    { windowBytes: 2 * shardBytes + 4 },
   );
   const gets: string[] = [];
   const counting = Object.assign(Object.create(fs) as FsArtifactStore, {
@@ -192,7 +193,7 @@ test('a generated paired variant reads each dataset shard once per pass when its
     sourceCacheBytes: 3 * shardBytes + 8,
   });
   assert.equal((await collect(src.iterate())).length, 120);
-  const reads = gets.filter((k) => k.includes('/shards/train-'));
+  const reads = gets.filter((k) => k.includes('/shards/train-') && k.endsWith('.bgraw'));
   assert.equal(reads.length, 6, reads.join(', '));
   assert.equal(new Set(reads).size, 6);
 });

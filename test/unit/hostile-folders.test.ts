@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import { prepareDataset } from '../../core/data/prepare';
 import { nameProblem } from '../../core/data/safe-names';
-import { getJson } from '../../store/json';
 import { FsArtifactStore } from '../../store/fs-store';
 import { tempDir } from '../helpers/env';
 import { writePair } from '../helpers/image-fixtures';
@@ -36,7 +35,7 @@ test('folder sources: symbolic links out of the dataset are not followed; links 
     { source: 'folder', path: img, maskPath: msk, valFraction: 0 },
     { tar: false },
   );
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   assert.deepEqual(m.classes, ['cat', 'dog'], 'a class folder linked from outside is no class');
   const ids = m.splits.train!.items.map((i) => i.id).sort();
   assert.deepEqual(ids, ['train/cat/g0', 'train/cat/g1', 'train/dog/g0', 'train/dog/g1', 'train/dog/twin']);
@@ -70,7 +69,7 @@ test('dataset names: control characters, separators, Unicode twins and duplicate
     { source: 'folder', path: img, maskPath: msk, valFraction: 0, classes: [nfd, 'dog'] },
     { tar: false },
   );
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   assert.deepEqual(m.classes, [nfc, 'dog']);
   assert.deepEqual(m.splits.train!.items.map((i) => i.id).sort(), [`train/${nfc}/b`, 'train/dog/c']);
   const reasons = new Map(m.skipped.map((s) => [path.relative(work, s.file), s.reason]));
@@ -111,7 +110,7 @@ test(
       { source: 'folder', path: img, maskPath: msk, valFraction: 0, genericPath: generic },
       { tar: false },
     );
-    const m = await getJson<DataManifest>(store, ds.manifestKey);
+    const m = await readManifestWithItems(store, ds.manifestKey);
     assert.equal(m.splits.train!.items.length, 4);
     const reasons = new Map(m.skipped.map((s) => [path.relative(work, s.file), s.reason]));
     assert.match(reasons.get('images/cat/x.JPEG') ?? 'not reported', /not a regular file \(a FIFO\)/);
@@ -134,13 +133,13 @@ test('item ids are NFC like class folders: an NFD file stem gets the id its NFC 
     { source: 'folder', path: img, maskPath: msk, valFraction: 0 },
     { tar: false },
   );
-  const fm = await getJson<DataManifest>(store, folder.manifestKey);
+  const fm = await readManifestWithItems(store, folder.manifestKey);
   assert.deepEqual(fm.splits.train!.items.map((i) => i.id).sort(), ['train/cat/plain', `train/dog/${nfc}`]);
   // in9 source
   const root = path.join(work, 'in9');
   await writePair(`${root}/original/val/00_dog/${nfd}.png`, `${root}/fg_mask/val/00_dog/${nfd}.npy`, 3);
   await writePair(`${root}/original/val/01_cat/plain.png`, `${root}/fg_mask/val/01_cat/plain.npy`, 4);
   const in9 = await prepareDataset(store, { source: 'in9', path: root }, { tar: false });
-  const im = await getJson<DataManifest>(store, in9.manifestKey);
+  const im = await readManifestWithItems(store, in9.manifestKey);
   assert.deepEqual(im.splits.val!.items.map((i) => i.id).sort(), [`val/00_dog/${nfc}`, 'val/01_cat/plain']);
 });

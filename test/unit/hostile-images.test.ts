@@ -4,8 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../../core/data/decode';
 import { encodeRawShard, MAX_SIDE, readRawShard } from '../../core/data/raw-shard';
-import { getJson } from '../../store/json';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import { prepareDataset } from '../../core/data/prepare';
 import { FsArtifactStore } from '../../store/fs-store';
 import { tempDir } from '../helpers/env';
@@ -54,7 +53,7 @@ test('image bombs are refused by name from their header, never decoded; the rest
     ),
   );
   assert.deepEqual(ds.counts, { train: 7 }, 'the good images are all there');
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   const reasons = new Map(m.skipped.map((s) => [path.relative(path.dirname(images), s.file), s.reason]));
   assert.match(
     reasons.get('images/cat/bomb.png') ?? '',
@@ -123,7 +122,7 @@ test('a 1 x 100000 strip is skipped by name at import (a side over the shard lim
     { tar: false },
   );
   assert.deepEqual(ds.counts, { train: 6 });
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   const strip = m.skipped.find((s) => s.file === `${images}/cat/strip.png`);
   assert.match(
     strip?.reason ?? 'not reported',

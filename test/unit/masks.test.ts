@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { DataManifest } from '../../core/data/manifest';
+import { type ManifestWithItems, readManifestWithItems } from '../../core/data/manifest-items';
 import { prepareDataset } from '../../core/data/prepare';
 import type { Sample } from '../../core/data/sample';
 import { openSampleSource } from '../../core/data/sample-source';
@@ -16,7 +16,6 @@ import { type MaskSpecInput, maskSpecSchema } from '../../core/masks/mask-spec';
 import { materializeVariant } from '../../core/variants/materialize';
 import { variantSpecSchema } from '../../core/variants/variant-spec';
 import { FsArtifactStore } from '../../store/fs-store';
-import { getJson } from '../../store/json';
 import { tempDir } from '../helpers/env';
 import { writeImage, writeMask } from '../helpers/image-fixtures';
 import { drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
@@ -27,7 +26,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 async function samplesOf(store: FsArtifactStore, key: string): Promise<Map<string, Sample>> {
   const out = new Map<string, Sample>();
   for (const split of ['train', 'val'] as const) {
-    const m = await getJson<DataManifest>(store, key);
+    const m = await readManifestWithItems(store, key);
     if (!m.splits[split]) continue;
     for await (const s of (await openSampleSource(store, key, split)).iterate()) out.set(s.id, s);
   }
@@ -282,7 +281,7 @@ describe('datasets with masks from boxes', () => {
       },
     };
     const ds = await prepareDataset(store, source, { tar: false, maskThreads: 2 });
-    const m = await getJson<DataManifest>(store, ds.manifestKey);
+    const m = await readManifestWithItems(store, ds.manifestKey);
     const reasons = new Map(m.skipped.map((s) => [path.relative(root, s.file), s.reason]));
     assert.match(reasons.get('boxes/n00000001/img0.xml') ?? '', /^malformed XML/);
     assert.match(
@@ -326,8 +325,8 @@ describe('datasets with masks from boxes', () => {
     );
     assert.notEqual(other.manifestKey, ds.manifestKey);
     assert.deepEqual(await store.list('masks/grabcut'), cached);
-    const om = await getJson<DataManifest>(store, other.manifestKey);
-    const gi = (mm: DataManifest) =>
+    const om = await readManifestWithItems(store, other.manifestKey);
+    const gi = (mm: ManifestWithItems) =>
       Object.fromEntries(
         [...(mm.splits.train?.items ?? []), ...(mm.splits.val?.items ?? [])].map((it) => [
           it.id,
@@ -356,7 +355,7 @@ describe('datasets with masks from boxes', () => {
       { ...base, masks: { compare: ['grabcut', 'box'], checks: { policy: 'invert' } } },
       { tar: false, maskThreads: 1 },
     );
-    const mi = await getJson<DataManifest>(store, inv.manifestKey);
+    const mi = await readManifestWithItems(store, inv.manifestKey);
     assert.equal(inv.counts.train, 6);
     const m3 = path.join(root, 'masks/dog/m3.png');
     assert.deepEqual(mi.masks!.flagged, [
@@ -376,7 +375,7 @@ describe('datasets with masks from boxes', () => {
       { ...base, masks: { checks: { policy: 'skip' } } },
       { tar: false },
     );
-    const ms = await getJson<DataManifest>(store, skip.manifestKey);
+    const ms = await readManifestWithItems(store, skip.manifestKey);
     assert.equal(skip.counts.train, 5);
     const skipped = ms.skipped.find((s) => s.id === 'train/dog/m3')!;
     assert.equal(path.relative(root, skipped.file), 'masks/dog/m3.png');
@@ -390,7 +389,7 @@ describe('datasets with masks from boxes', () => {
 
     // the default (no masks section): checks run, the flagged mask is kept and reported
     const keep = await prepareDataset(store, base, { tar: false });
-    const mk = await getJson<DataManifest>(store, keep.manifestKey);
+    const mk = await readManifestWithItems(store, keep.manifestKey);
     assert.equal(keep.counts.train, 6);
     assert.deepEqual(
       mk.masks!.flagged.map((f) => f.action),
@@ -488,7 +487,7 @@ async function prepareIn9(root: string, masks: MaskSpecInput) {
     { tar: false, maskThreads: 1 },
   );
   return {
-    m: await getJson<DataManifest>(store, ds.manifestKey),
+    m: await readManifestWithItems(store, ds.manifestKey),
     samples: await samplesOf(store, ds.manifestKey),
   };
 }

@@ -6,10 +6,9 @@ import { extract } from 'tar-stream';
 import assert from 'node:assert/strict';
 import { FsArtifactStore } from '../../store/fs-store';
 import type { ArtifactStore } from '../../store/artifact-store';
-import { getJson } from '../../store/json';
 import { prepareDataset } from '../../core/data/prepare';
 import { openSampleSource } from '../../core/data/sample-source';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import type { Sample } from '../../core/data/sample';
 import { materializeVariant } from '../../core/variants/materialize';
 import { onlyBgT, rawImage } from '../../core/variants/ops';
@@ -43,7 +42,7 @@ test('prepare writes shards + manifest once; a SampleSource reads every sample b
   assert.deepEqual(a.classes, ['disk', 'square', 'triangle', 'plus']);
   assert.match(a.manifestKey, /^datasets\/[0-9a-f]{16}\/manifest\.json$/);
   assert.deepEqual(progress, [1, 2, 3, 1, 1]);
-  const m = await getJson<DataManifest>(store, a.manifestKey);
+  const m = await readManifestWithItems(store, a.manifestKey);
   assert.equal(m.splits.train!.shards.length, 3);
   assert.ok(m.splits.train!.shards.every((s) => s.tar && s.raw?.endsWith('.bgraw')));
   assert.ok(
@@ -89,7 +88,7 @@ test('the same source and seed give byte-identical shards in another store; a fi
   assert.deepEqual(keys, await s2.list('datasets/'));
   for (const k of keys) assert.ok((await s1.get(k)).equals(await s2.get(k)), `${k} differs`);
   // resume: drop the manifest and one shard; a rerun rewrites only that shard
-  const m = await getJson<DataManifest>(s2, b.manifestKey);
+  const m = await readManifestWithItems(s2, b.manifestKey);
   const second = m.splits.train!.shards[1]!.raw!;
   await s2.delete(b.manifestKey);
   await s2.delete(second);
@@ -120,7 +119,7 @@ test('variants: mixed_next backgrounds come from class y+1, recorded and reprodu
   const original = new Map(
     (await collect((await openSampleSource(store, ds.manifestKey, 'train')).iterate())).map((s) => [s.id, s]),
   );
-  const vm = await getJson<DataManifest>(store, v.manifestKey);
+  const vm = await readManifestWithItems(store, v.manifestKey);
   const out = await collect((await openSampleSource(store, v.manifestKey, 'train')).iterate());
   assert.equal(out.length, 120);
   vm.splits.train!.items.forEach((item, i) => {
@@ -180,9 +179,9 @@ test('variants: mixed_next backgrounds come from class y+1, recorded and reprodu
 test('mixed_same and mixed_rand pair as specified; generic_bg uses the class-free pool', async () => {
   const store = new FsArtifactStore(await tempDir());
   const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   const labelOf = new Map(m.splits.train!.items.map((it) => [it.id, it.label]));
-  const same = await getJson<DataManifest>(
+  const same = await readManifestWithItems(
     store,
     (await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant: 'mixed_same', seed: 1 }))
       .manifestKey,
@@ -191,14 +190,14 @@ test('mixed_same and mixed_rand pair as specified; generic_bg uses the class-fre
     assert.equal(labelOf.get(it.bgFrom!), it.label);
     assert.notEqual(it.bgFrom, it.id);
   }
-  const rand = await getJson<DataManifest>(
+  const rand = await readManifestWithItems(
     store,
     (await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant: 'mixed_rand', seed: 1 }))
       .manifestKey,
   );
   const seen = new Set(rand.splits.train!.items.map((it) => labelOf.get(it.bgFrom!)! - it.label));
   assert.ok(seen.size >= 4, 'mixed_rand should pair across classes');
-  const gen = await getJson<DataManifest>(
+  const gen = await readManifestWithItems(
     store,
     (await materializeVariant(store, { datasetManifestKey: ds.manifestKey, variant: 'generic_bg', seed: 1 }))
       .manifestKey,
@@ -228,7 +227,7 @@ test('worker threads give byte-identical variant shards', async () => {
   for (const k of keys) assert.ok((await s1.get(k)).equals(await s2.get(k)), `${k} differs`);
 });
 
-test('a split larger than the cache pairs within shard windows and reads each dataset shard once', async () => {
+test('a split larger than the pairing window pairs within shard windows and reads each dataset shard once', async () => {
   const fs = new FsArtifactStore(await tempDir());
   const ds = await prepareDataset(fs, SOURCE, { shardSize: 20 }); // train: 6 shards of 20 images (~20 KB each)
   const gets: string[] = [];
@@ -241,10 +240,10 @@ test('a split larger than the cache pairs within shard windows and reads each da
   const v = await materializeVariant(
     counting,
     { datasetManifestKey: ds.manifestKey, variant: 'mixed_next', seed: 2 },
-    { cacheBytes: 50_000 },
+    { windowBytes: 25_000 },
   );
-  const m = await getJson<DataManifest>(fs, v.manifestKey);
-  const dm = await getJson<DataManifest>(fs, ds.manifestKey);
+  const m = await readManifestWithItems(fs, v.manifestKey);
+  const dm = await readManifestWithItems(fs, ds.manifestKey);
   const shardOf = new Map(dm.splits.train!.items.map((it, i) => [it.id, Math.floor(i / 20)]));
   const labelOf = new Map(dm.splits.train!.items.map((it) => [it.id, it.label]));
   for (const it of m.splits.train!.items) {
@@ -259,7 +258,7 @@ test('a split larger than the cache pairs within shard windows and reads each da
 test('tar shards hold index.json and, per sample, PNG pixels and mask equal to the raw shard', async () => {
   const store = new FsArtifactStore(await tempDir());
   const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   const shard = m.splits.val!.shards[0]!;
   const files = new Map<string, Buffer>();
   const ex = extract();

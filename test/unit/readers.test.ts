@@ -4,10 +4,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { FsArtifactStore } from '../../store/fs-store';
-import { getJson } from '../../store/json';
 import { prepareDataset } from '../../core/data/prepare';
 import { openSampleSource } from '../../core/data/sample-source';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import type { Sample } from '../../core/data/sample';
 import { materializeVariant } from '../../core/variants/materialize';
 import { fixturePixels, writeMask, writePair } from '../helpers/image-fixtures';
@@ -54,7 +53,7 @@ test('folder: good images are imported; every kind of bad input is skipped with 
   });
   assert.deepEqual(ds.classes, ['cat', 'dog']);
   assert.equal((ds.counts.train ?? 0) + (ds.counts.val ?? 0), 4);
-  const m = await getJson<DataManifest>(store, ds.manifestKey);
+  const m = await readManifestWithItems(store, ds.manifestKey);
   const reasons = new Map(m.skipped.map((s) => [path.relative(dir, s.file), s.reason]));
   const expect: [string, RegExp][] = [
     ['images/bird', /unknown class folder "bird"/],
@@ -137,7 +136,7 @@ test('in9: backgrounds_challenge layout with .npy masks, resized; variants run o
     variant: 'generic_bg',
     seed: 1,
   });
-  const gm = await getJson<DataManifest>(store, g.manifestKey);
+  const gm = await readManifestWithItems(store, g.manifestKey);
   assert.ok(
     gm.splits.train!.items.every(
       (it) => it.bgFrom === 'generic/atm-1.jpg' || it.bgFrom === 'generic/atm-2.png',
