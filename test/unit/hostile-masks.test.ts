@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { DataManifest } from '../../core/data/manifest';
+import { readManifestWithItems } from '../../core/data/manifest-items';
 import { prepareDataset } from '../../core/data/prepare';
 import type { SourceSpecInput } from '../../core/data/source-spec';
 import { readBoxTable } from '../../core/masks/boxes';
 import type { GrabCutJob } from '../../core/masks/grabcut';
 import { GrabCutPool } from '../../core/masks/grabcut-pool';
 import { FsArtifactStore } from '../../store/fs-store';
-import { getJson } from '../../store/json';
 import { EXIT_WIDTH, HANG_WIDTH, THROW_WIDTH } from '../helpers/crashing-grabcut-worker';
 import { tempDir } from '../helpers/env';
 import { billionLaughsXml, drawnObjects, vocXml, writeDrawn } from '../helpers/mask-fixtures';
@@ -169,7 +168,7 @@ describe('hostile box annotations', () => {
       } as SourceSpecInput,
       { tar: false },
     );
-    const m = await getJson<DataManifest>(store, ds.manifestKey);
+    const m = await readManifestWithItems(store, ds.manifestKey);
     const reasons = new Map(m.skipped.map((s) => [path.relative(root, s.file), s.reason]));
     return { m, reasons, ids: (m.splits.train?.items ?? []).map((it) => it.id).sort() };
   };
