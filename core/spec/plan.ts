@@ -5,6 +5,7 @@ import { toPretrainedInput } from '../ml/pretrained-spec';
 import type { FinetuneSettings } from '../ml/finetune-spec';
 import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
 import type { PlannedRun } from './planned-run';
+import { contextProblems, contextSuffix } from './context-plan';
 import { formatIssues, type StudySpec } from './study-spec';
 
 export type { PlannedRun } from './planned-run';
@@ -106,6 +107,13 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
   const runs: PlannedRun[] = [];
   spec.train.forEach((t, i) => {
     for (const trainLabel of select(t.on, ['train', i, 'on'])) {
+      if (t.context) {
+        const found = contextProblems(t.context, spec.dataset, {
+          label: trainLabel,
+          name: byLabel.get(trainLabel)!.name,
+        });
+        for (const p of found) problems.push({ path: ['train', i, ...p.path], message: p.message });
+      }
       for (const seed of Array.isArray(t.seed) ? t.seed : [t.seed]) {
         const trainVariantId = addVariant(trainLabel, spec.pairingSeed);
         const body = {
@@ -119,10 +127,17 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
           optimizer: t.optimizer,
           augment: t.augment,
           checkpointEveryBatches: t.checkpointEveryBatches,
+          // only when set: a run without a context head keeps the id (and stored results) it had
+          ...(t.context ? { context: t.context } : {}),
         };
         const runId = hashOf({ dataset: spec.dataset, run: body, variant: byLabel.get(trainLabel) });
         if (runs.some((r) => r.runId === runId)) continue;
-        runs.push({ kind: 'trained', runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
+        runs.push({
+          kind: 'trained',
+          runId,
+          label: `${t.model} on ${trainLabel}${contextSuffix(t.context)} (seed ${seed})`,
+          ...body,
+        });
       }
     }
   });
