@@ -31,6 +31,11 @@ export interface ContextPair {
   context: { label: string; weight: number };
   withRunId: string;
   withoutRunId: string;
+  /**
+   * What trained each (a head trains on tfjs; its twin on the worker's engine, libtorch by default): when they
+   * differ the pair differs in its numerics too, which the report says.
+   */
+  backends: { with: string; without: string };
   bgGap: PairedNumber;
   mixedRand: PairedNumber;
 }
@@ -131,6 +136,7 @@ export function contextPairs(
       context: { label: r.context.label, weight: r.context.weight },
       withRunId: r.runId,
       withoutRunId: twin.runId,
+      backends: { with: a.train.backend, without: b.train.backend },
       // the seeds of row-statistics.ts's bgGapTest and accuracyInterval for these runs
       bgGap: paired(perImageGap(a, details), perImageGap(b, details), {
         with: ['bg-gap', r.runId],

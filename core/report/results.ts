@@ -436,6 +436,12 @@ export function contextMarkdown(r: StudyResults): string[] {
           `- ${g.arch} on ${g.trainVariant}, context ${g.context.label} ×${g.context.weight}, seeds ${g.seeds.join(' ')}: BG-Gap ${pointsWithInterval(g.bgGapDifference?.value ?? null, g.bgGapDifference)}, mixed_rand ${pointsWithInterval(g.mixedRandDifference?.value ?? null, g.mixedRandDifference)}`,
       ),
     );
+  const mixedEngines = pairs.filter((p) => p.backends && p.backends.with !== p.backends.without);
+  if (mixedEngines.length)
+    lines.push(
+      '',
+      `Engines differ in ${mixedEngines.length} of ${pairs.length} pair(s) (with a head: ${mixedEngines[0]!.backends.with}; without: ${mixedEngines[0]!.backends.without}): a context head trains on tfjs, so part of such a difference may be the engine's numerics. Set BGSTUDY_BACKEND=tfjs-node on the workers for pairs on one engine.`,
+    );
   if (pairs.some((p) => p.bgGap.difference === null))
     lines.push('', 'A pair without BG-Gap: the study tests no mixed_same and mixed_rand.');
   return lines;

@@ -82,7 +82,8 @@ describe('a study with a context head', () => {
       twin.modelKey.replace(/final\/model\.json$/, 'train.json'),
     );
     assert.equal(twinSummary.context, undefined);
-    if (torchAddonInstalled() && !process.env.BGSTUDY_BACKEND)
+    const onTorch = torchAddonInstalled() && !process.env.BGSTUDY_BACKEND;
+    if (onTorch)
       assert.match(
         summary.backend.name,
         /\(a context head trains on tfjs: the libtorch engine builds no second head\)$/,
@@ -135,6 +136,8 @@ describe('a study with a context head', () => {
     assert.match(md, /## Context head \(the slides' "highly correlated class"\)/);
     assert.match(md, /\| small_cnn \| original \| background ×1 \| 1 \| /);
     assert.match(md, /\| small_cnn \+ context background \| original \| 1 \|/);
+    // on libtorch the twin trains there and the head on tfjs: the section says the engines differ
+    assert.equal(/Engines differ in 1 of 1 pair/.test(md), onTorch);
 
     // the same spec again: both runs are found in the store, not trained again
     const again = await (await start()).result();

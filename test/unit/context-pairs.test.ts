@@ -159,6 +159,14 @@ test('each run with a context head is paired with its twin: BG-Gap and mixed_ran
   );
   assert.match(md, /\| small_cnn \+ context background ×0\.5 \| original \| 3 \|/);
   assert.match(md, /seeds 1 2: BG-Gap -62\.5 \[/);
+  // one engine on both sides here: no engine note
+  assert.deepEqual(p1.backends, { with: 'cpu', without: 'cpu' });
+  assert.doesNotMatch(md, /Engines differ/);
+  const engines = resultsMarkdown({
+    ...results,
+    contextPairs: pairs.map((p) => ({ ...p, backends: { with: 'tensorflow', without: 'libtorch' } })),
+  });
+  assert.match(engines, /Engines differ in 2 of 2 pair\(s\) \(with a head: tensorflow; without: libtorch\)/);
 });
 
 test('a study without a context head writes no context fields into results.json', () => {
