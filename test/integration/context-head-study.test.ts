@@ -138,6 +138,12 @@ describe('a study with a context head', () => {
     assert.match(md, /\| small_cnn \+ context background \| original \| 1 \|/);
     // on libtorch the twin trains there and the head on tfjs: the section says the engines differ
     assert.equal(/Engines differ in 1 of 1 pair/.test(md), onTorch);
+    const html = (await store.get(result.htmlKey!)).toString('utf8');
+    assert.match(html, /<section id="context"><h2>Context head: highly correlated class<\/h2>/);
+    assert.equal(
+      (html.match(/<table id="context-pairs">[\s\S]*?<\/table>/)?.[0].match(/<tr>/g) ?? []).length,
+      2,
+    );
 
     // the same spec again: both runs are found in the store, not trained again
     const again = await (await start()).result();
