@@ -3,12 +3,13 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FinetuneRunInput, TrainRunInput, TrainRunOutput } from '../core/contracts';
 import { SpecValidationError } from '../common/errors';
 import type { ManifestSplit } from '../core/data/manifest';
-import type { SampleSource } from '../core/data/sample';
+import type { Sample, SampleSource } from '../core/data/sample';
 import { openSampleSource } from '../core/data/sample-source';
 import { tfjsEngineId } from '../core/backend/engine-id';
 import { selectedBackend } from '../core/backend/select-backend';
 import { runKey, StoreCheckpoints, TRAIN_CODE_VERSION } from '../core/ml/checkpoint-store';
 import { loadFinetuneBase, outputCount, prepareFinetuneModel, saveFinetuned } from '../core/ml/finetune';
+import { ContextHeadTrainer } from '../core/ml/context-head';
 import { InProcessTrainer } from '../core/ml/in-process-trainer';
 import { saveModel } from '../core/ml/model-artifact';
 import {
@@ -25,6 +26,7 @@ import type { OptimizerSpec, StepTrainer } from '../core/ml/trainer';
 import type { ArtifactStore } from '../store';
 import { getJson, putJson, tryGetJson } from '../store/json';
 import { activityHooks } from './activity-context';
+import { resolveContext, type ResolvedContext } from './context-labels';
 import { stopReason } from './attempt-guard';
 import { parseInput } from './parse-input';
 
@@ -56,6 +58,16 @@ export const trainRunInputSchema = z.object({
   augment: z.boolean(),
   seed: z.number().int().min(0),
   checkpointEveryBatches: z.number().int().min(0),
+  context: z
+    .object({
+      label: z.enum(['background', 'cooccurring', 'file']),
+      file: z.string().min(1).optional(),
+      weight: z.number().positive(),
+    })
+    .refine((c) => (c.label === 'file') === (c.file !== undefined), {
+      message: 'a context file goes with label "file", and only with it',
+    })
+    .optional(),
 });
 
 /** core/contracts.ts FinetuneRunInput, validated. */
@@ -130,6 +142,8 @@ interface ResolvedRun {
   makeTrainer: () => Promise<StepTrainer>;
   /** Why the run trains on another engine than the worker's, added to the engine named in its results. */
   engineNote?: string;
+  /** A context head's label per training image (by sample id) and what train.json says of it. */
+  context?: { of: (s: Sample) => number; summary: NonNullable<TrainSummary['context']> };
   /** Stores the final model; returns its key. */
   save: (trainer: StepTrainer) => Promise<string>;
 }
@@ -171,7 +185,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       attempt: hooks.attempt,
     });
     const pace = trainingPace(config.batchSize);
-    const out = await train(trainer, r.sources, config, {
+    const out = await train(trainer, { ...r.sources, context: r.context?.of }, config, {
       resume,
       signal,
       saveCheckpoint: async (c) => {
@@ -197,6 +211,7 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
       batchesTotal,
       backend: backendInfo(engine),
       seeds: { model: r.modelSpec.seed, train: config.seed },
+      ...(r.context ? { context: r.context.summary } : {}),
       codeVersion: TRAIN_CODE_VERSION,
     };
     signal?.throwIfAborted();
@@ -219,6 +234,23 @@ async function runTraining(store: ArtifactStore, r: ResolvedRun): Promise<TrainR
   } finally {
     await trainer.dispose();
   }
+}
+
+/** What a run with a context head adds to its ResolvedRun: the labels per image, train.json's note, the engine note. */
+function contextRun(context: ResolvedContext): Pick<ResolvedRun, 'context' | 'engineNote'> {
+  return {
+    context: {
+      of: (s) => {
+        const k = context.byImage.get(s.id);
+        if (k === undefined) throw new SpecValidationError(`no context label for training image ${s.id}`);
+        return k;
+      },
+      summary: { label: context.key.label, weight: context.key.weight, names: context.names },
+    },
+    ...(selectedBackend()?.name === 'libtorch'
+      ? { engineNote: 'a context head trains on tfjs: the libtorch engine builds no second head' }
+      : {}),
+  };
 }
 
 /**
@@ -250,7 +282,18 @@ export function createTrainActivities(deps: {
       const input = parseInput(trainRunInputSchema, raw, 'trainModel');
       const config = trainConfigOf(input);
       const data = { train: `${input.trainManifestKey}#train`, val: `${input.valManifestKey}#val` };
-      const run = runKey({ model: input.modelSpec, data, config, engine: engine() });
+      const context = input.context
+        ? await resolveContext(store, input.trainManifestKey, input.context)
+        : undefined;
+      // A context head trains in this process on tfjs (like a fine-tune): the libtorch engine and the
+      // data-parallel workers build one head only. Its key names that engine and the labels it learnt.
+      const run = runKey({
+        model: input.modelSpec,
+        data,
+        config,
+        engine: context ? tfjsEngineId() : engine(),
+        ...(context ? { context: context.key } : {}),
+      });
       const done = await tryGetJson<TrainSummary>(store, `${run}/train.json`);
       if (done) return reusedOutput(input.runId, done);
 
@@ -273,13 +316,23 @@ export function createTrainActivities(deps: {
         config,
         data,
         sources: { train: trainSource, val: valSource },
-        makeTrainer: async () => makeTrainer(input.modelSpec, config.optimizer),
+        ...(context ? contextRun(context) : {}),
+        makeTrainer: async () =>
+          context
+            ? new ContextHeadTrainer(input.modelSpec, config.optimizer, {
+                classes: context.names.length,
+                weight: context.key.weight,
+              })
+            : makeTrainer(input.modelSpec, config.optimizer),
         save: async (trainer) =>
           saveModel(
             store,
             `${run}/final`,
             input.modelSpec,
-            (await trainer.getState()).weights,
+            // the class model alone: evaluation, the challenge and saliency see an ordinary model
+            trainer instanceof ContextHeadTrainer
+              ? await trainer.classWeights()
+              : (await trainer.getState()).weights,
             trainer.backend,
           ),
       });

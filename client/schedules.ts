@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { CPU_QUEUE } from '../common/queues';
+import { checkContextFiles } from '../core/spec/context-files';
 import { validateStudySpec } from '../core/spec/validate';
 import { studyWorkflowId } from './start-study';
 
@@ -18,6 +19,7 @@ export async function createStudySchedule(
   options: { cron: string; scheduleId?: string; taskQueue?: string; timezone?: string },
 ): Promise<string> {
   const spec = validateStudySpec(rawSpec);
+  await checkContextFiles(spec);
   const scheduleId = options.scheduleId ?? scheduleIdFor(spec.name);
   await client.schedule.create({
     scheduleId,

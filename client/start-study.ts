@@ -7,6 +7,7 @@ import {
 import { CPU_QUEUE } from '../common/queues';
 import { hashOf } from '../core/hash';
 import type { StudySpec } from '../core/spec/study-spec';
+import { checkContextFiles } from '../core/spec/context-files';
 import { validateStudySpec } from '../core/spec/validate';
 import type { StudyWorkflow, StudyWorkflowOptions } from '../workflows';
 
@@ -16,8 +17,8 @@ export function studyWorkflowId(spec: StudySpec): string {
 }
 
 /**
- * Validates the whole spec here, schema and plan (a spec that cannot run fails before anything starts, naming
- * the field), then starts
+ * Validates the whole spec here, schema, plan and the label files it names (a spec that cannot run fails before
+ * anything starts, naming the field), then starts
  * StudyWorkflow or attaches to the run of the same spec that is already going.
  */
 export async function startStudy(
@@ -26,6 +27,7 @@ export async function startStudy(
   options: { taskQueue?: string; workflowId?: string; workflowOptions?: StudyWorkflowOptions } = {},
 ): Promise<WorkflowHandle<typeof StudyWorkflow>> {
   const spec = validateStudySpec(rawSpec);
+  await checkContextFiles(spec);
   return client.workflow.start<typeof StudyWorkflow>('StudyWorkflow', {
     taskQueue: options.taskQueue ?? CPU_QUEUE,
     workflowId: options.workflowId ?? studyWorkflowId(spec),

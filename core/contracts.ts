@@ -33,6 +33,8 @@ export interface TrainingLoopInput {
 
 export interface TrainRunInput extends TrainingLoopInput {
   modelSpec: ModelSpec;
+  /** A second head learning this context label beside the class (core/ml/context-head.ts); absent: none. */
+  context?: { label: 'background' | 'cooccurring' | 'file'; file?: string; weight: number };
 }
 
 /**

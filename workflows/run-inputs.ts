@@ -57,5 +57,7 @@ export function runInputOf(
     return { pretrained, finetune: { ...loop, ...run.finetune }, ...evaluation };
   }
   const modelSpec: ModelSpec = { arch: run.arch, inputSize: run.inputSize, numClasses, seed: run.seed };
-  return { train: { ...loop, modelSpec }, ...evaluation };
+  // an optional field of the activity's input: the workflow's commands are the same with or without it
+  const context = run.context ? { context: run.context } : {};
+  return { train: { ...loop, modelSpec, ...context }, ...evaluation };
 }

@@ -46,7 +46,8 @@ export function drawShadow(
 /**
  * A co-occurring non-target object: a small bar whose hue and orientation are its class's (class k: hue k / K,
  * angle pi k / K), like a ball next to a dog. Placed at random where it does not touch the object's box, so it
- * stays visible in every background-only variant; skipped when no such place is found in 30 tries.
+ * stays visible in every background-only variant; skipped when no such place is found in 30 tries (returns
+ * whether it was drawn: the co-occurring context label, core/data/context-labels.ts).
  */
 export function drawDistractor(
   rgb: Uint8Array,
@@ -55,7 +56,7 @@ export function drawDistractor(
   classes: number,
   box: Box,
   rng: Rng,
-): void {
+): boolean {
   const len = size * 0.3;
   const half = Math.max(1, size * 0.05);
   const angle = (Math.PI * label) / classes;
@@ -80,6 +81,7 @@ export function drawDistractor(
         const o = (y * size + x) * 3;
         for (let k = 0; k < 3; k++) rgb[o + k] = Math.round(clamp(color[k]!));
       }
-    return;
+    return true;
   }
+  return false;
 }

@@ -24,6 +24,8 @@ export interface SyntheticDraw {
   sample: Sample;
   /** Index into BG_FAMILIES of the background drawn (class k's own family is k). */
   bgFamily: number;
+  /** Whether the class's co-occurring object (the distractor factor) was drawn. */
+  distractor: boolean;
 }
 
 export function syntheticClassNames(spec: SyntheticSource): string[] {
@@ -66,7 +68,8 @@ export function drawSynthetic(spec: SyntheticSource, split: Split, unit: number)
       fitShape(shape, theta, { ...box, x0: box.x0 + dx, y0: box.y0 + dy }),
     );
   const distractorRng = Rng.derive('synthetic-distractor', spec.seed, split, unit);
-  if (distractorRng.next() < distractor) drawDistractor(rgb, size, label, K, box, distractorRng);
+  const distracted =
+    distractorRng.next() < distractor && drawDistractor(rgb, size, label, K, box, distractorRng);
   drawObject(rgb, mask, size, shape, box, theta, rng, spec, bgMean);
   const name = syntheticClassNames(spec)[label]!;
   return {
@@ -79,6 +82,7 @@ export function drawSynthetic(spec: SyntheticSource, split: Split, unit: number)
       mask,
     },
     bgFamily,
+    distractor: distracted,
   };
 }
 

@@ -16,6 +16,11 @@ export interface RunInputs {
   config: TrainConfig;
   /** What trains it (core/backend/engine-id.ts): another engine's run is another artifact. */
   engine: string;
+  /**
+   * A context head (core/ml/context-head.ts): its label kind, weight, label names and a hash of every training
+   * image's label. Absent without one, so runs without a head keep their keys and never share one with a head.
+   */
+  context?: { label: string; weight: number; names: string[]; labels: string };
 }
 
 /** `runs/<hash>` of everything that changes a run's result, code version included. */

@@ -58,6 +58,8 @@ export interface TrainSummary {
   backend: BackendInfo;
   /** Model initializer seed and data-order/augmentation seed. */
   seeds: { model: number; train: number };
+  /** A second head learnt this context label beside the class (its accuracy per epoch: curves' trainContextAcc). */
+  context?: { label: string; weight: number; names: string[] };
   codeVersion: string;
 }
 

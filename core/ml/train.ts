@@ -32,6 +32,8 @@ export interface EpochMetrics {
   valLoss: number;
   valAcc: number;
   valSeen: number;
+  /** With a context head: its accuracy on the context label over the epoch's training batches (before each update). */
+  trainContextAcc?: number;
 }
 
 /** The next batch to run: batch `batch` (0-based) of epoch `epoch`. {epoch: epochs, batch: 0} = finished. */
@@ -45,6 +47,8 @@ export interface RunningMetrics {
   lossSum: number;
   correct: number;
   seen: number;
+  /** With a context head: correct context labels so far. */
+  contextCorrect?: number;
 }
 
 /** Everything a run needs to continue exactly where it stopped. */
@@ -80,6 +84,9 @@ export interface TrainHooks {
   /** Checked before every batch; an abort throws signal.reason. */
   signal?: AbortSignal;
 }
+
+/** Per training sample, its context label (an index below the context head's size): runs with a context head. */
+export type ContextOf = (sample: Sample) => number;
 
 export interface TrainOutcome {
   fingerprint: string;
@@ -121,11 +128,13 @@ async function* epochBatches(
   epoch: number,
   skipBatches: number,
   view: (sample: Sample) => Float32Array,
+  contextOf?: ContextOf,
 ): AsyncGenerator<Batch> {
   const bs = config.batchSize;
   const pixels = size * size * 3;
   let x = new Float32Array(bs * pixels);
   let y = new Int32Array(bs);
+  let c = contextOf ? new Int32Array(bs) : undefined;
   let n = 0;
   const iterate = source.iterate({
     shuffleSeed: deriveSeed(config.seed, 'shuffle', epoch),
@@ -134,15 +143,23 @@ async function* epochBatches(
   for await (const sample of iterate) {
     checkLabel(sample.label, numClasses, sample.id);
     x.set(view(sample), n * pixels);
+    if (c) c[n] = contextOf!(sample);
     y[n++] = sample.label;
     if (n === bs) {
-      yield { x, y, n };
+      yield { x, y, n, ...(c ? { context: c } : {}) };
       x = new Float32Array(bs * pixels);
       y = new Int32Array(bs);
+      c = contextOf ? new Int32Array(bs) : undefined;
       n = 0;
     }
   }
-  if (n >= 2) yield { x: x.subarray(0, n * pixels), y: y.subarray(0, n), n };
+  if (n >= 2)
+    yield {
+      x: x.subarray(0, n * pixels),
+      y: y.subarray(0, n),
+      n,
+      ...(c ? { context: c.subarray(0, n) } : {}),
+    };
 }
 
 function augmentBatch(batch: Batch, size: number, spec: AugmentSpec, rng: Rng): void {
@@ -161,7 +178,7 @@ function augmentBatch(batch: Batch, size: number, spec: AugmentSpec, rng: Rng): 
  */
 export async function train(
   trainer: StepTrainer,
-  data: { train: SampleSource; val: SampleSource },
+  data: { train: SampleSource; val: SampleSource; context?: ContextOf },
   config: TrainConfig,
   hooks: TrainHooks = {},
 ): Promise<TrainOutcome> {
@@ -213,7 +230,7 @@ export async function train(
     );
     if (!midEpoch) running = { lossSum: 0, correct: 0, seen: 0 };
 
-    const batches = epochBatches(data.train, size, numClasses, config, epoch, startBatch, view);
+    const batches = epochBatches(data.train, size, numClasses, config, epoch, startBatch, view, data.context);
     let b = startBatch;
     try {
       // One batch ahead: the next batch is decoded while the current step runs.
@@ -239,6 +256,8 @@ export async function train(
         running.lossSum += r.loss * batch.n;
         running.correct += r.correct;
         running.seen += batch.n;
+        if (r.contextCorrect !== undefined)
+          running.contextCorrect = (running.contextCorrect ?? 0) + r.contextCorrect;
         await hooks.onBatch?.({
           epoch,
           batch: b,
@@ -269,6 +288,9 @@ export async function train(
       valLoss: val.loss,
       valAcc: val.accuracy,
       valSeen: val.n,
+      ...(running.contextCorrect !== undefined && running.seen
+        ? { trainContextAcc: running.contextCorrect / running.seen }
+        : {}),
     };
     curves.push(metrics);
     running = { lossSum: 0, correct: 0, seen: 0 };

@@ -10,6 +10,8 @@ export interface Batch {
   y: Int32Array;
   /** Number of images in this batch (the last batch of an epoch may be short). */
   n: number;
+  /** Per image, its context label: only for a trainer with a context head (core/ml/context-head.ts). */
+  context?: Int32Array;
 }
 
 export interface StepResult {
@@ -17,6 +19,8 @@ export interface StepResult {
   loss: number;
   /** Images classified correctly in the batch (before the update). */
   correct: number;
+  /** A context head's correct context labels in the batch (before the update). */
+  contextCorrect?: number;
 }
 
 export interface OptimizerSpec {

@@ -1,6 +1,6 @@
 import { XIAO_VARIANTS } from './experiments';
 import { paperRowFor, paperValue, type PaperRow } from './paper-reference';
-import { formatP, type StudyResults } from './results';
+import { formatP, modelText, type StudyResults } from './results';
 
 /** Accuracy or a gap as the paper prints it: % with one decimal ('' when not measured). */
 export function formatPct(x: number | null | undefined): string {
@@ -107,7 +107,7 @@ export function accuracyTable(
     });
     return {
       runId: row.runId,
-      model: row.arch,
+      model: modelText(row),
       trainVariant: row.trainVariant,
       seed: row.seed,
       cells,

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite/build/index';
 import type { ExperimentSection } from './experiments';
-import type { ResultRow, SeedGroup } from './results';
+import { modelText, type ResultRow, type SeedGroup } from './results';
 
 /** Vega-Lite specs of every chart in the report (pure data in, spec out; vega-svg.ts renders them). */
 
@@ -19,8 +19,8 @@ const BASE = {
 const ACC_AXIS = { format: '.0%', title: 'accuracy' };
 
 /** Readable name of a run in legends: `small_cnn on mixed_rand (seed 1)`. */
-export function runName(r: Pick<ResultRow, 'arch' | 'trainVariant' | 'seed'>): string {
-  return `${r.arch} on ${r.trainVariant} (seed ${r.seed})`;
+export function runName(r: Pick<ResultRow, 'arch' | 'trainVariant' | 'seed' | 'context'>): string {
+  return `${modelText(r)} on ${r.trainVariant} (seed ${r.seed})`;
 }
 
 /** `bg_color(color=gray)` -> `color=gray` on an axis that is about one factor; plain names stay. */
@@ -222,13 +222,18 @@ export function crossModelPoints(
   yOf: Pick2,
 ): CrossModelPoint[] {
   return groups.flatMap((g) => {
-    const mine = rows.filter((r) => r.arch === g.arch && r.trainVariant === g.trainVariant);
+    const mine = rows.filter(
+      (r) =>
+        r.arch === g.arch &&
+        r.trainVariant === g.trainVariant &&
+        JSON.stringify(r.context ?? null) === JSON.stringify(g.context ?? null),
+    );
     const x = xOf(g, mine);
     const y = yOf(g, mine);
     if (!x || !y) return [];
     return [
       {
-        model: `${g.arch} on ${g.trainVariant}`,
+        model: `${modelText(g)} on ${g.trainVariant}`,
         arch: g.arch,
         trainVariant: g.trainVariant,
         seeds: g.seeds.length,

@@ -15,12 +15,13 @@ import {
   saliencyShareChart,
 } from './charts';
 import { selectExperiments, type ExperimentSection } from './experiments';
+import { contextHtml } from './context-section';
 import { leaksHtml } from './leak-section';
 import { masksHtml } from './mask-section';
 import { escapeHtml as esc } from './html-escape';
 import { XIAO_2021 } from './paper-reference';
 import { EMPTY_ASSETS, type ReportAssets } from './report-assets';
-import { formatP, type ResultRow, seedGroups, type SeedGroup, type StudyResults } from './results';
+import { formatP, modelText, type ResultRow, seedGroups, type SeedGroup, type StudyResults } from './results';
 import { REPORT_CSS } from './report-style';
 import { renderVegaLiteSvg } from './vega-svg';
 
@@ -91,7 +92,7 @@ function seedTableHtml(groups: SeedGroup[], columns: string[]): string {
   const body = multi
     .map(
       (g) =>
-        `<tr><th scope="row">${esc(g.arch)}</th><td>${esc(g.trainVariant)}</td><td class="num">${esc(g.seeds.join(' '))}</td>${columns
+        `<tr><th scope="row">${esc(modelText(g))}</th><td>${esc(g.trainVariant)}</td><td class="num">${esc(g.seeds.join(' '))}</td>${columns
           .map((c) => `<td class="num" data-seed-col="${esc(c)}">${ciText(g.accuracy[c])}</td>`)
           .join(
             '',
@@ -404,6 +405,15 @@ ${compare ? paperTableHtml(results.columns) : ''}
     ['samples', 'Sample images per variant', samplesHtml(assets)],
     ['saliency', 'Saliency', saliency],
     ['per-class', 'Per-class accuracy and confusion', perClass],
+    ...(results.contextPairs?.length
+      ? [
+          ['context', 'Context head: highly correlated class', contextHtml(results)] as [
+            string,
+            string,
+            string,
+          ],
+        ]
+      : []),
     ['masks', 'Masks: sources, checks and IoU', masksHtml(results.dataset?.masks)],
     ['leaks', 'Leak check: background-only images, non-CNN learners', leaksHtml(results.dataset?.leaks)],
     ['skipped', 'Skipped inputs', skippedHtml(results, assets.problems)],

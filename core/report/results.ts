@@ -5,6 +5,8 @@ import { modelNameOf, readPlanRuns, trainedOnOf } from '../spec/planned-run';
 import { BOOTSTRAP_RESAMPLES } from '../stats/bootstrap';
 import { type Estimate, meanInterval } from '../stats/intervals';
 import type { VariantSpec } from '../variants/variant-spec';
+import { contextSuffix } from '../spec/context-plan';
+import { type ContextPair, type ContextPairGroup, contextPairGroups, contextPairs } from './context-pairs';
 import { type EvalDetails, NO_DETAILS } from './eval-details';
 import { leaksMarkdown } from './leak-section';
 import { masksMarkdown } from './mask-section';
@@ -56,6 +58,8 @@ export interface ResultRow {
   } & SaliencyNumbers)[];
   backend: string;
   modelKey: string;
+  /** Trained with a context head beside the class head (absent: without one). */
+  context?: { label: string; weight: number };
 }
 
 /** Everything a study measured, as one JSON document (results.json): the report is rendered from it alone. */
@@ -84,6 +88,10 @@ export interface StudyResults {
   /** Rows of the same (model, train variant) over their seeds: mean and t interval. */
   seedGroups: SeedGroup[];
   statistics: StatisticsNote;
+  /** Runs with a context head beside their twins without one (absent when the study has no such pair). */
+  contextPairs?: ContextPair[];
+  /** The pairs over seeds, per (model, train variant, context). */
+  contextPairGroups?: ContextPairGroup[];
 }
 
 /** A run that failed for good: which, and the innermost error message. */
@@ -105,6 +113,7 @@ export interface StudyVariant {
 export interface SeedGroup {
   arch: string;
   trainVariant: string;
+  context?: { label: string; weight: number };
   seeds: number[];
   accuracy: Record<string, Estimate>;
   bgGap: Estimate | null;
@@ -212,8 +221,12 @@ export function buildResults(input: {
       })),
       backend: r.train.backend,
       modelKey: r.train.modelKey,
+      ...(planned?.kind === 'trained' && planned.context
+        ? { context: { label: planned.context.label, weight: planned.context.weight } }
+        : {}),
     };
   });
+  const pairs = contextPairs(plan.runs, input.runs, details);
   const d = input.dataset;
   return {
     schema: 'bgstudy-results/1',
@@ -250,6 +263,7 @@ export function buildResults(input: {
     compareWithPaper: plan.compareWithPaper,
     seedGroups: seedGroups(rows, columns),
     statistics: { ...STATISTICS_NOTE, missingDetails: details.missing },
+    ...(pairs.length ? { contextPairs: pairs, contextPairGroups: contextPairGroups(pairs) } : {}),
   };
 }
 
@@ -257,7 +271,8 @@ export function buildResults(input: {
 export function seedGroups(rows: ResultRow[], columns: string[]): SeedGroup[] {
   const groups = new Map<string, ResultRow[]>();
   for (const row of rows) {
-    const k = JSON.stringify([row.arch, row.trainVariant]);
+    // a run with a context head is another model than its twin: never averaged with it
+    const k = JSON.stringify([row.arch, row.trainVariant, row.context ?? null]);
     const group = groups.get(k);
     if (group) group.push(row);
     else groups.set(k, [row]);
@@ -278,6 +293,7 @@ export function seedGroups(rows: ResultRow[], columns: string[]): SeedGroup[] {
     return {
       arch: g[0]!.arch,
       trainVariant: g[0]!.trainVariant,
+      ...(g[0]!.context ? { context: g[0]!.context } : {}),
       seeds: g.map((x) => x.seed),
       accuracy,
       bgGap: over(
@@ -363,6 +379,80 @@ export function bgGapText(row: Pick<ResultRow, 'bgGap' | 'bgGapTest'>): string {
   return t ? `${pctWithInterval(row.bgGap, t)} p=${formatP(t.p)}` : pct(row.bgGap);
 }
 
+/** The model cell: the architecture, and its context head when it has one. */
+export function modelText(row: { arch: string; context?: { label: string; weight: number } }): string {
+  return `${row.arch}${contextSuffix(row.context)}`;
+}
+
+/** A difference in percentage points with its interval: "+3.1 [+0.4, +5.9]". */
+export function pointsWithInterval(x: number | null, ci: { lo: number; hi: number } | null): string {
+  if (x === null || !Number.isFinite(x)) return '';
+  const pp = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)}`;
+  return ci && Number.isFinite(ci.lo) ? `${pp(x)} [${pp(ci.lo)}, ${pp(ci.hi)}]` : pp(x);
+}
+
+/** The slides' "highly correlated class" section: each run with a context head beside its twin without one. */
+export function contextMarkdown(r: StudyResults): string[] {
+  const pairs = r.contextPairs ?? [];
+  if (!pairs.length) return [];
+  const head = [
+    'model',
+    'trained on',
+    'context head',
+    'seed',
+    'BG-Gap with',
+    'BG-Gap without',
+    'BG-Gap difference',
+    'mixed_rand with',
+    'mixed_rand without',
+    'mixed_rand difference',
+  ];
+  const lines = [
+    '',
+    '## Context head (the slides\' "highly correlated class")',
+    '',
+    'Each model trained with a second head that also predicts a context label (loss = CE(class) + weight × CE(context)), beside its twin trained without it (same data, architecture, seed and schedule); both evaluated with the class head only. In %; differences (with − without) in points, 95% paired bootstrap over the same test images. A lower BG-Gap and a higher mixed_rand accuracy mean less reliance on the background.',
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...pairs.map(
+      (p) =>
+        `| ${[
+          p.arch,
+          p.trainVariant,
+          `${p.context.label} ×${p.context.weight}`,
+          p.seed,
+          pctWithInterval(p.bgGap.with, p.bgGap.withInterval),
+          pctWithInterval(p.bgGap.without, p.bgGap.withoutInterval),
+          pointsWithInterval(p.bgGap.difference, p.bgGap.differenceInterval),
+          pctWithInterval(p.mixedRand.with, p.mixedRand.withInterval),
+          pctWithInterval(p.mixedRand.without, p.mixedRand.withoutInterval),
+          pointsWithInterval(p.mixedRand.difference, p.mixedRand.differenceInterval),
+        ].join(' | ')} |`,
+    ),
+  ];
+  const groups = (r.contextPairGroups ?? []).filter((g) => g.seeds.length > 1);
+  if (groups.length)
+    lines.push(
+      '',
+      'Over seeds (mean difference, 95% t interval):',
+      '',
+      ...groups.map(
+        (g) =>
+          `- ${g.arch} on ${g.trainVariant}, context ${g.context.label} ×${g.context.weight}, seeds ${g.seeds.join(' ')}: BG-Gap ${pointsWithInterval(g.bgGapDifference?.value ?? null, g.bgGapDifference)}, mixed_rand ${pointsWithInterval(g.mixedRandDifference?.value ?? null, g.mixedRandDifference)}`,
+      ),
+    );
+  const mixedEngines = pairs.filter((p) => p.backends && p.backends.with !== p.backends.without);
+  if (mixedEngines.length)
+    lines.push(
+      '',
+      `Engines differ in ${mixedEngines.length} of ${pairs.length} pair(s) (with a head: ${mixedEngines[0]!.backends.with}; without: ${mixedEngines[0]!.backends.without}): a context head trains on tfjs, so part of such a difference may be the engine's numerics. Set BGSTUDY_BACKEND=tfjs-node on the workers for pairs on one engine.`,
+    );
+  if (pairs.some((p) => p.bgGap.difference === null))
+    lines.push('', 'A pair without BG-Gap: the study tests no mixed_same and mixed_rand.');
+  return lines;
+}
+
 /** The Xiao-style table as Markdown (% accuracy with 95% intervals), then the means over seeds. */
 export function resultsMarkdown(r: StudyResults): string {
   const head = ['model', 'trained on', 'seed', ...r.columns, 'BG-Gap', 'challenge'];
@@ -379,7 +469,7 @@ export function resultsMarkdown(r: StudyResults): string {
   ];
   for (const row of r.rows) {
     lines.push(
-      `| ${[row.arch, row.trainVariant, row.seed, ...r.columns.map((c) => pctWithInterval(row.accuracy[c], row.accuracyInterval?.[c])), bgGapText(row), challengeText(row.challenge)].join(' | ')} |`,
+      `| ${[modelText(row), row.trainVariant, row.seed, ...r.columns.map((c) => pctWithInterval(row.accuracy[c], row.accuracyInterval?.[c])), bgGapText(row), challengeText(row.challenge)].join(' | ')} |`,
     );
   }
   const groups = (r.seedGroups ?? []).filter((g) => g.seeds.length > 1);
@@ -393,7 +483,7 @@ export function resultsMarkdown(r: StudyResults): string {
       `|${gh.map(() => '---').join('|')}|`,
       ...groups.map(
         (g) =>
-          `| ${[g.arch, g.trainVariant, g.seeds.join(' '), ...r.columns.map((c) => pctWithInterval(g.accuracy[c]?.value, g.accuracy[c])), pctWithInterval(g.bgGap?.value, g.bgGap), pctWithInterval(g.challenge?.value, g.challenge)].join(' | ')} |`,
+          `| ${[modelText(g), g.trainVariant, g.seeds.join(' '), ...r.columns.map((c) => pctWithInterval(g.accuracy[c]?.value, g.accuracy[c])), pctWithInterval(g.bgGap?.value, g.bgGap), pctWithInterval(g.challenge?.value, g.challenge)].join(' | ')} |`,
       ),
     );
   }
@@ -414,6 +504,7 @@ export function resultsMarkdown(r: StudyResults): string {
     if (s.missingDetails.length)
       lines.push('', `No per-image results (no interval) in: ${s.missingDetails.join(', ')}`);
   }
+  lines.push(...contextMarkdown(r));
   lines.push(...masksMarkdown(r.dataset?.masks));
   lines.push(...leaksMarkdown(r.dataset?.leaks));
   if (r.dataset && r.dataset.skippedCount > 0) {

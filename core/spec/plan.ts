@@ -6,6 +6,7 @@ import type { FinetuneSettings } from '../ml/finetune-spec';
 import { usesPairing, variantLabel, variantSpecSchema, type VariantSpec } from '../variants/variant-spec';
 import { MAX_STUDY_HISTORY_EVENTS, studyHistoryEvents } from './history-limits';
 import type { PlannedRun } from './planned-run';
+import { contextProblems, contextSuffix } from './context-plan';
 import { formatIssues, type StudySpec } from './study-spec';
 
 export type { PlannedRun } from './planned-run';
@@ -109,6 +110,13 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
   const runIds = new Set<string>();
   spec.train.forEach((t, i) => {
     for (const trainLabel of select(t.on, ['train', i, 'on'])) {
+      if (t.context) {
+        const found = contextProblems(t.context, spec.dataset, {
+          label: trainLabel,
+          name: byLabel.get(trainLabel)!.name,
+        });
+        for (const p of found) problems.push({ path: ['train', i, ...p.path], message: p.message });
+      }
       for (const seed of Array.isArray(t.seed) ? t.seed : [t.seed]) {
         const trainVariantId = addVariant(trainLabel, spec.pairingSeed);
         const body = {
@@ -122,11 +130,18 @@ export function planStudy(spec: StudySpec, studyHash = hashOf(spec)): StudyPlan 
           optimizer: t.optimizer,
           augment: t.augment,
           checkpointEveryBatches: t.checkpointEveryBatches,
+          // only when set: a run without a context head keeps the id (and stored results) it had
+          ...(t.context ? { context: t.context } : {}),
         };
         const runId = hashOf({ dataset: spec.dataset, run: body, variant: byLabel.get(trainLabel) });
         if (runIds.has(runId)) continue;
         runIds.add(runId);
-        runs.push({ kind: 'trained', runId, label: `${t.model} on ${trainLabel} (seed ${seed})`, ...body });
+        runs.push({
+          kind: 'trained',
+          runId,
+          label: `${t.model} on ${trainLabel}${contextSuffix(t.context)} (seed ${seed})`,
+          ...body,
+        });
       }
     }
   });

@@ -31,6 +31,14 @@ const loopFields = {
   optimizer: optimizerSchema,
   augment: z.boolean(),
   checkpointEveryBatches: z.number().int().min(0),
+  /** A second head learning a context label (core/spec/study-spec.ts contextHeadSchema); absent: none. */
+  context: z
+    .object({
+      label: z.enum(['background', 'cooccurring', 'file']),
+      file: z.string().optional(),
+      weight: z.number(),
+    })
+    .optional(),
 };
 
 /**

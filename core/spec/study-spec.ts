@@ -24,6 +24,33 @@ const seedSchema = z
   .min(0)
   .max(2 ** 31 - 1);
 
+/**
+ * The slides' "highly correlated class" (an extra label "sea" on every whale image): a second head on the shared
+ * features learns a context label beside the class, loss = CE(class) + weight × CE(context). Synthetic data:
+ * `background` (the background family drawn) or `cooccurring` (the co-occurring object's class, or none);
+ * real data: `file`, a per-image label file (CSV `id,label` lines or a JSON object id -> label). Evaluation,
+ * BG-Gap, the challenge and saliency use the class head only (core/ml/context-head.ts).
+ */
+export const contextHeadSchema = z
+  .object({
+    label: z.enum(['background', 'cooccurring', 'file']),
+    /** With label "file": the label file, a path the training worker can read (absolute is safest). */
+    file: z.string().min(1).optional(),
+    weight: z.number().positive().max(100).default(1),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.label === 'file' && !c.file)
+      ctx.addIssue({ code: 'custom', path: ['file'], message: 'label "file" needs the label file' });
+    if (c.label !== 'file' && c.file)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['file'],
+        message: `a file is read only with label "file", not "${c.label}"`,
+      });
+  });
+export type ContextHead = z.output<typeof contextHeadSchema>;
+
 const trainEntrySchema = z
   .object({
     model: z.enum(ARCHITECTURES).default('small_cnn'),
@@ -47,6 +74,8 @@ const trainEntrySchema = z
     augment: z.boolean().default(true),
     /** Also checkpoint every N batches inside an epoch (0 = only at epoch ends). */
     checkpointEveryBatches: z.number().int().min(0).default(0),
+    /** An auxiliary context label learnt by a second head (absent: none; specs without it keep their hash). */
+    context: contextHeadSchema.optional(),
   })
   .strict();
 
