@@ -157,3 +157,15 @@ test('a study past the history limit is refused with the spec, naming the field 
   );
   assert.doesNotThrow(() => validateStudySpec(bigSpec(ALLOWED_SEEDS)));
 });
+
+test('a rerun lands on the stored run summary: only its numbers make the key, not what the attempt reused', () => {
+  const plan = planStudy(parseStudySpec(bigSpec(1)));
+  const [first] = constructRunSummaries(plan, CLASSES);
+  const rerun = {
+    ...first!,
+    train: { ...first!.train, reused: true, resumedFrom: null, batchesTrainedThisAttempt: 0 },
+  };
+  assert.equal(runSummaryKey(rerun), runSummaryKey(first!));
+  const other = { ...first!, train: { ...first!.train, modelKey: `${first!.train.modelKey}-other` } };
+  assert.notEqual(runSummaryKey(other), runSummaryKey(first!));
+});
