@@ -9,6 +9,7 @@ import {
   parseContextFile,
 } from '../core/data/context-labels';
 import { datasetPrefix, type DataManifest, manifestKeyOf } from '../core/data/manifest';
+import { allItems } from '../core/data/manifest-items';
 import { syntheticSourceSchema } from '../core/data/source-spec';
 import { hashOf } from '../core/hash';
 import type { ArtifactStore } from '../store';
@@ -40,8 +41,10 @@ export async function resolveContext(
           store,
           variant.generatedFrom ?? manifestKeyOf(datasetPrefix(variant.datasetHash)),
         );
-  const items = variant.splits.train?.items ?? [];
-  const datasetItems = dataset.splits.train?.items ?? [];
+  // item metadata lives in each shard's index (manifests before it listed the items themselves)
+  const trainItems = (m: DataManifest) => (m.splits.train ? allItems(store, m.splits.train) : []);
+  const items = await trainItems(variant);
+  const datasetItems = variant === dataset ? items : await trainItems(dataset);
   let labels: ContextLabels;
   if (context.label === 'file') {
     const file = context.file!;
