@@ -2,16 +2,23 @@
  * `npm run bench:storage`: store bytes and read speed of Xiao et al.'s eight variants kept as pixels (raw shards,
  * what the variants stage wrote before) and as their pairing only (computed when read), side by side in one run
  * on one synthetic dataset. Prints a Markdown table; `--write` puts it in bench/RESULTS.md (its own section).
+ * `--train-epochs N` also trains small_cnn on mixed_rand from each store through the trainModel activity (the
+ * GPU worker's, on this machine's default engine), two rounds alternating the stores: images/s and whether the
+ * two stores' training summaries are identical.
  *
- * usage: npx tsx bench/variant-storage.ts [--size 64] [--train 400] [--val 100] [--cache-mb 32] [--write]
+ * usage: npx tsx bench/variant-storage.ts [--size 64] [--train 400] [--val 100] [--cache-mb 32] [--train-epochs 0] [--write]
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareDataset } from '../core/data/prepare';
 import { openSampleSource } from '../core/data/sample-source';
 import { materializeVariant } from '../core/variants/materialize';
 import { XIAO_VARIANTS } from '../core/variants/variant-spec';
+import { createGpuActivities } from '../activities/gpu-activities';
+import type { TrainRunOutput } from '../core/contracts';
 import { FsArtifactStore } from '../store/fs-store';
 import { machineLine, writeSection } from './results-file';
 
@@ -23,6 +30,7 @@ const SIZE = Number(arg('size', '64'));
 const TRAIN = Number(arg('train', '400'));
 const VAL = Number(arg('val', '100'));
 const CACHE = Number(arg('cache-mb', '32')) * 2 ** 20;
+const TRAIN_EPOCHS = Number(arg('train-epochs', '0'));
 
 async function bytesUnder(dir: string): Promise<number> {
   let n = 0;
@@ -41,6 +49,44 @@ async function readAll(store: FsArtifactStore, keys: string[], cacheBytes?: numb
       for await (const s of src.iterate({ shuffleSeed: seed })) n += s.width > 0 ? 1 : 0;
   }
   return n / ((performance.now() - t0) / 1000);
+}
+
+/** An activity called directly, with a test context (its heartbeats go nowhere). */
+async function activity<R>(fn: () => Promise<R>): Promise<R> {
+  return new MockActivityEnvironment().run(fn);
+}
+
+/** One training run on mixed_rand (train split, validated on its val split): images/s and a hash of its curves and weights. */
+async function trainOn(store: FsArtifactStore, dir: string, key: string, seed: number) {
+  const gpu = createGpuActivities({ store });
+  const t0 = performance.now();
+  const task = (): Promise<TrainRunOutput> =>
+    gpu.trainModel({
+      runId: `storage-${seed}`,
+      label: 'small_cnn on mixed_rand',
+      modelSpec: { arch: 'small_cnn', inputSize: SIZE, numClasses: 9, seed },
+      trainManifestKey: key,
+      valManifestKey: key,
+      epochs: TRAIN_EPOCHS,
+      batch: 32,
+      seed,
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      augment: false,
+      checkpointEveryBatches: 0,
+    });
+  const out = await activity(task);
+  const seconds = (performance.now() - t0) / 1000;
+  // the curves (losses to the last bit) and the weights' bytes: equal when both stores fed the same pixels
+  const hash = createHash('sha256').update(JSON.stringify(out.curves));
+  const weights = path.join(dir, out.modelKey);
+  const files = (await stat(weights)).isDirectory()
+    ? (await readdir(weights, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name))
+        .sort()
+    : [weights];
+  for (const f of files) hash.update(await readFile(f));
+  return { imgPerS: (9 * TRAIN * TRAIN_EPOCHS) / seconds, summary: hash.digest('hex') };
 }
 
 async function main(): Promise<void> {
@@ -91,6 +137,19 @@ async function main(): Promise<void> {
         s.over.push(await readAll(m.store, m.keys, CACHE));
         speed.set(m.name, s);
       }
+    // training, alternating the stores; each round a new seed, so nothing is reused from the round before
+    const training = new Map<string, number[]>();
+    const identical: boolean[] = [];
+    const mixedRand = XIAO_VARIANTS.indexOf('mixed_rand');
+    for (let round = 0; TRAIN_EPOCHS > 0 && round < 2; round++) {
+      const summaries: string[] = [];
+      for (const m of measured) {
+        const r = await trainOn(m.store, m.dir, m.keys[mixedRand]!, round + 1);
+        training.set(m.name, [...(training.get(m.name) ?? []), r.imgPerS]);
+        summaries.push(r.summary);
+      }
+      identical.push(summaries.every((x) => x === summaries[0]));
+    }
     const load1 = os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -115,8 +174,20 @@ async function main(): Promise<void> {
       ...measured.map(
         (m) => `| ${m.name} | ${fmt(speed.get(m.name)!.fits)} | ${fmt(speed.get(m.name)!.over)} |`,
       ),
+      ...(TRAIN_EPOCHS > 0
+        ? [
+            '',
+            `Training small_cnn on mixed_rand, ${TRAIN_EPOCHS} epoch(s) with validation, batch 32, trainModel on the default engine, images/s (two rounds, alternating, seeds 1 and 2):`,
+            '',
+            '| variants kept as | training images/s |',
+            '|---|---|',
+            ...measured.map((m) => `| ${m.name} | ${fmt(training.get(m.name)!)} |`),
+            '',
+            `Curves and weights identical between the two stores (per round): ${identical.map((x) => (x ? 'yes' : 'NO')).join(', ')}.`,
+          ]
+        : []),
       '',
-      `Command: \`npx tsx bench/variant-storage.ts --size ${SIZE} --train ${TRAIN} --val ${VAL} --cache-mb ${CACHE / 2 ** 20}\`.`,
+      `Command: \`npx tsx bench/variant-storage.ts --size ${SIZE} --train ${TRAIN} --val ${VAL} --cache-mb ${CACHE / 2 ** 20}${TRAIN_EPOCHS > 0 ? ` --train-epochs ${TRAIN_EPOCHS}` : ''}\`.`,
     ].join('\n');
     console.log(text);
     if (process.argv.includes('--write'))
