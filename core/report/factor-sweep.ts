@@ -41,8 +41,22 @@ export interface SweepPoint {
   bgGap: Measured | null;
   /** Saliency share inside the mask of the original-trained model on original, and the mask's area share. */
   saliency: { share: Measured; areaShare: number | null } | null;
-  /** The dataset's leak check: its best only_bg_t reading (non-CNN learners), with its Wilson interval. */
-  leak: { accuracy: number; lo: number; hi: number; learner: string; chance: number } | null;
+  /**
+   * The dataset's leak check: its best reading (non-CNN learners) on each background-only variant, with its Wilson
+   * interval. Both, because they see different factors: only_bg_t hides the object's box under background tiles,
+   * so object size (classSize) shows only through only_bg_b's black box.
+   */
+  leaks: Record<LeakVariant, LeakReading | null>;
+}
+
+const LEAK_VARIANTS = ['only_bg_b', 'only_bg_t'] as const;
+type LeakVariant = (typeof LEAK_VARIANTS)[number];
+export interface LeakReading {
+  accuracy: number;
+  lo: number;
+  hi: number;
+  learner: string;
+  chance: number;
 }
 
 export interface FactorSweep {
@@ -95,11 +109,24 @@ function pointOf(r: StudyResults, strength: number): SweepPoint {
   const orig = rowsOn('original');
   const gapRows = orig.filter((x): x is ResultRow & { bgGap: number } => x.bgGap !== null);
   const sal = orig.flatMap((x) => x.saliency.filter((s) => s.label === 'original'));
-  const leakRows = r.dataset?.leaks?.rows.filter((x) => x.variant === 'only_bg_t') ?? [];
-  const bestLeak = leakRows.reduce<(typeof leakRows)[number] | null>(
-    (a, x) => (a === null || x.accuracy > a.accuracy ? x : a),
-    null,
-  );
+  const leakOn = (variant: LeakVariant): LeakReading | null => {
+    const check = r.dataset?.leaks;
+    const best = (check?.rows ?? [])
+      .filter((x) => x.variant === variant)
+      .reduce<NonNullable<typeof check>['rows'][number] | null>(
+        (a, x) => (a === null || x.accuracy > a.accuracy ? x : a),
+        null,
+      );
+    return best && check
+      ? {
+          accuracy: best.accuracy,
+          lo: best.ci[0],
+          hi: best.ci[1],
+          learner: best.learner,
+          chance: check.chance,
+        }
+      : null;
+  };
   const areas = sal.map((s) => s.areaShare).filter((a): a is number => typeof a === 'number');
   return {
     study: r.study.name,
@@ -124,15 +151,7 @@ function pointOf(r: StudyResults, strength: number): SweepPoint {
           areaShare: areas.length ? areas.reduce((a, b) => a + b, 0) / areas.length : null,
         }
       : null,
-    leak: bestLeak
-      ? {
-          accuracy: bestLeak.accuracy,
-          lo: bestLeak.ci[0],
-          hi: bestLeak.ci[1],
-          learner: bestLeak.learner,
-          chance: r.dataset!.leaks!.chance,
-        }
-      : null,
+    leaks: { only_bg_b: leakOn('only_bg_b'), only_bg_t: leakOn('only_bg_t') },
   };
 }
 
@@ -201,7 +220,7 @@ const HEAD = [
   'vs 0',
   'saliency on object %',
   'mask area %',
-  'leak check, best only_bg_t %',
+  ...LEAK_VARIANTS.map((v) => `leak check, best ${v} %`),
 ];
 
 function cells(p: SweepPoint): string[] {
@@ -214,14 +233,17 @@ function cells(p: SweepPoint): string[] {
     verdict(p.bgGap, 0),
     p.saliency ? withCi(p.saliency.share) : '',
     p.saliency?.areaShare != null ? pct(p.saliency.areaShare) : '',
-    p.leak
-      ? `${pct(p.leak.accuracy)} [${pct(p.leak.lo)}, ${pct(p.leak.hi)}] (${p.leak.learner}; chance ${pct(p.leak.chance)})`
-      : '',
+    ...LEAK_VARIANTS.map((v) => {
+      const l = p.leaks[v];
+      return l
+        ? `${pct(l.accuracy)} [${pct(l.lo)}, ${pct(l.hi)}] (${l.learner}; chance ${pct(l.chance)})`
+        : '';
+    }),
   ];
 }
 
 export const SWEEP_NOTE =
-  'bg-only: the model trained on a background-only variant, scored on it (baseline: chance, 1/K). BG-Gap = acc(mixed_same) − acc(mixed_rand) of the original-trained model (baseline 0). Saliency on object: share of its saliency inside the mask on original images (baseline: the mask’s share of the image). Intervals are 95%: Student-t over seeds where a study ran several, else that run’s bootstrap (paired over foregrounds for BG-Gap). “vs” says where the interval lies against the baseline.';
+  'bg-only: the model trained on a background-only variant, scored on it (baseline: chance, 1/K). BG-Gap = acc(mixed_same) − acc(mixed_rand) of the original-trained model (baseline 0). Saliency on object: share of its saliency inside the mask on original images (baseline: the mask’s share of the image). Leak check: the best non-CNN learner on each background-only variant (baseline: chance); only_bg_t fills the object’s box with background tiles and hides its size, so object size (classSize) shows only in only_bg_b’s black box. Intervals are 95%: Student-t over seeds where a study ran several, else that run’s bootstrap (paired over foregrounds for BG-Gap). “vs” says where the interval lies against the baseline.';
 
 function methodsOf(f: FactorSweep['factors'][number]): string {
   const ms = new Set(f.points.flatMap((p) => [p.bgOnly?.method, p.bgGap?.method, p.saliency?.share.method]));

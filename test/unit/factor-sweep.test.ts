@@ -188,13 +188,16 @@ test('one seed: each number carries its run’s own interval and its baseline', 
   assert.deepEqual([p9!.bgOnly!.value, p9!.bgOnly!.lo, p9!.bgOnly!.hi], [0.45, 0.45 - 0.02, 0.45 + 0.02]);
   assert.deepEqual([p9!.bgGap!.lo, p9!.bgGap!.hi], [0.03 - 0.01, 0.03 + 0.01]);
   assert.equal(p9!.saliency!.areaShare, 0.3);
-  // the leak check's best only_bg_t reading (k-NN 0.30), not only_bg_b's
-  assert.deepEqual(p9!.leak, { accuracy: 0.3, lo: 0.27, hi: 0.33, learner: 'knn', chance: 1 / 9 });
+  // the leak check's best reading on each background-only variant, kept apart (k-NN 0.30 on only_bg_t, 0.50 on only_bg_b)
+  assert.deepEqual(p9!.leaks, {
+    only_bg_t: { accuracy: 0.3, lo: 0.27, hi: 0.33, learner: 'knn', chance: 1 / 9 },
+    only_bg_b: { accuracy: 0.5, lo: 0.47, hi: 0.53, learner: 'knn', chance: 1 / 9 },
+  });
   const md = factorSweepMarkdown(s);
-  // strength 0.9: bg-only 45.0 [43.0, 47.0] above chance 11.1; gap 3.0 [2.0, 4.0] above 0
+  // strength 0.9: bg-only 45.0 [43.0, 47.0] above chance 11.1; gap 3.0 [2.0, 4.0] above 0; leak check per variant
   assert.ok(
     md.includes(
-      '| 0.9 | cf-distractor-0.9 | 45.0 [43.0, 47.0] (only_bg_t; chance 11.1) | above | 3.0 [2.0, 4.0] | above | 50.0 [45.0, 55.0] | 30.0 | 30.0 [27.0, 33.0] (knn; chance 11.1) |',
+      '| 0.9 | cf-distractor-0.9 | 45.0 [43.0, 47.0] (only_bg_t; chance 11.1) | above | 3.0 [2.0, 4.0] | above | 50.0 [45.0, 55.0] | 30.0 | 50.0 [47.0, 53.0] (knn; chance 11.1) | 30.0 [27.0, 33.0] (knn; chance 11.1) |',
     ),
     md,
   );
