@@ -4,7 +4,7 @@
  * on one synthetic dataset. Prints a Markdown table; `--write` puts it in bench/RESULTS.md (its own section).
  * `--train-epochs N` also trains small_cnn on mixed_rand from each store through the trainModel activity (the
  * GPU worker's, on this machine's default engine), two rounds alternating the stores: images/s and whether the
- * two stores' training summaries are identical.
+ * two stores gave bit-identical curves and weights.
  *
  * usage: npx tsx bench/variant-storage.ts [--size 64] [--train 400] [--val 100] [--cache-mb 32] [--train-epochs 0] [--write]
  */
