@@ -8,11 +8,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { arg } from './args';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const out = arg('out', path.join(__dirname, 'out', 'class-factors'));
 const strengths = arg('strengths', '0,0.5,0.9').split(',').map(Number);
 const base = JSON.parse(

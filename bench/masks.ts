@@ -18,11 +18,8 @@ import { type GrabCutJob, grabCutInit, loadOpenCv } from '../core/masks/grabcut'
 import { GrabCutPool } from '../core/masks/grabcut-pool';
 import { maskIoU } from '../core/masks/mask-checks';
 import { machineLine, writeSection } from './results-file';
+import { arg } from './args';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const N = Number(arg('n', '40'));
 const SIZE = Number(arg('size', '224'));
 const ITER = Number(arg('iterations', '5'));

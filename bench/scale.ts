@@ -17,9 +17,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startStudy } from '../client/start-study';
@@ -30,6 +29,7 @@ import { cpuActivities, gpuActivities } from '../workers/activities';
 import { installRuntime } from '../workers/runtime';
 import { startScratchEnv } from '../workers/scratch-env';
 import { runInputOf } from '../workflows/run-inputs';
+import { callActivity, folderBytes } from './harness';
 import { machineLine, writeSection } from './results-file';
 
 const args = process.argv.slice(2);
@@ -38,17 +38,6 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const list = (name: string, fallback: string) => (opt(name) ?? fallback).split(',').map(Number);
-
-async function call<R>(fn: () => Promise<R>): Promise<R> {
-  return new MockActivityEnvironment().run(fn);
-}
-
-async function folderBytes(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true }))
-    if (e.isFile()) n += (await stat(path.join(e.parentPath, e.name))).size;
-  return n;
-}
 
 const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 
@@ -90,14 +79,14 @@ async function dataStage(stage: string, images: number, size: number, root: stri
   installRuntime();
   const store = new FsArtifactStore(path.join(root, 'store'));
   const cpu = cpuActivities({ store });
-  const { plan } = await call(() => cpu.registerStudy(dataSpec(images, size)));
+  const { plan } = await callActivity(() => cpu.registerStudy(dataSpec(images, size)));
   const t0 = performance.now();
-  const dataset = await call(() => cpu.prepareDataset(plan.dataset));
+  const dataset = await callActivity(() => cpu.prepareDataset(plan.dataset));
   const t1 = performance.now();
   const keys: Record<string, string> = {};
   await mapLimit(plan.variants, plan.execution.variantConcurrency, async (v) => {
     keys[v.id] = (
-      await call(() =>
+      await callActivity(() =>
         cpu.materializeVariant({ datasetManifestKey: dataset.manifestKey, variant: v.spec, seed: v.seed }),
       )
     ).manifestKey;
@@ -123,7 +112,7 @@ async function dataStage(stage: string, images: number, size: number, root: stri
     heartbeatTimeout: 0,
   });
   const t3 = performance.now();
-  await call(() => gpu.trainModel(input.train!));
+  await callActivity(() => gpu.trainModel(input.train!));
   const seconds = (performance.now() - t3) / 1000;
   console.log(
     JSON.stringify({ trainImgPerS: (dataset.counts.train ?? 0) / seconds, trainPeakRssMiB: peakRssMiB() }),

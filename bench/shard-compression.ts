@@ -17,11 +17,8 @@ import { extract } from 'tar-stream';
 import { prepareDataset } from '../core/data/prepare';
 import { FsArtifactStore } from '../store/fs-store';
 import { machineLine } from './results-file';
+import { arg } from './args';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const SIZE = Number(arg('size', '224'));
 const TRAIN = Number(arg('train', '50'));
 const VAL = Number(arg('val', '15'));

@@ -24,14 +24,11 @@ import { buildModel } from '../core/ml/models';
 import { materializeVariant } from '../core/variants/materialize';
 import { parseVariantArg } from '../core/variants/variant-spec';
 import { FsArtifactStore } from '../store/fs-store';
+import { arg } from './args';
 
 // The engine settings (BGSTUDY_BACKEND and the like) are read once, here at the edge.
 configureEngineFromEnv();
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const SIZE = Number(arg('size', '32'));
 const PER = Number(arg('per', '300'));
 const EPOCHS = Number(arg('epochs', '6'));

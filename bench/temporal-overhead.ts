@@ -10,9 +10,8 @@
  * of (a) and (b) goes first, since the first study in a process also pays for loading the engine and warming the JIT.
  * Writes the "temporal" section of bench/RESULTS.md.
  */
-import { MockActivityEnvironment } from '@temporalio/testing';
 import pLimit from 'p-limit';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readSpecFile } from '../cli/spec-file';
@@ -25,6 +24,7 @@ import { startScratchEnv } from '../workers/scratch-env';
 import { mapLimit } from '../common/map-limit';
 import { runInputOf } from '../workflows/run-inputs';
 import type { RunSummary } from '../workflows/run-workflow';
+import { callActivity, filesUnder } from './harness';
 import { machineLine, writeSection } from './results-file';
 
 const args = process.argv.slice(2);
@@ -44,7 +44,7 @@ const gpuSlots = pLimit(Number(process.env.BGSTUDY_GPU_ACTIVITIES ?? 1));
  * one of its queue's slots: the plain loop gets the same concurrency as the workers.
  */
 async function call<R>(queue: 'cpu' | 'gpu', fn: () => Promise<R>): Promise<R> {
-  return (queue === 'cpu' ? cpuSlots : gpuSlots)(() => new MockActivityEnvironment().run(fn));
+  return (queue === 'cpu' ? cpuSlots : gpuSlots)(() => callActivity(fn));
 }
 
 /** The workflow's DAG as a plain loop: same activities, same order, same concurrency limits. */
@@ -127,9 +127,7 @@ async function plainLoop(rawSpec: unknown, root: string): Promise<number> {
 /** Every file under `dir` with its size and modification time, to see what a run wrote. */
 async function snapshot(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const file = path.join(e.parentPath, e.name);
+  for (const file of await filesUnder(dir)) {
     const s = await stat(file);
     out.set(file, `${s.size} ${s.mtimeMs}`);
   }

@@ -8,9 +8,8 @@
  *
  * usage: npx tsx bench/variant-storage.ts [--size 64] [--train 400] [--val 100] [--cache-mb 32] [--train-epochs 0] [--write]
  */
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareDataset } from '../core/data/prepare';
@@ -18,26 +17,17 @@ import { openSampleSource } from '../core/data/sample-source';
 import { materializeVariant } from '../core/variants/materialize';
 import { XIAO_VARIANTS } from '../core/variants/variant-spec';
 import { createGpuActivities } from '../activities/gpu-activities';
-import type { TrainRunOutput } from '../core/contracts';
+import type { TrainEvalActivities, TrainRunOutput } from '../core/contracts';
 import { FsArtifactStore } from '../store/fs-store';
+import { callActivity, filesUnder, folderBytes } from './harness';
 import { machineLine, writeSection } from './results-file';
+import { arg } from './args';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const SIZE = Number(arg('size', '64'));
 const TRAIN = Number(arg('train', '400'));
 const VAL = Number(arg('val', '100'));
 const CACHE = Number(arg('cache-mb', '32')) * 2 ** 20;
 const TRAIN_EPOCHS = Number(arg('train-epochs', '0'));
-
-async function bytesUnder(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
-    if (e.isFile()) n += (await stat(path.join(e.parentPath, e.name))).size;
-  return n;
-}
 
 async function readAll(store: FsArtifactStore, keys: string[], cacheBytes?: number): Promise<number> {
   const t0 = performance.now();
@@ -51,14 +41,11 @@ async function readAll(store: FsArtifactStore, keys: string[], cacheBytes?: numb
   return n / ((performance.now() - t0) / 1000);
 }
 
-/** An activity called directly, with a test context (its heartbeats go nowhere). */
-async function activity<R>(fn: () => Promise<R>): Promise<R> {
-  return new MockActivityEnvironment().run(fn);
-}
-
-/** One training run on mixed_rand (train split, validated on its val split): images/s and a hash of its curves and weights. */
-async function trainOn(store: FsArtifactStore, dir: string, key: string, seed: number) {
-  const gpu = createGpuActivities({ store });
+/**
+ * One training run on mixed_rand (train split, validated on its val split) through a store's GPU activities:
+ * images/s and a fingerprint of its curves and weights.
+ */
+async function trainOn(gpu: TrainEvalActivities, dir: string, key: string, seed: number) {
   const t0 = performance.now();
   const task = (): Promise<TrainRunOutput> =>
     gpu.trainModel({
@@ -74,19 +61,14 @@ async function trainOn(store: FsArtifactStore, dir: string, key: string, seed: n
       augment: false,
       checkpointEveryBatches: 0,
     });
-  const out = await activity(task);
+  const out = await callActivity(task);
   const seconds = (performance.now() - t0) / 1000;
   // the curves (losses to the last bit) and the weights' bytes: equal when both stores fed the same pixels
   const hash = createHash('sha256').update(JSON.stringify(out.curves));
   const weights = path.join(dir, out.modelKey);
-  const files = (await stat(weights)).isDirectory()
-    ? (await readdir(weights, { recursive: true, withFileTypes: true }))
-        .filter((e) => e.isFile())
-        .map((e) => path.join(e.parentPath, e.name))
-        .sort()
-    : [weights];
+  const files = (await stat(weights)).isDirectory() ? await filesUnder(weights) : [weights];
   for (const f of files) hash.update(await readFile(f));
-  return { imgPerS: (9 * TRAIN * TRAIN_EPOCHS) / seconds, summary: hash.digest('hex') };
+  return { imgPerS: (9 * TRAIN * TRAIN_EPOCHS) / seconds, fingerprint: hash.digest('hex') };
 }
 
 async function main(): Promise<void> {
@@ -121,8 +103,8 @@ async function main(): Promise<void> {
             .manifestKey,
         );
       const stageS = (performance.now() - t0) / 1000;
-      const dataset = await bytesUnder(path.join(dir, 'datasets'));
-      const variants = await bytesUnder(path.join(dir, 'variants'));
+      const dataset = await folderBytes(path.join(dir, 'datasets'));
+      const variants = await folderBytes(path.join(dir, 'variants'));
       measured.push({ name: m.name, keys, store, dir });
       rows.push(
         `| ${m.name} | ${(dataset / 1e6).toFixed(1)} | ${(variants / 1e6).toFixed(1)} | ${((dataset + variants) / dataset).toFixed(2)}x | ${stageS.toFixed(1)} |`,
@@ -141,14 +123,16 @@ async function main(): Promise<void> {
     const training = new Map<string, number[]>();
     const identical: boolean[] = [];
     const mixedRand = XIAO_VARIANTS.indexOf('mixed_rand');
+    // one set of GPU activities per store, so the engine starts once per store, not once per run
+    const gpus = measured.map((m) => createGpuActivities({ store: m.store }));
     for (let round = 0; TRAIN_EPOCHS > 0 && round < 2; round++) {
-      const summaries: string[] = [];
-      for (const m of measured) {
-        const r = await trainOn(m.store, m.dir, m.keys[mixedRand]!, round + 1);
+      const fingerprints: string[] = [];
+      for (const [i, m] of measured.entries()) {
+        const r = await trainOn(gpus[i]!, m.dir, m.keys[mixedRand]!, round + 1);
         training.set(m.name, [...(training.get(m.name) ?? []), r.imgPerS]);
-        summaries.push(r.summary);
+        fingerprints.push(r.fingerprint);
       }
-      identical.push(summaries.every((x) => x === summaries[0]));
+      identical.push(fingerprints.every((x) => x === fingerprints[0]));
     }
     const load1 = os
       .loadavg()

@@ -22,11 +22,8 @@ import { materializeVariant } from '../core/variants/materialize';
 import { VariantPool } from '../core/variants/variant-pool';
 import { XIAO_VARIANTS } from '../core/variants/variant-spec';
 import { FsArtifactStore } from '../store/fs-store';
+import { arg } from './args';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
 const N = Number(arg('n', '200'));
 const SIZES = arg('sizes', '224,64').split(',').map(Number);
 const THREADS = Number(arg('threads', String(Math.min(2, os.cpus().length))));
