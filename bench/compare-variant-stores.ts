@@ -18,7 +18,7 @@ import { getJson } from '../store/json';
 /** A split's samples in stored order: its raw shards where it has them, else computed when read. */
 async function* samplesOf(store: ArtifactStore, key: string, split: ManifestSplit, data: SplitData) {
   if (data.shards.every((s) => s.raw)) {
-    for (const shard of data.shards) yield* decodeRawShard(await store.get(shard.raw!), shard.raw);
+    for (const shard of data.shards) yield* await decodeRawShard(await store.get(shard.raw!), shard.raw);
     return;
   }
   yield* (await openSampleSource(store, key, split)).iterate();

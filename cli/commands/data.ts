@@ -69,7 +69,8 @@ export function registerData(program: Command): void {
       'class-dependent factor: share whose object size comes from a class band (default 0)',
       num,
     )
-    .option('--no-tar', 'write only the raw training shards (no PNG tar shards)')
+    .option('--tar', 'also write PNG tar shards for other tools (or later: bgstudy data export --format tar)')
+    .option('--no-tar', 'write only the training shards (the default)')
     .option('--json', 'print the result as JSON')
     .action(
       async (o: {
@@ -88,7 +89,7 @@ export function registerData(program: Command): void {
         shadow?: number;
         distractor?: number;
         classSize?: number;
-        tar: boolean;
+        tar?: boolean;
         json?: boolean;
       }) => {
         const scale = o.objectScale?.split(',').map(Number);
@@ -139,7 +140,8 @@ export function registerData(program: Command): void {
     .option('--generic-path <dir>', 'a folder of class-free background images for generic_bg')
     .option('--max-pixels <n>', 'skip images and masks with more pixels (default 40000000)', int)
     .option('--max-download-bytes <n>', 'in9 --url: largest archive accepted (default 16 GiB)', int)
-    .option('--no-tar', 'write only the raw training shards')
+    .option('--tar', 'also write PNG tar shards for other tools (or later: bgstudy data export --format tar)')
+    .option('--no-tar', 'write only the training shards (the default)')
     .option('--json', 'print the result as JSON')
     .action(async (source: string, o: Record<string, string | number | boolean | undefined>) => {
       const common = {
@@ -175,7 +177,7 @@ export function registerData(program: Command): void {
         throw new Error(
           `invalid ${source} source: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
-      await prepare(parsed.data, o as { tar: boolean; json?: boolean });
+      await prepare(parsed.data, o);
     });
 
   data
@@ -262,14 +264,14 @@ export function registerData(program: Command): void {
     });
 }
 
-async function prepare(spec: SourceSpecInput, o: { tar: boolean; json?: boolean }): Promise<void> {
+async function prepare(spec: SourceSpecInput, o: { tar?: boolean; json?: boolean }): Promise<void> {
   const config = loadConfig();
   const store = createStore(config.store);
   const progress = shardProgressPrinter('dataset');
   try {
     let lastFetch = 0;
     const r = await prepareDataset(store, spec, {
-      tar: o.tar,
+      tar: o.tar ?? false,
       onProgress: progress.onProgress,
       cacheDir: path.join(config.homeDir, 'cache'),
       openS3: s3PrefixOpener(config.store),

@@ -2,7 +2,7 @@ import type { ArtifactStore } from '../../store/artifact-store';
 import { getJson, putJson } from '../../store/json';
 import type { DataManifest, ManifestSplit, ShardIndex, ShardRef } from './manifest';
 import { manifestRefOf, shardItems } from './manifest-items';
-import { encodeRawShard } from './raw-shard';
+import { encodeRawShard, rawShardBytes } from './raw-shard';
 import type { Sample } from './sample';
 import { openSampleSource } from './sample-source';
 import { encodeTarShard } from './tar-shard';
@@ -52,11 +52,10 @@ export async function exportManifest(
         samples.push(next.value);
       }
       const name = `${split}-${String(i).padStart(5, '0')}`;
-      const raw = encodeRawShard(samples);
-      const ref: ShardRef = { count: samples.length, bytes: raw.length };
+      const ref: ShardRef = { count: samples.length, bytes: rawShardBytes(samples) };
       if (format === 'raw') {
         ref.raw = `${name}.bgraw`;
-        await out.put(ref.raw, raw, { contentType: 'application/octet-stream' });
+        await out.put(ref.raw, await encodeRawShard(samples), { contentType: 'application/octet-stream' });
       } else {
         ref.tar = `${name}.tar`;
         await out.put(ref.tar, await encodeTarShard(samples, items, first), {
@@ -65,11 +64,11 @@ export async function exportManifest(
       }
       // the items go beside the shard, as in any store (core/data/manifest-items.ts)
       const index: ShardIndex = { shard: ref, items, skipped: [] };
-      await putJson(out, `${name}.index.json`, index);
+      await putJson(out, `${name}.index.json.gz`, index);
       files += 2;
       first += samples.length;
       for (const it of items) if (it.label >= 0 && it.label < perClass.length) perClass[it.label]!++;
-      refs.push(manifestRefOf(index, `${name}.index.json`));
+      refs.push(manifestRefOf(index, `${name}.index.json.gz`));
       options.onShard?.({ split, shard: i + 1, shards: data.shards.length });
     }
     exported.splits[split] = {

@@ -31,7 +31,7 @@ export interface ShardRef {
   /** WebDataset-style tar of PNG images + PNG masks + index.json, when written. */
   tar?: string;
   count: number;
-  /** Byte size of the raw shard (of a generated shard: the size it would have; readers budget memory by it). */
+  /** The shard's size in raw-shard version 1 (core/data/raw-shard.ts rawShardBytes): readers budget memory by it. */
   bytes: number;
   /** A variant shard whose pixels are computed when read, from the dataset's shards (core/variants/generated.ts). */
   generate?: GeneratedShard;
@@ -44,7 +44,7 @@ export interface ShardRef {
   indexHash?: string;
 }
 
-/** `<shard>.index.json`: written last, so a rerun finds finished shards; the shard's items live here. */
+/** `<shard>.index.json.gz` (gzipped JSON; `.index.json` in stores written before): written last, so a rerun finds finished shards; the shard's items live here. */
 export interface ShardIndex {
   shard: ShardRef;
   items: ItemMeta[];

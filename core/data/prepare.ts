@@ -118,7 +118,7 @@ async function prepareFromPlan(
         split: sp.split,
         units: sp.units,
         shardSize,
-        tar: options.tar ?? true,
+        tar: options.tar ?? false,
         classes: plan.classes.length,
         keepItems: plan.masks !== undefined && sp.split !== 'generic',
         onProgress: options.onProgress,

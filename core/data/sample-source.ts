@@ -145,7 +145,7 @@ class ShardedSampleSource implements OpenedSampleSource {
     }
     const samples = shard.generate
       ? await this.generatorOf().shard(this.split, shard)
-      : decodeRawShard(await this.store.get(this.rawKey(shard)), shard.raw);
+      : await decodeRawShard(await this.store.get(this.rawKey(shard)), shard.raw);
     if (shard.bytes <= this.cacheBytes) {
       while (this.cachedBytes + shard.bytes > this.cacheBytes && this.cache.size > 0) {
         const [old] = this.cache.keys();

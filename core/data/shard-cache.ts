@@ -45,7 +45,7 @@ export class ShardCache {
   }
 
   private async load(key: string, bytes: number): Promise<Sample[]> {
-    const samples = decodeRawShard(await this.store.get(key), key);
+    const samples = await decodeRawShard(await this.store.get(key), key);
     while (this.bytes + bytes > this.budget && this.map.size > 0) {
       const [k, v] = this.map.entries().next().value as [string, { bytes: number }];
       this.map.delete(k);

@@ -77,7 +77,7 @@ export async function writeSplit(
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < shards; i++) {
     const base = `${prefix}/shards/${split}-${String(i).padStart(5, '0')}`;
-    const indexKey = `${base}.index.json`;
+    const indexKey = `${base}.index.json.gz`;
     let index = await tryGetJson<ShardIndex>(store, indexKey);
     const reused = index !== undefined;
     if (!index) {
@@ -89,9 +89,9 @@ export async function writeSplit(
       if (batch.generate) {
         ref = { count: batch.samples.length, bytes: rawShardBytes(batch.samples), generate: batch.generate };
       } else {
-        const raw = encodeRawShard(batch.samples);
+        const raw = await encodeRawShard(batch.samples);
         const rawKey = `${base}.bgraw`;
-        ref = { raw: rawKey, count: batch.samples.length, bytes: raw.length };
+        ref = { raw: rawKey, count: batch.samples.length, bytes: rawShardBytes(batch.samples) };
         await store.put(rawKey, raw, { contentType: 'application/octet-stream' });
       }
       if (opts.tar) {

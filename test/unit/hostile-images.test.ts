@@ -136,8 +136,8 @@ test('a 1 x 100000 strip is skipped by name at import (a side over the shard lim
   assert.equal(read, 6);
   // and the writer refuses what the reader would
   const tall = { id: 'tall', label: 0, width: 1, height: MAX_SIDE + 1, rgb: new Uint8Array(MAX_SIDE + 1) };
-  assert.throws(
-    () => encodeRawShard([{ ...tall, rgb: new Uint8Array(3 * (MAX_SIDE + 1)) }]),
+  await assert.rejects(
+    encodeRawShard([{ ...tall, rgb: new Uint8Array(3 * (MAX_SIDE + 1)) }]),
     /each side must be 1\.\.65535/,
   );
 });

@@ -44,7 +44,8 @@ test('prepare writes shards + manifest once; a SampleSource reads every sample b
   assert.deepEqual(progress, [1, 2, 3, 1, 1]);
   const m = await readManifestWithItems(store, a.manifestKey);
   assert.equal(m.splits.train!.shards.length, 3);
-  assert.ok(m.splits.train!.shards.every((s) => s.tar && s.raw?.endsWith('.bgraw')));
+  // the training shards only: PNG tar shards are written when asked for (below) or by `data export`
+  assert.ok(m.splits.train!.shards.every((s) => !s.tar && s.raw?.endsWith('.bgraw')));
   assert.ok(
     m.splits.train!.items.every((it) => it.bbox[2] > it.bbox[0] && it.hash.length === 16 && it.bgFamily),
   );
@@ -92,7 +93,7 @@ test('the same source and seed give byte-identical shards in another store; a fi
   const second = m.splits.train!.shards[1]!.raw!;
   await s2.delete(b.manifestKey);
   await s2.delete(second);
-  await s2.delete(second.replace('.bgraw', '.index.json'));
+  await s2.delete(second.replace('.bgraw', '.index.json.gz'));
   const reused: boolean[] = [];
   await prepareDataset(s2, SOURCE, {
     shardSize: 50,
@@ -257,7 +258,7 @@ test('a split larger than the pairing window pairs within shard windows and read
 
 test('tar shards hold index.json and, per sample, PNG pixels and mask equal to the raw shard', async () => {
   const store = new FsArtifactStore(await tempDir());
-  const ds = await prepareDataset(store, SOURCE, { shardSize: 50 });
+  const ds = await prepareDataset(store, SOURCE, { shardSize: 50, tar: true });
   const m = await readManifestWithItems(store, ds.manifestKey);
   const shard = m.splits.val!.shards[0]!;
   const files = new Map<string, Buffer>();

@@ -102,6 +102,6 @@ test('hostile shards fail with a clear error before allocating what their header
   ];
   for (const [buf, err] of cases) {
     await assert.rejects(read(buf), err);
-    assert.throws(() => decodeRawShard(buf, 'x.bgraw'), err);
+    await assert.rejects(decodeRawShard(buf, 'x.bgraw'), err);
   }
 });
