@@ -6,7 +6,11 @@
  * images/s through the trainModel activity, the stores alternating, two rounds; and whether both stores gave
  * bit-identical curves and weights. Prints a Markdown table; `--write` puts it in bench/RESULTS.md.
  *
+ * `--store <folder>` measures an existing local store instead (e.g. bench:scale's IN-9-sized one): its datasets'
+ * shard bytes against the same images encoded as PNG, and the bytes of its datasets/ and variants/ folders.
+ *
  * usage: npx tsx bench/shard-format.ts [--size 224] [--train 50] [--val 15] [--train-epochs 1] [--write]
+ *        npx tsx bench/shard-format.ts --store <folder>
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -18,8 +22,10 @@ import { createGpuActivities } from '../activities/gpu-activities';
 import type { TrainEvalActivities } from '../core/contracts';
 import type { DataManifest } from '../core/data/manifest';
 import { prepareDataset } from '../core/data/prepare';
-import { decodeRawShard } from '../core/data/raw-shard';
+import { decodeRawShard, readRawShard } from '../core/data/raw-shard';
 import type { Sample } from '../core/data/sample';
+import { encodePng } from '../core/data/tar-shard';
+import { mapLimit } from '../common/map-limit';
 import { openSampleSource } from '../core/data/sample-source';
 import { FsArtifactStore } from '../store/fs-store';
 import { getJson } from '../store/json';
@@ -110,7 +116,52 @@ async function trainSpeed(gpu: TrainEvalActivities, dir: string, key: string, se
   return { imgPerS: (CLASSES * TRAIN * EPOCHS) / seconds, fingerprint: hash.digest('hex') };
 }
 
+/** An existing store: its datasets' shards and folders against the same images as PNG (as `--tar` writes them). */
+async function measureStore(dir: string): Promise<void> {
+  const store = new FsArtifactStore(dir);
+  let images = 0;
+  let png = 0;
+  let shards = 0;
+  for (const key of await store.list('datasets/')) {
+    if (!key.endsWith('.bgraw')) continue;
+    shards += (await store.stat(key))!.size;
+    const batch: Sample[] = [];
+    const flush = async () => {
+      const sizes = await mapLimit(batch.splice(0), 8, async (s) => {
+        const rgb = await encodePng(s.rgb, s.width, s.height, 3);
+        return rgb.length + (s.mask ? (await encodePng(s.mask, s.width, s.height, 1)).length : 0);
+      });
+      png += sizes.reduce((a, b) => a + b, 0);
+    };
+    for await (const s of readRawShard(await store.getStream(key), key)) {
+      images++;
+      batch.push(s);
+      if (batch.length === 32) await flush();
+    }
+    await flush();
+  }
+  const datasets = await folderBytes(path.join(dir, 'datasets'));
+  const variants = await folderBytes(path.join(dir, 'variants')).catch(() => 0);
+  const all = await folderBytes(dir);
+  const b = (n: number) => n.toLocaleString('en-US');
+  console.log(
+    [
+      `| ${dir} | bytes | per image |`,
+      '|---|---|---|',
+      `| the images as PNG (image + mask) | ${b(png)} | ${b(Math.round(png / images))} |`,
+      `| datasets/ shards (.bgraw) | ${b(shards)} | ${b(Math.round(shards / images))} |`,
+      `| datasets/ | ${b(datasets)} | ${b(Math.round(datasets / images))} |`,
+      `| variants/ | ${b(variants)} | ${b(Math.round(variants / images))} |`,
+      `| whole store | ${b(all)}: ${(all / png).toFixed(4)}x the PNGs | ${b(Math.round(all / images))} |`,
+      '',
+      `${images} images in the datasets' shards.`,
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
+  const existing = arg('store', '');
+  if (existing) return measureStore(existing);
   const load = () =>
     os
       .loadavg()
