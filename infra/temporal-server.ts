@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { STUDY_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { ensureBinary, TEMPORAL } from './binaries';
-import { freePort } from './ports';
+import { freePorts } from './ports';
 import { startService, type ServiceProcess } from './service-process';
 
 export interface TemporalDevServer {
@@ -41,8 +41,10 @@ export async function startTemporalDevServer(options: {
   detached?: boolean;
 }): Promise<TemporalDevServer> {
   const bin = await ensureBinary(TEMPORAL);
-  const port = options.port ?? (await freePort());
-  const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
+  // picked together, so that no two of them are the same port
+  const [freeGrpc, httpPort, metricsPort, freeUi] = await freePorts(4);
+  const port = options.port ?? freeGrpc!;
+  const uiPort = options.headless ? undefined : (options.uiPort ?? freeUi!);
   await mkdir(path.dirname(options.dbFile), { recursive: true });
   const args = [
     'server',
@@ -54,9 +56,9 @@ export async function startTemporalDevServer(options: {
     '--port',
     String(port),
     '--http-port',
-    String(await freePort()),
+    String(httpPort),
     '--metrics-port',
-    String(await freePort()),
+    String(metricsPort),
     '--log-level',
     'warn',
     // The study's custom search attributes (common/search-attributes.ts), so `temporal workflow list

@@ -29,7 +29,7 @@ import { type SourceSpec, type SourceSpecInput, sourceSpecSchema } from './sourc
 export const DATA_CODE_VERSION = 'data-3';
 
 export interface PrepareOptions {
-  /** Also write WebDataset-style tar shards (PNG + mask PNG + JSON). Default true. */
+  /** Also write WebDataset-style tar shards (PNG + mask PNG + JSON) for other tools. Default false. */
   tar?: boolean;
   /** Images per shard; default ~64 MB of raw pixels (100..1000 images). */
   shardSize?: number;
