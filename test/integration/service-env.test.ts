@@ -31,10 +31,14 @@ test(
     const work = await tempDir();
     try {
       const s3 = await startLocalS3({ dataDir: path.join(work, 's3'), logDir: work });
+      // a dev server that fails to start must not leave versitygw running (it would hold this test open)
       const temporal = await startTemporalDevServer({
         dbFile: path.join(work, 'temporal.db'),
         logDir: work,
         headless: true,
+      }).catch(async (err: unknown) => {
+        await s3.stop();
+        throw err;
       });
       try {
         for (const [name, pid] of [
