@@ -12,14 +12,12 @@
  * usage: npx tsx bench/shard-format.ts [--size 224] [--train 50] [--val 15] [--train-epochs 1] [--write]
  *        npx tsx bench/shard-format.ts --store <folder>
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { createGpuActivities } from '../activities/gpu-activities';
-import type { TrainEvalActivities } from '../core/contracts';
 import type { DataManifest } from '../core/data/manifest';
 import { prepareDataset } from '../core/data/prepare';
 import { decodeRawShard, readRawShard } from '../core/data/raw-shard';
@@ -30,7 +28,7 @@ import { openSampleSource } from '../core/data/sample-source';
 import { FsArtifactStore } from '../store/fs-store';
 import { getJson } from '../store/json';
 import { arg } from './args';
-import { callActivity, filesUnder, folderBytes } from './harness';
+import { filesUnder, folderBytes, trainSmallCnn } from './harness';
 import { machineLine, writeSection } from './results-file';
 
 const SIZE = Number(arg('size', '224'));
@@ -88,32 +86,6 @@ async function readSpeed(store: FsArtifactStore, key: string, cacheMiB: number):
   for (const seed of [1, 2])
     for await (const s of src.iterate({ shuffleSeed: seed })) n += s.width > 0 ? 1 : 0;
   return n / ((performance.now() - t0) / 1000);
-}
-
-/** small_cnn on the dataset itself: images/s and a fingerprint of its curves and weights. */
-async function trainSpeed(gpu: TrainEvalActivities, dir: string, key: string, seed: number) {
-  const t0 = performance.now();
-  const out = await callActivity(() =>
-    gpu.trainModel({
-      runId: `shard-format-${seed}`,
-      label: 'small_cnn on original',
-      modelSpec: { arch: 'small_cnn', inputSize: SIZE, numClasses: CLASSES, seed },
-      trainManifestKey: key,
-      valManifestKey: key,
-      epochs: EPOCHS,
-      batch: 32,
-      seed,
-      optimizer: { name: 'adam', learningRate: 0.001 },
-      augment: false,
-      checkpointEveryBatches: 0,
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const hash = createHash('sha256').update(JSON.stringify(out.curves));
-  const weights = path.join(dir, out.modelKey);
-  for (const f of (await stat(weights)).isDirectory() ? await filesUnder(weights) : [weights])
-    hash.update(await readFile(f));
-  return { imgPerS: (CLASSES * TRAIN * EPOCHS) / seconds, fingerprint: hash.digest('hex') };
 }
 
 /** An existing store: its datasets' shards and folders against the same images as PNG (as `--tar` writes them). */
@@ -222,7 +194,16 @@ async function main(): Promise<void> {
         r.streamed.push(await readSpeed(s.store, ds.manifestKey, 8));
         reads.set(s.name, r);
         if (EPOCHS > 0) {
-          const t = await trainSpeed(gpus[i]!, s.dir, ds.manifestKey, round + 1);
+          const t = await trainSmallCnn(gpus[i]!, s.dir, {
+            name: 'shard-format',
+            label: 'small_cnn on original',
+            key: ds.manifestKey,
+            size: SIZE,
+            classes: CLASSES,
+            epochs: EPOCHS,
+            seed: round + 1,
+            images: CLASSES * TRAIN,
+          });
           trains.set(s.name, [...(trains.get(s.name) ?? []), t.imgPerS]);
           fingerprints.push(t.fingerprint);
         }

@@ -8,8 +8,7 @@
  *
  * usage: npx tsx bench/variant-storage.ts [--size 64] [--train 400] [--val 100] [--cache-mb 32] [--train-epochs 0] [--write]
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareDataset } from '../core/data/prepare';
@@ -17,9 +16,8 @@ import { openSampleSource } from '../core/data/sample-source';
 import { materializeVariant } from '../core/variants/materialize';
 import { XIAO_VARIANTS } from '../core/variants/variant-spec';
 import { createGpuActivities } from '../activities/gpu-activities';
-import type { TrainEvalActivities, TrainRunOutput } from '../core/contracts';
 import { FsArtifactStore } from '../store/fs-store';
-import { callActivity, filesUnder, folderBytes } from './harness';
+import { folderBytes, trainSmallCnn } from './harness';
 import { machineLine, writeSection } from './results-file';
 import { arg } from './args';
 
@@ -39,36 +37,6 @@ async function readAll(store: FsArtifactStore, keys: string[], cacheBytes?: numb
       for await (const s of src.iterate({ shuffleSeed: seed })) n += s.width > 0 ? 1 : 0;
   }
   return n / ((performance.now() - t0) / 1000);
-}
-
-/**
- * One training run on mixed_rand (train split, validated on its val split) through a store's GPU activities:
- * images/s and a fingerprint of its curves and weights.
- */
-async function trainOn(gpu: TrainEvalActivities, dir: string, key: string, seed: number) {
-  const t0 = performance.now();
-  const task = (): Promise<TrainRunOutput> =>
-    gpu.trainModel({
-      runId: `storage-${seed}`,
-      label: 'small_cnn on mixed_rand',
-      modelSpec: { arch: 'small_cnn', inputSize: SIZE, numClasses: 9, seed },
-      trainManifestKey: key,
-      valManifestKey: key,
-      epochs: TRAIN_EPOCHS,
-      batch: 32,
-      seed,
-      optimizer: { name: 'adam', learningRate: 0.001 },
-      augment: false,
-      checkpointEveryBatches: 0,
-    });
-  const out = await callActivity(task);
-  const seconds = (performance.now() - t0) / 1000;
-  // the curves (losses to the last bit) and the weights' bytes: equal when both stores fed the same pixels
-  const hash = createHash('sha256').update(JSON.stringify(out.curves));
-  const weights = path.join(dir, out.modelKey);
-  const files = (await stat(weights)).isDirectory() ? await filesUnder(weights) : [weights];
-  for (const f of files) hash.update(await readFile(f));
-  return { imgPerS: (9 * TRAIN * TRAIN_EPOCHS) / seconds, fingerprint: hash.digest('hex') };
 }
 
 async function main(): Promise<void> {
@@ -128,7 +96,16 @@ async function main(): Promise<void> {
     for (let round = 0; TRAIN_EPOCHS > 0 && round < 2; round++) {
       const fingerprints: string[] = [];
       for (const [i, m] of measured.entries()) {
-        const r = await trainOn(gpus[i]!, m.dir, m.keys[mixedRand]!, round + 1);
+        const r = await trainSmallCnn(gpus[i]!, m.dir, {
+          name: 'storage',
+          label: 'small_cnn on mixed_rand',
+          key: m.keys[mixedRand]!,
+          size: SIZE,
+          classes: 9,
+          epochs: TRAIN_EPOCHS,
+          seed: round + 1,
+          images: 9 * TRAIN,
+        });
         training.set(m.name, [...(training.get(m.name) ?? []), r.imgPerS]);
         fingerprints.push(r.fingerprint);
       }

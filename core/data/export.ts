@@ -64,11 +64,12 @@ export async function exportManifest(
       }
       // the items go beside the shard, as in any store (core/data/manifest-items.ts)
       const index: ShardIndex = { shard: ref, items, skipped: [] };
-      await putJson(out, `${name}.index.json.gz`, index);
+      const indexKey = `${name}.index.json.gz`;
+      await putJson(out, indexKey, index);
       files += 2;
       first += samples.length;
       for (const it of items) if (it.label >= 0 && it.label < perClass.length) perClass[it.label]!++;
-      refs.push(manifestRefOf(index, `${name}.index.json.gz`));
+      refs.push(manifestRefOf(index, indexKey));
       options.onShard?.({ split, shard: i + 1, shards: data.shards.length });
     }
     exported.splits[split] = {

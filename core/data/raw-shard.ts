@@ -93,20 +93,21 @@ const deflate = (data: Uint8Array) =>
     zlib.deflate(data, { level: DEFLATE_LEVEL }, (err, out) => (err ? reject(err) : resolve(out))),
   );
 
+/** A sample's header entry, as version 1 has it (version 2 adds the stored lengths). */
+const entryOf = (s: Sample): SampleEntry => ({
+  id: s.id,
+  label: s.label,
+  width: s.width,
+  height: s.height,
+  mask: s.mask !== undefined,
+});
+
 /**
  * The size of these samples' shard in version 1 (magic, header, pixels as they are): what a reader holds in
  * memory, and budgets by. Kept to that formula so that readers group shards (and so shuffle) as before.
  */
 export function rawShardBytes(samples: Sample[]): number {
-  const header: RawShardHeader = {
-    samples: samples.map((s) => ({
-      id: s.id,
-      label: s.label,
-      width: s.width,
-      height: s.height,
-      mask: s.mask !== undefined,
-    })),
-  };
+  const header: RawShardHeader = { samples: samples.map(entryOf) };
   let n = MAGIC_V1.length + 4 + Buffer.byteLength(JSON.stringify(header), 'utf8');
   for (const s of samples) n += s.width * s.height * (s.mask ? 4 : 3);
   return n;
@@ -128,11 +129,7 @@ export async function encodeRawShard(samples: Sample[]): Promise<Buffer> {
   }));
   const header: RawShardHeader = {
     samples: samples.map((s, i) => ({
-      id: s.id,
-      label: s.label,
-      width: s.width,
-      height: s.height,
-      mask: s.mask !== undefined,
+      ...entryOf(s),
       rgbBytes: stored[i]!.rgb.length,
       ...(s.mask ? { maskBytes: stored[i]!.mask!.length } : {}),
     })),

@@ -85,14 +85,13 @@ export async function writeSplit(
       const end = Math.min(units, start + shardSize);
       const batch = await make(start, end);
       const metas = batch.samples.map((s, j) => itemMetaOf(s, batch.extras?.[j]));
-      let ref: ShardRef;
-      if (batch.generate) {
-        ref = { count: batch.samples.length, bytes: rawShardBytes(batch.samples), generate: batch.generate };
-      } else {
-        const raw = await encodeRawShard(batch.samples);
-        const rawKey = `${base}.bgraw`;
-        ref = { raw: rawKey, count: batch.samples.length, bytes: rawShardBytes(batch.samples) };
-        await store.put(rawKey, raw, { contentType: 'application/octet-stream' });
+      const ref: ShardRef = { count: batch.samples.length, bytes: rawShardBytes(batch.samples) };
+      if (batch.generate) ref.generate = batch.generate;
+      else {
+        ref.raw = `${base}.bgraw`;
+        await store.put(ref.raw, await encodeRawShard(batch.samples), {
+          contentType: 'application/octet-stream',
+        });
       }
       if (opts.tar) {
         ref.tar = `${base}.tar`;
