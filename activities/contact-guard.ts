@@ -80,8 +80,9 @@ export function startContactGuard(o: ContactGuardOptions): ContactGuard {
     const failing = lastFailed || (pending !== undefined && now - pending.since > probeTimeoutMs);
     const silentMs = now - lastAnswer;
     if (failing && silentMs > o.timeoutMs) {
+      // to the millisecond: rounded to 0.1 s, 4,030 ms silent read "4.0 s", not over a 4.0 s timeout
       const reason =
-        `superseded: no contact with Temporal for ${(silentMs / 1000).toFixed(1)} s ` +
+        `superseded: no contact with Temporal for ${(silentMs / 1000).toFixed(3)} s ` +
         `(heartbeat timeout ${(o.timeoutMs / 1000).toFixed(1)} s), the retry runs elsewhere`;
       close();
       abort.abort(new Error(reason));
